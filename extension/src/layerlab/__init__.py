@@ -1,0 +1,32 @@
+"""LayerLab: learn Docker images, layers and containers, on a simulated or a real engine.
+
+In IPython: ``%load_ext layerlab``, then ``%%docker`` cells. In Python: ``layerlab.docker("images")``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+if TYPE_CHECKING:
+    from .result import DockerResult
+
+__all__ = ["__version__", "docker", "load_ipython_extension", "unload_ipython_extension"]
+
+
+def docker(command: str | list[str], cwd: str | None = None) -> DockerResult:
+    """Run one docker command line against the current engine and return its result."""
+    from .session import current_session
+
+    return current_session().run(command, cwd=cwd)
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    from .magic import DockerMagics
+
+    ipython.register_magics(DockerMagics(ipython))
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    """Magics stay registered until the kernel restarts; nothing else to undo."""

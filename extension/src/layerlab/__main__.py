@@ -1,0 +1,54 @@
+"""``layerlab docker ARGS…``: one docker command against the current engine, as the CLI does it.
+
+Kept light on imports: a fresh ``layerlab docker images`` must start fast.
+"""
+
+from __future__ import annotations
+
+import sys
+
+USAGE = """Usage: layerlab COMMAND
+
+Commands:
+  docker ARGS...   run a docker command line against the current engine
+                   (LAYERLAB_ENGINE=sim, the default, or real)
+  reset [STATE]    reset the simulated engine to a starting state (baseline, empty)
+  grade ...        grade notebook submissions (see 'layerlab grade --help')
+"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if not args or args[0] in ("-h", "--help"):
+        sys.stdout.write(USAGE)
+        return 0 if args else 1
+    command, rest = args[0], args[1:]
+    if command == "docker":
+        from .session import current_session
+
+        return current_session().run_argv(rest, sys.stdout, sys.stderr, cwd=None)
+    if command == "reset":
+        return _reset(rest)
+    if command == "grade":
+        from .grading.cli import main as grade_main
+
+        return grade_main(rest)
+    sys.stderr.write(f"layerlab: unknown command {command!r}\n\n{USAGE}")
+    return 1
+
+
+def _reset(args: list[str]) -> int:
+    from .engine.sim.engine import SimEngine
+    from .engine.sim.states import STATES
+
+    deterministic = "--deterministic" in args
+    names = [a for a in args if not a.startswith("--")] or ["baseline"]
+    if names[0] not in STATES:
+        sys.stderr.write(f"layerlab: unknown state {names[0]!r}; choose one of: {', '.join(STATES)}\n")
+        return 1
+    SimEngine().reset(names[0], deterministic=deterministic)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,126 @@
+"""The Engine API: the seam between the docker CLI front and an engine.
+
+It follows the Docker SDK's low-level ``docker.APIClient``: the same method names, arguments and
+the JSON shapes the Engine API returns (as Python dicts), including streamed build/pull/push
+messages (already decoded). Where the CLI needs something ``APIClient`` spreads over several
+calls, the argument lists below say which subset we use. Both engines raise
+``layerlab.engine.errors.EngineError`` subclasses carrying the daemon's exact message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any, Protocol, runtime_checkable
+
+Json = dict[str, Any]
+
+
+@runtime_checkable
+class Engine(Protocol):
+    """What both engines implement. ``container`` and ``image`` arguments are what the user typed:
+    a name, a reference or an ID prefix, resolved by the engine as the daemon resolves them."""
+
+    name: str  # "sim" or "real"
+
+    # -- system ---------------------------------------------------------------------------------
+    def ping(self) -> bool: ...
+    def version(self) -> Json: ...
+    def info(self) -> Json: ...
+    def df(self) -> Json: ...
+    def login(
+        self, username: str, password: str | None = None, registry: str | None = None
+    ) -> Json: ...
+
+    # -- images ---------------------------------------------------------------------------------
+    def images(
+        self, name: str | None = None, all: bool = False, filters: Json | None = None
+    ) -> list[Json]: ...
+    def inspect_image(self, image: str) -> Json: ...
+    def history(self, image: str) -> list[Json]: ...
+    def tag(self, image: str, repository: str, tag: str | None = None) -> bool: ...
+    def remove_image(self, image: str, force: bool = False, noprune: bool = False) -> list[Json]: ...
+    def prune_images(self, filters: Json | None = None) -> Json: ...
+    def build(
+        self,
+        fileobj: bytes,
+        tags: list[str],
+        dockerfile: str = "Dockerfile",
+        nocache: bool = False,
+        quiet: bool = False,
+        buildargs: dict[str, str] | None = None,
+        labels: dict[str, str] | None = None,
+        rm: bool = True,
+        pull: bool = False,
+    ) -> Iterator[Json]:
+        """``fileobj`` is the build context as an uncompressed tar (what the CLI sends). Yields
+        ``{"stream": …}``, ``{"aux": {"ID": …}}`` and, on failure, ``{"error": …,
+        "errorDetail": {"message": …, "code": N}}``."""
+        ...
+
+    def pull(self, repository: str, tag: str | None = None, all_tags: bool = False) -> Iterator[Json]:
+        """Yields progress messages ``{"status": …, "id": …, "progressDetail": {}}``."""
+        ...
+
+    def push(self, repository: str, tag: str | None = None) -> Iterator[Json]: ...
+    def get_image(self, images: list[str]) -> bytes:
+        """``docker save``: an image tarball (docker-archive: manifest.json, repositories, …)."""
+        ...
+
+    def load_image(self, data: bytes, quiet: bool = False) -> Iterator[Json]: ...
+
+    # -- containers -----------------------------------------------------------------------------
+    def create_container(
+        self,
+        image: str,
+        command: list[str] | None = None,
+        name: str | None = None,
+        environment: list[str] | None = None,
+        working_dir: str | None = None,
+        entrypoint: list[str] | None = None,
+        hostname: str | None = None,
+        user: str | None = None,
+        labels: dict[str, str] | None = None,
+        ports: list[str] | None = None,
+        tty: bool = False,
+        stdin_open: bool = False,
+        host_config: Json | None = None,
+    ) -> Json:
+        """Returns ``{"Id": …, "Warnings": []}``. ``host_config`` uses the Engine API's
+        HostConfig keys (``AutoRemove``, ``PortBindings``, ``Binds``, ``NetworkMode``, …)."""
+        ...
+
+    def start(self, container: str) -> None: ...
+    def stop(self, container: str, timeout: int | None = None) -> None: ...
+    def restart(self, container: str, timeout: int | None = None) -> None: ...
+    def kill(self, container: str, signal: str | None = None) -> None: ...
+    def wait(self, container: str) -> Json: ...
+    def remove_container(self, container: str, v: bool = False, force: bool = False) -> None: ...
+    def containers(self, all: bool = False, filters: Json | None = None) -> list[Json]: ...
+    def inspect_container(self, container: str) -> Json: ...
+    def logs(
+        self,
+        container: str,
+        stdout: bool = True,
+        stderr: bool = True,
+        timestamps: bool = False,
+        tail: str | int = "all",
+    ) -> bytes: ...
+    def attach(self, container: str, logs: bool = True) -> Iterator[tuple[bytes | None, bytes | None]]:
+        """Demultiplexed ``(stdout, stderr)`` chunks until the container stops. Called before
+        ``start`` and iterated after it, as the CLI does for ``docker run``."""
+        ...
+
+    def diff(self, container: str) -> list[Json]: ...
+    def prune_containers(self, filters: Json | None = None) -> Json: ...
+    def exec_create(
+        self,
+        container: str,
+        cmd: list[str],
+        environment: list[str] | None = None,
+        workdir: str | None = None,
+        user: str = "",
+        tty: bool = False,
+        stdin: bool = False,
+    ) -> Json: ...
+    def exec_start(self, exec_id: str) -> tuple[bytes, bytes]: ...
+    def exec_inspect(self, exec_id: str) -> Json: ...

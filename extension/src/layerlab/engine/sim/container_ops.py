@@ -1,0 +1,402 @@
+"""The container endpoints: create, wait, list, inspect, logs, diff, prune and exec."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from ..errors import Conflict, InvalidArgument, NotFound
+from . import fs, names
+from .config import parse_rfc3339, rfc3339
+from .containers import Container, new_container_doc
+from .process import ExecError, ProcessContext, run_process
+from .reference import InvalidReference, parse_normalized
+
+if TYPE_CHECKING:
+    from .engine import SimEngine
+
+Json = dict[str, Any]
+
+
+def create(engine: SimEngine, image: str, options: Json) -> Json:
+    store = engine.containers_store
+    found = engine.images.find(image)
+    if found is None:
+        try:
+            typed = parse_normalized(image).with_default_tag().familiar()
+        except InvalidReference:
+            typed = image
+        raise NotFound(f"No such image: {typed}")
+    name = options.get("name")
+    if name is not None:
+        name = name.removeprefix("/")
+        if not names.is_valid_name(name):
+            raise InvalidArgument(
+                f"Invalid container name ({name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed"
+            )
+        holder = store.name_taken(name)
+        if holder is not None:
+            raise Conflict(
+                f'Conflict. The container name "/{name}" is already in use by container '
+                f'"{holder.id}". You have to remove (or rename) that container to be able to '
+                "reuse that name."
+            )
+    container_id = engine.ids.hex64()
+    if name is None:
+        name = _generated_name(engine)
+    image_config = found.config.get("config") or {}
+    doc = new_container_doc(engine, container_id, name, found.id, image_config, image, options)
+    container = Container(container_id, name, engine.store.next_seq("containers"), doc, b"")
+    if doc["Config"].get("WorkingDir"):
+        _ensure_workdir(engine, container, doc["Config"]["WorkingDir"])
+    store.save(container)
+    return {"Id": container_id, "Warnings": []}
+
+
+def _generated_name(engine: SimEngine) -> str:
+    taken = {c.name for c in engine.containers_store.all()}
+    adjective = engine.ids.choice(names.ADJECTIVES)
+    surname = engine.ids.choice(names.SURNAMES)
+    attempt = 0
+    while names.candidates(adjective, surname, attempt) in taken:
+        attempt += 1
+    return names.candidates(adjective, surname, attempt)
+
+
+def _ensure_workdir(engine: SimEngine, c: Container, workdir: str) -> None:
+    """The daemon creates a missing working directory when the container is created."""
+    store = engine.containers_store
+    tree = store.tree(c)
+    path = fs.normpath(workdir)
+    missing = []
+    while path != "/" and path not in tree:
+        missing.append(path)
+        path = fs.parent_of(path)
+    if missing:
+        for p in reversed(missing):
+            tree[p] = fs.directory(mtime=int(engine.clock.now()))
+        store.set_tree(c, tree)
+
+
+def wait(engine: SimEngine, container: str) -> Json:
+    store = engine.containers_store
+    try:
+        c = store.resolve(container)
+    except NotFound:
+        removed_with_code = engine.store.get_meta(f"exit:{container}")
+        if removed_with_code is None:
+            raise
+        return {"Error": None, "StatusCode": int(removed_with_code)}
+    if c.running:
+        run = c.run
+        if run.get("forever"):
+            raise Conflict(
+                f"LayerLab: container {c.name} runs a program that never exits (a server or an "
+                "endless loop), so waiting for it would never end. Run it with -d and stop it "
+                "with 'docker stop'."
+            )
+        end = run["started"] + run["duration"]
+        engine.clock.advance(end - engine.clock.now())
+        code = int(run["exit_code"])
+        store.settle(c, end)
+        return {"Error": None, "StatusCode": code}
+    return {"Error": None, "StatusCode": int(c.state["ExitCode"])}
+
+
+def follow(engine: SimEngine, container_id: str) -> list[tuple[int, bytes]]:
+    """Everything an attached client sees: all output until the program ends (waiting for it in
+    virtual time) or, for a program that never ends, until now."""
+    store = engine.containers_store
+    c = store.resolve(container_id)
+    if c.running and not c.run.get("forever"):
+        end = c.run["started"] + c.run["duration"]
+        engine.clock.advance(end - engine.clock.now())
+        output = store.output(c, end)
+        store.settle(c, end)
+    else:
+        output = store.output(c, engine.clock.now())
+    return [(stream, data) for stream, data, _ in output]
+
+
+def _status_text(c: Container, now: float) -> str:
+    from ...cli.render import human_duration
+
+    state = c.state
+    if state["Running"]:
+        return "Up " + human_duration(now - parse_rfc3339(state["StartedAt"]))
+    if state["Status"] == "created":
+        return "Created"
+    finished = parse_rfc3339(state["FinishedAt"])
+    return f"Exited ({state['ExitCode']}) {human_duration(now - finished)} ago"
+
+
+def _command_text(c: Container) -> str:
+    args = [f"'{a}'" if " " in a else a for a in c.doc["Args"]]
+    return " ".join([c.doc["Path"], *args])
+
+
+def _ports(c: Container) -> list[Json]:
+    if not c.running:
+        return []
+    ports = []
+    for key, bindings in sorted((c.doc["HostConfig"].get("PortBindings") or {}).items()):
+        private, _, proto = key.partition("/")
+        for binding in bindings or []:
+            public = binding.get("HostPort") or ""
+            entry: Json = {"PrivatePort": int(private), "Type": proto or "tcp"}
+            if public:
+                entry = {"IP": binding.get("HostIp") or "0.0.0.0", **entry, "PublicPort": int(public)}
+            ports.append(entry)
+    return ports
+
+
+def list_containers(engine: SimEngine, all: bool, filters: Json | None) -> list[Json]:
+    from .image_ops import _list_filter
+
+    filters = filters or {}
+    now = engine.clock.now()
+    everything = sorted(engine.containers_store.all(), key=lambda c: c.seq, reverse=True)
+    before = _bound(engine, filters, "before")
+    since = _bound(engine, filters, "since")
+    result = []
+    for c in everything:
+        if not (all or c.running or _list_filter(filters, "status")):
+            continue
+        if before is not None and c.seq >= before.seq:
+            continue
+        if since is not None and c.seq <= since.seq:
+            continue
+        if not _matches(engine, c, filters):
+            continue
+        result.append(_summary(c, now))
+    return result
+
+
+def _bound(engine: SimEngine, filters: Json, key: str) -> Container | None:
+    from .image_ops import _list_filter
+
+    values = _list_filter(filters, key)
+    return engine.containers_store.resolve(values[-1]) if values else None
+
+
+def _matches(engine: SimEngine, c: Container, filters: Json) -> bool:
+    from .image_ops import _labels_match, _list_filter
+
+    statuses = _list_filter(filters, "status")
+    valid = {"created", "restarting", "running", "removing", "paused", "exited", "dead"}
+    for status in statuses:
+        if status not in valid:
+            raise InvalidArgument(
+                f"Invalid filter 'status={status}'"
+            )
+    if statuses and c.state["Status"] not in statuses:
+        return False
+    names_wanted = _list_filter(filters, "name")
+    if names_wanted and not any(_regex_search(n, "/" + c.name) for n in names_wanted):
+        return False
+    ids = _list_filter(filters, "id")
+    if ids and not any(c.id.startswith(i) for i in ids):
+        return False
+    labels = _list_filter(filters, "label")
+    if labels and not _labels_match(c.doc["Config"].get("Labels") or {}, labels):
+        return False
+    exited = _list_filter(filters, "exited")
+    if exited and (c.running or c.state["Status"] == "created" or str(c.state["ExitCode"]) not in exited):
+        return False
+    ancestors = _list_filter(filters, "ancestor")
+    return not ancestors or any(_descends(engine, c, a) for a in ancestors)
+
+
+def _regex_search(pattern: str, text: str) -> bool:
+    import re
+
+    try:
+        return re.search(pattern, text) is not None
+    except re.error:
+        return False
+
+
+def _descends(engine: SimEngine, c: Container, ancestor: str) -> bool:
+    target = engine.images.find(ancestor)
+    if target is None:
+        return False
+    image = engine.images.get(c.image_id)
+    while image is not None:
+        if image.id == target.id:
+            return True
+        image = engine.images.get(image.parent) if image.parent else None
+    return False
+
+
+def _summary(c: Container, now: float) -> Json:
+    defaults = c.doc["HostConfig"]
+    return {
+        "Id": c.id,
+        "Names": ["/" + c.name],
+        "Image": c.doc["Config"]["Image"],
+        "ImageID": c.image_id,
+        "Command": _command_text(c),
+        "Created": int(c.run.get("created", parse_rfc3339(c.doc["Created"]))),
+        "Ports": _ports(c),
+        "Labels": c.doc["Config"].get("Labels") or {},
+        "State": c.state["Status"],
+        "Status": _status_text(c, now),
+        "HostConfig": {"NetworkMode": defaults.get("NetworkMode", "default")},
+        "NetworkSettings": {"Networks": {}},
+        "Mounts": [],
+    }
+
+
+def inspect(engine: SimEngine, container: str) -> Json:
+    c = engine.containers_store.resolve(container)
+    doc = {k: v for k, v in c.doc.items() if k != "LayerLab"}
+    doc["GraphDriver"] = engine.graph_driver(fs.digest(c.id.encode()))
+    ordered: Json = {}
+    for key in (
+        "Id Created Path Args State Image ResolvConfPath HostnamePath HostsPath LogPath Name "
+        "RestartCount Driver Platform MountLabel ProcessLabel AppArmorProfile ExecIDs HostConfig "
+        "GraphDriver Mounts Config NetworkSettings"
+    ).split():
+        if key in doc:
+            ordered[key] = doc[key]
+        elif key.endswith("Path"):
+            base = f"/var/lib/docker/containers/{c.id}"
+            ordered[key] = {
+                "ResolvConfPath": f"{base}/resolv.conf",
+                "HostnamePath": f"{base}/hostname",
+                "HostsPath": f"{base}/hosts",
+                "LogPath": f"{base}/{c.id}-json.log",
+            }[key]
+        elif key == "NetworkSettings":
+            from .containers import _defaults
+
+            ordered[key] = json.loads(json.dumps(_defaults()["NetworkSettings"]))
+    return ordered
+
+
+def logs(
+    engine: SimEngine, container: str, stdout: bool, stderr: bool, timestamps: bool, tail: str | int
+) -> bytes:
+    store = engine.containers_store
+    c = store.resolve(container)
+    lines: list[bytes] = []
+    for stream, data, at in store.output(c, engine.clock.now()):
+        if (stream == 1 and stdout) or (stream == 2 and stderr):
+            for line in data.splitlines(keepends=True):
+                prefix = (rfc3339(at) + " ").encode() if timestamps else b""
+                lines.append(prefix + line)
+    if tail != "all":
+        count = int(tail)
+        lines = lines[-count:] if count > 0 else []
+    return b"".join(lines)
+
+
+def diff(engine: SimEngine, container: str) -> list[Json]:
+    store = engine.containers_store
+    c = store.resolve(container)
+    if not c.upper:
+        return []
+    lower = store.image_tree(c)
+    changes = fs.tar_to_changes(c.upper)
+    kinds = []
+    for path in sorted(changes):
+        entry = changes[path]
+        kind = 2 if entry is None else (0 if path in lower else 1)
+        kinds.append({"Kind": kind, "Path": path})
+    return kinds
+
+
+def prune(engine: SimEngine, filters: Json | None) -> Json:
+    store = engine.containers_store
+    deleted = []
+    reclaimed = 0
+    for c in store.all():
+        if c.running:
+            continue
+        reclaimed += fs.layer_size(fs.tar_to_changes(c.upper)) if c.upper else 0
+        store.delete(c)
+        deleted.append(c.id)
+    return {"ContainersDeleted": deleted or None, "SpaceReclaimed": reclaimed}
+
+
+# -- exec -----------------------------------------------------------------------------------------
+
+
+def exec_create(
+    engine: SimEngine,
+    container: str,
+    cmd: list[str],
+    environment: list[str] | None,
+    workdir: str | None,
+    user: str,
+) -> Json:
+    c = engine.containers_store.resolve(container)
+    if not c.running:
+        raise Conflict(f"Container {c.id} is not running")
+    exec_id = engine.ids.hex64()
+    doc = {
+        "ID": exec_id, "ContainerID": c.id, "Cmd": cmd, "Env": environment or [],
+        "WorkingDir": workdir or "", "User": user, "Running": False, "ExitCode": None,
+    }
+    engine.store.execute("INSERT INTO execs(id, doc) VALUES (?, ?)", exec_id, json.dumps(doc))
+    return {"Id": exec_id}
+
+
+def _exec_doc(engine: SimEngine, exec_id: str) -> Json:
+    row = engine.store.one("SELECT doc FROM execs WHERE id = ?", exec_id)
+    if row is None:
+        raise NotFound(f"No such exec instance: {exec_id}")
+    return json.loads(row[0])  # type: ignore[no-any-return]
+
+
+def exec_start(engine: SimEngine, exec_id: str) -> tuple[bytes, bytes]:
+    from .containers import _apply_user, _env_dict, _exec_error_text
+
+    doc = _exec_doc(engine, exec_id)
+    store = engine.containers_store
+    c = store.resolve(doc["ContainerID"])
+    if not c.running:
+        raise Conflict(f"Container {c.id} is not running")
+    config = c.doc["Config"]
+    tree = store.tree(c)
+    env = _env_dict(config.get("Env") or [])
+    env.update(_env_dict(doc["Env"]))
+    context = ProcessContext(
+        tree=tree, env=env, cwd=doc["WorkingDir"] or config.get("WorkingDir") or "/",
+        hostname=config.get("Hostname") or c.id[:12], now=engine.clock.now(),
+    )
+    _apply_user(context, doc["User"] or config.get("User") or "")
+    try:
+        result = run_process(doc["Cmd"], context)
+    except ExecError as err:
+        doc["ExitCode"] = 126 if err.reason == "permission" else 127
+        _save_exec(engine, doc)
+        message = (
+            "OCI runtime exec failed: exec failed: unable to start container process: "
+            f"{_exec_error_text(err)}: unknown"
+        )
+        return b"", message.encode() + b"\n"
+    store.set_tree(c, tree)
+    store.save(c)
+    doc["ExitCode"] = result.exit_code
+    _save_exec(engine, doc)
+    if not result.runs_forever:
+        engine.clock.advance(result.duration)
+    out = b"".join(d for s, d, _ in result.output if s == 1)
+    err_out = b"".join(d for s, d, _ in result.output if s == 2)
+    return out, err_out
+
+
+def _save_exec(engine: SimEngine, doc: Json) -> None:
+    engine.store.execute("UPDATE execs SET doc = ? WHERE id = ?", json.dumps(doc), doc["ID"])
+
+
+def exec_inspect(engine: SimEngine, exec_id: str) -> Json:
+    doc = _exec_doc(engine, exec_id)
+    return {
+        "ID": doc["ID"], "Running": False, "ExitCode": doc["ExitCode"],
+        "ContainerID": doc["ContainerID"], "ProcessConfig": {"entrypoint": doc["Cmd"][0],
+        "arguments": doc["Cmd"][1:], "privileged": False, "tty": False, "user": doc["User"]},
+        "OpenStdin": False, "OpenStderr": True, "OpenStdout": True, "CanRemove": False,
+        "DetachKeys": "", "Pid": 0,
+    }

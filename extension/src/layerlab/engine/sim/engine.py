@@ -1,0 +1,341 @@
+"""SimEngine: the simulated daemon, implementing the Engine API over a SQLite state.
+
+Every public method is one transaction: it first brings running containers up to the current
+virtual time, then does its work, and commits before returning, so what a command reports
+has been stored.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+from ..errors import Conflict, InvalidArgument
+from . import container_ops, image_ops
+from .clock import Clock, IdSource
+from .containers import Container, ContainerStore
+from .images import Image, ImageStore, LayerStore
+from .store import Store
+
+Json = dict[str, Any]
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def default_home() -> Path:
+    """``$LAYERLAB_HOME``, else the platform's data directory for the user."""
+    explicit = os.environ.get("LAYERLAB_HOME")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "layerlab"
+
+
+def transactional(method: F) -> F:
+    @functools.wraps(method)
+    def wrapper(self: SimEngine, *args: Any, **kwargs: Any) -> Any:
+        with self.store.transaction():
+            self.settle()
+            return method(self, *args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def streamed(method: F) -> F:
+    """A streaming endpoint run as one transaction: its messages are produced in full, committed,
+    then handed out, so a crash mid-way leaves no half-made image or container behind."""
+
+    @functools.wraps(method)
+    def wrapper(self: SimEngine, *args: Any, **kwargs: Any) -> Iterator[Json]:
+        with self.store.transaction():
+            self.settle()
+            messages = list(method(self, *args, **kwargs))
+        return iter(messages)
+
+    return wrapper  # type: ignore[return-value]
+
+
+class SimEngine:
+    name = "sim"
+
+    def __init__(self, home: Path | str | None = None, state_file: str = "state.db") -> None:
+        self.home = Path(home) if home is not None else default_home()
+        self.store = Store(self.home / state_file)
+        self.clock = Clock(self.store)
+        self.ids = IdSource(self.store)
+        self.layers = LayerStore(self.store)
+        self.images = ImageStore(self.store, self.layers)
+        self.containers_store = ContainerStore(self)
+        with self.store.transaction():
+            if self.store.get_meta("initialised") is None:
+                from .states import install_baseline
+
+                install_baseline(self)
+                self.store.set_meta("initialised", "1")
+
+    def close(self) -> None:
+        self.store.close()
+
+    # -- helpers the parts share ----------------------------------------------------------------
+    def settle(self) -> None:
+        now = self.clock.now()
+        for c in self.containers_store.all():
+            if c.running:
+                self.containers_store.settle(c, now)
+
+    def all_containers(self) -> list[Container]:
+        return self.containers_store.all()
+
+    def first_container(self, predicate: Callable[[Container], bool]) -> Container | None:
+        return next((c for c in self.containers_store.all() if predicate(c)), None)
+
+    def fake_pid(self) -> int:
+        return 1000 + self.store.next_seq("pid")
+
+    def graph_driver(self, chain_id: str) -> Json:
+        key = chain_id.removeprefix("sha256:")
+        root = f"/var/lib/docker/overlay2/{key}"
+        return {
+            "Data": {
+                "MergedDir": f"{root}/merged",
+                "UpperDir": f"{root}/diff",
+                "WorkDir": f"{root}/work",
+            },
+            "Name": "overlay2",
+        }
+
+    def release_layers(self, image: Image) -> list[str]:
+        """After deleting ``image``: drop the layers no other image uses, top first."""
+        from . import fs
+
+        in_use: set[str] = set()
+        for other in self.images.all():
+            in_use.update(fs.chain_ids(other.diff_ids))
+        released = [c for c in reversed(fs.chain_ids(image.diff_ids)) if c not in in_use]
+        for chain_id in released:
+            self.store.execute("DELETE FROM layers WHERE chain_id = ?", chain_id)
+        if released:
+            self.store.execute(
+                "DELETE FROM blobs WHERE digest NOT IN (SELECT diff_id FROM layers)"
+                " AND digest NOT IN (SELECT diff_id FROM registry_blobs)"
+            )
+        return released
+
+    # -- state management (LayerLab's own, not Docker's) -----------------------------------------
+    def begin_command(self) -> None:
+        with self.store.transaction():
+            self.clock.tick()
+
+    def reset(self, state: str = "baseline", deterministic: bool | None = None) -> None:
+        from .states import install_state
+
+        with self.store.transaction():
+            keep = self.store.get_meta("deterministic") if deterministic is None else None
+            self.store.wipe()
+            if deterministic is True or keep == "1":
+                self.store.set_meta("deterministic", "1")
+                self.store.set_meta("seed", "layerlab")
+            install_state(self, state)
+            self.store.set_meta("initialised", "1")
+
+    # -- system ---------------------------------------------------------------------------------
+    def ping(self) -> bool:
+        return True
+
+    @transactional
+    def version(self) -> Json:
+        from .system import version
+
+        return version()
+
+    @transactional
+    def info(self) -> Json:
+        from .system import info
+
+        return info(self)
+
+    @transactional
+    def df(self) -> Json:
+        from .system import disk_usage
+
+        return disk_usage(self)
+
+    def login(self, username: str, password: str | None = None, registry: str | None = None) -> Json:
+        if not username:
+            raise InvalidArgument("Username is required")
+        return {"IdentityToken": "", "Status": "Login Succeeded"}
+
+    # -- images ---------------------------------------------------------------------------------
+    @transactional
+    def images(self, name: str | None = None, all: bool = False, filters: Json | None = None) -> list[Json]:  # noqa: E501
+        return image_ops.list_images(self, name, all, filters)
+
+    @transactional
+    def inspect_image(self, image: str) -> Json:
+        return image_ops.inspect_image(self, image)
+
+    @transactional
+    def history(self, image: str) -> list[Json]:
+        return image_ops.history(self, image)
+
+    @transactional
+    def tag(self, image: str, repository: str, tag: str | None = None) -> bool:
+        return image_ops.tag(self, image, repository, tag)
+
+    @transactional
+    def remove_image(self, image: str, force: bool = False, noprune: bool = False) -> list[Json]:
+        return image_ops.remove_image(self, image, force, noprune)
+
+    @transactional
+    def prune_images(self, filters: Json | None = None) -> Json:
+        return image_ops.prune_images(self, filters)
+
+    @streamed
+    def build(
+        self,
+        fileobj: bytes,
+        tags: list[str],
+        dockerfile: str = "Dockerfile",
+        nocache: bool = False,
+        quiet: bool = False,
+        buildargs: dict[str, str] | None = None,
+        labels: dict[str, str] | None = None,
+        rm: bool = True,
+        pull: bool = False,
+    ) -> Iterator[Json]:
+        from .builder import build
+
+        return build(
+            self, fileobj, tags=tags, dockerfile=dockerfile, nocache=nocache, quiet=quiet,
+            buildargs=buildargs or {}, labels=labels or {}, pull=pull,
+        )
+
+    @streamed
+    def pull(self, repository: str, tag: str | None = None, all_tags: bool = False) -> Iterator[Json]:
+        from .registry import pull
+
+        return pull(self, repository, tag, all_tags)
+
+    @streamed
+    def push(self, repository: str, tag: str | None = None) -> Iterator[Json]:
+        from .registry import push
+
+        return push(self, repository, tag)
+
+    @transactional
+    def get_image(self, images: list[str]) -> bytes:
+        from .archive import save
+
+        return save(self, images)
+
+    @streamed
+    def load_image(self, data: bytes, quiet: bool = False) -> Iterator[Json]:
+        from .archive import load
+
+        return load(self, data, quiet)
+
+    # -- containers -----------------------------------------------------------------------------
+    @transactional
+    def create_container(self, image: str, **options: Any) -> Json:
+        return container_ops.create(self, image, options)
+
+    @transactional
+    def start(self, container: str) -> None:
+        c = self.containers_store.resolve(container)
+        self.containers_store.start(c)
+
+    @transactional
+    def stop(self, container: str, timeout: int | None = None) -> None:
+        c = self.containers_store.resolve(container)
+        self.containers_store.stop(c, 10 if timeout is None else timeout)
+
+    @transactional
+    def restart(self, container: str, timeout: int | None = None) -> None:
+        store = self.containers_store
+        c = store.resolve(container)
+        store.stop(c, 10 if timeout is None else timeout)
+        c = store.resolve(c.id)
+        store.start(c)
+
+    @transactional
+    def kill(self, container: str, signal: str | None = None) -> None:
+        c = self.containers_store.resolve(container)
+        self.containers_store.kill(c, signal)
+
+    @transactional
+    def wait(self, container: str) -> Json:
+        return container_ops.wait(self, container)
+
+    @transactional
+    def remove_container(self, container: str, v: bool = False, force: bool = False) -> None:
+        store = self.containers_store
+        c = store.resolve(container)
+        if c.running and not force:
+            raise Conflict(
+                f"You cannot remove a running container {c.id}. Stop the container before "
+                "attempting removal or force remove"
+            )
+        if c.running:
+            store.kill(store.resolve(c.id), "KILL")
+        store.delete(c)
+
+    @transactional
+    def containers(self, all: bool = False, filters: Json | None = None) -> list[Json]:
+        return container_ops.list_containers(self, all, filters)
+
+    @transactional
+    def inspect_container(self, container: str) -> Json:
+        return container_ops.inspect(self, container)
+
+    @transactional
+    def logs(
+        self,
+        container: str,
+        stdout: bool = True,
+        stderr: bool = True,
+        timestamps: bool = False,
+        tail: str | int = "all",
+    ) -> bytes:
+        return container_ops.logs(self, container, stdout, stderr, timestamps, tail)
+
+    def attach(self, container: str, logs: bool = True) -> Iterator[tuple[bytes | None, bytes | None]]:  # noqa: E501
+        with self.store.transaction():
+            container_id = self.containers_store.resolve(container).id
+        return self._attached_output(container_id)
+
+    def _attached_output(self, container_id: str) -> Iterator[tuple[bytes | None, bytes | None]]:
+        with self.store.transaction():
+            chunks = container_ops.follow(self, container_id)
+        for stream, data in chunks:
+            yield (data, None) if stream == 1 else (None, data)
+
+    @transactional
+    def diff(self, container: str) -> list[Json]:
+        return container_ops.diff(self, container)
+
+    @transactional
+    def prune_containers(self, filters: Json | None = None) -> Json:
+        return container_ops.prune(self, filters)
+
+    @transactional
+    def exec_create(
+        self,
+        container: str,
+        cmd: list[str],
+        environment: list[str] | None = None,
+        workdir: str | None = None,
+        user: str = "",
+        tty: bool = False,
+        stdin: bool = False,
+    ) -> Json:
+        return container_ops.exec_create(self, container, cmd, environment, workdir, user)
+
+    @transactional
+    def exec_start(self, exec_id: str) -> tuple[bytes, bytes]:
+        return container_ops.exec_start(self, exec_id)
+
+    @transactional
+    def exec_inspect(self, exec_id: str) -> Json:
+        return container_ops.exec_inspect(self, exec_id)

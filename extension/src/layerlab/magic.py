@@ -1,0 +1,132 @@
+"""``%%docker`` and ``%docker`` magics, plus the magics that pick, show and reset the engine.
+
+Thin by design: they split cells into command lines, expand ``$var``/``{expr}`` like ``!``
+does, and hand each line to the session. A failed docker command is a result (its message
+and exit code), never a Python traceback, unless failures are set to raise.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
+from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+
+from .result import DockerCommandError, DockerResult
+from .session import ENGINES, current_session, split_command
+
+
+def cell_commands(cell: str) -> list[str]:
+    """The command lines of a ``%%docker`` cell: ``\\`` joins lines, blank and ``#`` lines go."""
+    commands: list[str] = []
+    pending = ""
+    for raw in cell.splitlines():
+        line = raw.rstrip()
+        if line.endswith("\\") and not line.endswith("\\\\"):
+            pending += line[:-1] + " "
+            continue
+        line = pending + line
+        pending = ""
+        if line.strip() and not line.lstrip().startswith("#"):
+            commands.append(line.strip())
+    if pending.strip():
+        commands.append(pending.strip())
+    return commands
+
+
+@magics_class
+class DockerMagics(Magics):
+    def _expand(self, line: str) -> str:
+        # Same expansion as `!cmd`: $name and {expression} from the user's namespace.
+        return str(self.shell.var_expand(line, depth=2)) if self.shell is not None else line
+
+    def _run(self, line: str) -> DockerResult:
+        session = current_session()
+        try:
+            return session.run(line, stdout=sys.stdout, stderr=sys.stderr)
+        except ValueError as err:  # unbalanced quotes and the like
+            message = f"layerlab: cannot read the command line: {err}\n"
+            sys.stderr.write(message)
+            result = DockerResult(line, "", message, 1)
+            if session.raise_on_error:
+                raise DockerCommandError(result) from None
+            return result
+
+    @cell_magic
+    def docker(self, line: str, cell: str) -> None:
+        """Run each line of the cell as a docker command (the leading `docker` is optional),
+        stopping at the first one that fails."""
+        for command in cell_commands(cell):
+            result = self._run(self._expand(command))
+            if not result.ok:
+                break
+
+    @line_magic("docker")
+    def docker_line(self, line: str) -> DockerResult:
+        """Run one docker command line, print its output and return the result object."""
+        session = current_session()
+        try:
+            argv = split_command(self._expand(line))
+        except ValueError as err:
+            sys.stderr.write(f"layerlab: cannot read the command line: {err}\n")
+            return DockerResult(line, "", str(err), 1)
+        if argv and argv[0] == "docker":
+            argv = argv[1:]
+        return _Quiet.wrap(session.run(argv, stdout=sys.stdout, stderr=sys.stderr))
+
+    @magic_arguments()
+    @argument("name", nargs="?", choices=ENGINES, help="sim (the simulator) or real (DOCKER_HOST)")
+    @line_magic
+    def docker_engine(self, line: str) -> None:
+        """Show or choose the engine: `%docker_engine sim` or `%docker_engine real`."""
+        args = parse_argstring(self.docker_engine, line)
+        session = current_session()
+        if args.name:
+            session.use(args.name)
+        print(f"engine: {session.engine_name}")
+
+    @line_magic
+    def docker_status(self, line: str) -> None:
+        """Which engine is current, and what it holds."""
+        from .status import describe
+
+        print(describe(current_session()))
+
+    @magic_arguments()
+    @argument("state", nargs="?", default="baseline", help="baseline (busybox only) or empty")
+    @argument("--deterministic", action="store_true", help="fixed clock and seeded IDs")
+    @line_magic
+    def docker_reset(self, line: str) -> None:
+        """Reset the simulated engine to a named starting state. On the real engine, removes
+        only what LayerLab created."""
+        args = parse_argstring(self.docker_reset, line)
+        session = current_session()
+        engine: Any = session.engine()
+        try:
+            engine.reset(args.state, deterministic=args.deterministic or None)
+        except ValueError as err:
+            print(f"layerlab: {err}", file=sys.stderr)
+            return
+        print(f"engine reset to '{args.state}'")
+
+    @line_magic
+    def docker_raise(self, line: str) -> None:
+        """`%docker_raise on|off`: make failed docker commands raise (for tests and graders)."""
+        value = line.strip().lower()
+        session = current_session()
+        if value in ("on", "off"):
+            session.raise_on_error = value == "on"
+        print(f"raise on failure: {'on' if session.raise_on_error else 'off'}")
+
+
+class _Quiet(DockerResult):
+    """The result `%docker` returns: its output was already printed live, so displaying it as
+    the cell's value must not print it again."""
+
+    @classmethod
+    def wrap(cls, result: DockerResult) -> DockerResult:
+        return cls(result.command, result.stdout, result.stderr, result.exit_code)
+
+    def _ipython_display_(self) -> None:
+        return None

@@ -1,0 +1,132 @@
+"""Which engine LayerLab talks to, and how one command line runs against it.
+
+Settings come from the environment (``LAYERLAB_ENGINE=sim|real``, ``LAYERLAB_HOME``,
+``LAYERLAB_DETERMINISTIC=1``) and can be changed from the notebook with magics.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shlex
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, TextIO
+
+from .result import DockerCommandError, DockerResult
+
+if TYPE_CHECKING:
+    from .engine.api import Engine
+
+ENGINES = ("sim", "real")
+
+
+@dataclass
+class Session:
+    engine_name: str = field(default_factory=lambda: os.environ.get("LAYERLAB_ENGINE", "sim"))
+    raise_on_error: bool = False
+    _engine: Engine | None = None
+
+    def engine(self) -> Engine:
+        if self._engine is None:
+            self._engine = open_engine(self.engine_name)
+        return self._engine
+
+    def use(self, name: str) -> None:
+        if name not in ENGINES:
+            raise ValueError(f"unknown engine {name!r}: choose 'sim' or 'real'")
+        if name != self.engine_name:
+            self.close()
+            self.engine_name = name
+
+    def close(self) -> None:
+        engine, self._engine = self._engine, None
+        close = getattr(engine, "close", None)
+        if close is not None:
+            close()
+
+    def run(
+        self,
+        command: str | list[str],
+        cwd: str | None = None,
+        stdout: TextIO | None = None,
+        stderr: TextIO | None = None,
+    ) -> DockerResult:
+        """Run one docker command line. Output goes to the given streams as it is produced and
+        is also captured in the result."""
+        argv = split_command(command) if isinstance(command, str) else list(command)
+        if argv and argv[0] == "docker":
+            argv = argv[1:]
+        out, err = _Tee(stdout), _Tee(stderr)
+        code = self.run_argv(argv, out, err, cwd)
+        result = DockerResult(shlex.join(argv), out.getvalue(), err.getvalue(), code)
+        if self.raise_on_error and code != 0:
+            raise DockerCommandError(result)
+        return result
+
+    def run_argv(self, argv: list[str], stdout: TextIO, stderr: TextIO, cwd: str | None) -> int:
+        from .cli.main import run_cli
+        from .engine.errors import EngineUnavailable
+
+        try:
+            engine = self.engine()
+        except EngineUnavailable as err:
+            stderr.write(f"{err}\n")
+            return 1
+        begin = getattr(engine, "begin_command", None)
+        if begin is not None:
+            begin()
+        return run_cli(argv, engine, stdout, stderr, cwd=cwd or os.getcwd())
+
+
+def open_engine(name: str) -> Engine:
+    if name == "real":
+        from .engine.real import RealEngine
+
+        return RealEngine.from_env()
+    if name != "sim":
+        from .engine.errors import EngineUnavailable
+
+        raise EngineUnavailable(
+            f"unknown engine {name!r} in LAYERLAB_ENGINE: use 'sim' (the simulator) or 'real'"
+        )
+    from .engine.sim.engine import SimEngine
+
+    engine = SimEngine()
+    if os.environ.get("LAYERLAB_DETERMINISTIC") == "1" and not engine.clock.deterministic:
+        engine.reset("baseline", deterministic=True)
+    return engine
+
+
+def split_command(line: str) -> list[str]:
+    """Shell-like splitting of one command line (quotes, escapes); ``#`` starts a comment."""
+    lexer = shlex.shlex(line, posix=True, punctuation_chars=False)
+    lexer.whitespace_split = True
+    lexer.commenters = "#"
+    return list(lexer)
+
+
+class _Tee(io.StringIO):
+    """Captures everything written and passes it on to a live stream, if there is one."""
+
+    def __init__(self, target: TextIO | None) -> None:
+        super().__init__()
+        self.target = target
+
+    def write(self, text: str) -> int:
+        if self.target is not None:
+            self.target.write(text)
+        return super().write(text)
+
+    def flush(self) -> None:
+        if self.target is not None:
+            self.target.flush()
+
+
+_session: Session | None = None
+
+
+def current_session() -> Session:
+    global _session
+    if _session is None:
+        _session = Session()
+    return _session
