@@ -18,7 +18,7 @@ def base_tree() -> fs.Tree:
 
 
 def test_empty_tar_has_dockers_empty_layer_diff_id() -> None:
-    # Docker's well-known DiffID of an empty layer is that of a tar with no entries (1024 zero bytes).
+    # Docker's well-known empty-layer DiffID is that of a tar with no entries (1024 zero bytes).
     assert fs.digest(b"\0" * 1024) == fs.EMPTY_TAR_DIFF_ID
 
 
@@ -68,7 +68,9 @@ def test_whiteout_removes_everything_below() -> None:
 
 def test_opaque_directory_hides_lower_children() -> None:
     tree = base_tree()
-    fs.apply_changes(tree, {"/etc": fs.opaque_directory(fs.directory()), "/etc/new": fs.regular(b"")})
+    fs.apply_changes(
+        tree, {"/etc": fs.opaque_directory(fs.directory()), "/etc/new": fs.regular(b"")}
+    )
     assert "/etc/passwd" not in tree and "/etc/new" in tree
     assert not tree["/etc"].target
 
@@ -86,3 +88,17 @@ def test_sizes_count_file_bytes_only() -> None:
 def test_normpath_never_climbs_above_root() -> None:
     assert fs.normpath("../../etc", "/tmp") == "/etc"
     assert fs.normpath("a/./b/", "/w") == "/w/a/b"
+
+
+def test_hard_links_are_stored_and_counted_once() -> None:
+    binary = fs.regular(b"x" * 100_000, mode=0o755)
+    changes: fs.Changes = {"/bin": fs.directory(), "/bin/busybox": binary, "/bin/ls": binary}
+    tar = fs.changes_to_tar(changes)
+    assert len(tar) < 150_000  # one copy of the data, not two
+    back = fs.tar_to_changes(tar)
+    assert back["/bin/ls"] is back["/bin/busybox"]
+    assert fs.layer_size(back) == 100_000
+
+
+def test_symlink_size_is_its_target_length() -> None:
+    assert fs.layer_size({"/usr/bin/env": fs.symlink("../../bin/env")}) == len("../../bin/env")

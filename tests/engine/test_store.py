@@ -6,7 +6,6 @@ import multiprocessing
 from pathlib import Path
 
 import pytest
-
 from layerlab.engine.sim.store import Store
 
 

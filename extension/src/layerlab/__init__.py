@@ -1,6 +1,7 @@
 """LayerLab: learn Docker images, layers and containers, on a simulated or a real engine.
 
-In IPython: ``%load_ext layerlab``, then ``%%docker`` cells. In Python: ``layerlab.docker("images")``.
+In IPython: ``%load_ext layerlab``, then ``%%docker`` cells.
+In Python: ``layerlab.docker("images")``.
 """
 
 from __future__ import annotations

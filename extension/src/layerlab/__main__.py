@@ -44,7 +44,9 @@ def _reset(args: list[str]) -> int:
     deterministic = "--deterministic" in args
     names = [a for a in args if not a.startswith("--")] or ["baseline"]
     if names[0] not in STATES:
-        sys.stderr.write(f"layerlab: unknown state {names[0]!r}; choose one of: {', '.join(STATES)}\n")
+        sys.stderr.write(
+            f"layerlab: unknown state {names[0]!r}; choose one of: {', '.join(STATES)}\n"
+        )
         return 1
     SimEngine().reset(names[0], deterministic=deterministic)
     return 0

@@ -57,7 +57,7 @@ def container_config(
     stop_signal: str | None = None,
     args_escaped: bool = False,
 ) -> dict[str, Any]:
-    """The ``Config`` struct: fields in declaration order, ``omitempty`` ones left out when empty."""
+    """The ``Config`` struct: fields in declaration order, empty ``omitempty`` ones left out."""
     doc: dict[str, Any] = {
         "Hostname": hostname,
         "Domainname": "",

@@ -9,8 +9,9 @@ from ..errors import Conflict, InvalidArgument, NotFound
 from . import fs, names
 from .config import parse_rfc3339, rfc3339
 from .containers import Container, new_container_doc
-from .process import ExecError, ProcessContext, run_process
+from .process import ExecError, run_process
 from .reference import InvalidReference, parse_normalized
+from .runtime import exec_error_text, exit_code_for, process_context
 
 if TYPE_CHECKING:
     from .engine import SimEngine
@@ -20,7 +21,7 @@ Json = dict[str, Any]
 
 def create(engine: SimEngine, image: str, options: Json) -> Json:
     store = engine.containers_store
-    found = engine.images.find(image)
+    found = engine.image_store.find(image)
     if found is None:
         try:
             typed = parse_normalized(image).with_default_tag().familiar()
@@ -43,7 +44,7 @@ def create(engine: SimEngine, image: str, options: Json) -> Json:
             )
     container_id = engine.ids.hex64()
     if name is None:
-        name = _generated_name(engine)
+        name = generated_name(engine)
     image_config = found.config.get("config") or {}
     doc = new_container_doc(engine, container_id, name, found.id, image_config, image, options)
     container = Container(container_id, name, engine.store.next_seq("containers"), doc, b"")
@@ -53,7 +54,7 @@ def create(engine: SimEngine, image: str, options: Json) -> Json:
     return {"Id": container_id, "Warnings": []}
 
 
-def _generated_name(engine: SimEngine) -> str:
+def generated_name(engine: SimEngine) -> str:
     taken = {c.name for c in engine.containers_store.all()}
     adjective = engine.ids.choice(names.ADJECTIVES)
     surname = engine.ids.choice(names.SURNAMES)
@@ -145,7 +146,11 @@ def _ports(c: Container) -> list[Json]:
             public = binding.get("HostPort") or ""
             entry: Json = {"PrivatePort": int(private), "Type": proto or "tcp"}
             if public:
-                entry = {"IP": binding.get("HostIp") or "0.0.0.0", **entry, "PublicPort": int(public)}
+                entry = {
+                    "IP": binding.get("HostIp") or "0.0.0.0",
+                    **entry,
+                    "PublicPort": int(public),
+                }
             ports.append(entry)
     return ports
 
@@ -186,9 +191,7 @@ def _matches(engine: SimEngine, c: Container, filters: Json) -> bool:
     valid = {"created", "restarting", "running", "removing", "paused", "exited", "dead"}
     for status in statuses:
         if status not in valid:
-            raise InvalidArgument(
-                f"Invalid filter 'status={status}'"
-            )
+            raise InvalidArgument(f"Invalid filter 'status={status}'")
     if statuses and c.state["Status"] not in statuses:
         return False
     names_wanted = _list_filter(filters, "name")
@@ -201,7 +204,9 @@ def _matches(engine: SimEngine, c: Container, filters: Json) -> bool:
     if labels and not _labels_match(c.doc["Config"].get("Labels") or {}, labels):
         return False
     exited = _list_filter(filters, "exited")
-    if exited and (c.running or c.state["Status"] == "created" or str(c.state["ExitCode"]) not in exited):
+    if exited and (
+        c.running or c.state["Status"] == "created" or str(c.state["ExitCode"]) not in exited
+    ):
         return False
     ancestors = _list_filter(filters, "ancestor")
     return not ancestors or any(_descends(engine, c, a) for a in ancestors)
@@ -217,14 +222,14 @@ def _regex_search(pattern: str, text: str) -> bool:
 
 
 def _descends(engine: SimEngine, c: Container, ancestor: str) -> bool:
-    target = engine.images.find(ancestor)
+    target = engine.image_store.find(ancestor)
     if target is None:
         return False
-    image = engine.images.get(c.image_id)
+    image = engine.image_store.get(c.image_id)
     while image is not None:
         if image.id == target.id:
             return True
-        image = engine.images.get(image.parent) if image.parent else None
+        image = engine.image_store.get(image.parent) if image.parent else None
     return False
 
 
@@ -252,11 +257,31 @@ def inspect(engine: SimEngine, container: str) -> Json:
     doc = {k: v for k, v in c.doc.items() if k != "LayerLab"}
     doc["GraphDriver"] = engine.graph_driver(fs.digest(c.id.encode()))
     ordered: Json = {}
-    for key in (
-        "Id Created Path Args State Image ResolvConfPath HostnamePath HostsPath LogPath Name "
-        "RestartCount Driver Platform MountLabel ProcessLabel AppArmorProfile ExecIDs HostConfig "
-        "GraphDriver Mounts Config NetworkSettings"
-    ).split():
+    for key in [
+        "Id",
+        "Created",
+        "Path",
+        "Args",
+        "State",
+        "Image",
+        "ResolvConfPath",
+        "HostnamePath",
+        "HostsPath",
+        "LogPath",
+        "Name",
+        "RestartCount",
+        "Driver",
+        "Platform",
+        "MountLabel",
+        "ProcessLabel",
+        "AppArmorProfile",
+        "ExecIDs",
+        "HostConfig",
+        "GraphDriver",
+        "Mounts",
+        "Config",
+        "NetworkSettings",
+    ]:
         if key in doc:
             ordered[key] = doc[key]
         elif key.endswith("Path"):
@@ -335,8 +360,14 @@ def exec_create(
         raise Conflict(f"Container {c.id} is not running")
     exec_id = engine.ids.hex64()
     doc = {
-        "ID": exec_id, "ContainerID": c.id, "Cmd": cmd, "Env": environment or [],
-        "WorkingDir": workdir or "", "User": user, "Running": False, "ExitCode": None,
+        "ID": exec_id,
+        "ContainerID": c.id,
+        "Cmd": cmd,
+        "Env": environment or [],
+        "WorkingDir": workdir or "",
+        "User": user,
+        "Running": False,
+        "ExitCode": None,
     }
     engine.store.execute("INSERT INTO execs(id, doc) VALUES (?, ?)", exec_id, json.dumps(doc))
     return {"Id": exec_id}
@@ -350,8 +381,6 @@ def _exec_doc(engine: SimEngine, exec_id: str) -> Json:
 
 
 def exec_start(engine: SimEngine, exec_id: str) -> tuple[bytes, bytes]:
-    from .containers import _apply_user, _env_dict, _exec_error_text
-
     doc = _exec_doc(engine, exec_id)
     store = engine.containers_store
     c = store.resolve(doc["ContainerID"])
@@ -359,21 +388,18 @@ def exec_start(engine: SimEngine, exec_id: str) -> tuple[bytes, bytes]:
         raise Conflict(f"Container {c.id} is not running")
     config = c.doc["Config"]
     tree = store.tree(c)
-    env = _env_dict(config.get("Env") or [])
-    env.update(_env_dict(doc["Env"]))
-    context = ProcessContext(
-        tree=tree, env=env, cwd=doc["WorkingDir"] or config.get("WorkingDir") or "/",
-        hostname=config.get("Hostname") or c.id[:12], now=engine.clock.now(),
-    )
-    _apply_user(context, doc["User"] or config.get("User") or "")
+    context = process_context(
+        tree, [*(config.get("Env") or []), *doc["Env"]], doc["User"] or config.get("User") or "",
+        doc["WorkingDir"] or config.get("WorkingDir") or "/", c.id, engine.clock.now(),
+    )  # fmt: skip
     try:
         result = run_process(doc["Cmd"], context)
     except ExecError as err:
-        doc["ExitCode"] = 126 if err.reason == "permission" else 127
+        doc["ExitCode"] = exit_code_for(err)
         _save_exec(engine, doc)
         message = (
             "OCI runtime exec failed: exec failed: unable to start container process: "
-            f"{_exec_error_text(err)}: unknown"
+            f"{exec_error_text(err)}: unknown"
         )
         return b"", message.encode() + b"\n"
     store.set_tree(c, tree)
@@ -394,9 +420,21 @@ def _save_exec(engine: SimEngine, doc: Json) -> None:
 def exec_inspect(engine: SimEngine, exec_id: str) -> Json:
     doc = _exec_doc(engine, exec_id)
     return {
-        "ID": doc["ID"], "Running": False, "ExitCode": doc["ExitCode"],
-        "ContainerID": doc["ContainerID"], "ProcessConfig": {"entrypoint": doc["Cmd"][0],
-        "arguments": doc["Cmd"][1:], "privileged": False, "tty": False, "user": doc["User"]},
-        "OpenStdin": False, "OpenStderr": True, "OpenStdout": True, "CanRemove": False,
-        "DetachKeys": "", "Pid": 0,
+        "ID": doc["ID"],
+        "Running": False,
+        "ExitCode": doc["ExitCode"],
+        "ContainerID": doc["ContainerID"],
+        "ProcessConfig": {
+            "entrypoint": doc["Cmd"][0],
+            "arguments": doc["Cmd"][1:],
+            "privileged": False,
+            "tty": False,
+            "user": doc["User"],
+        },
+        "OpenStdin": False,
+        "OpenStderr": True,
+        "OpenStdout": True,
+        "CanRemove": False,
+        "DetachKeys": "",
+        "Pid": 0,
     }

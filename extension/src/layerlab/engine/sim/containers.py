@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any
 from ..errors import Conflict, InvalidArgument, NotFound
 from . import fs
 from .config import ZERO_TIME, rfc3339
-from .process import ExecError, ProcessContext, ProgramResult, run_process
+from .process import ExecError, ProgramResult, run_process
+from .runtime import exec_error_text, exit_code_for, oci_error, process_context
 
 if TYPE_CHECKING:
     from .engine import SimEngine
@@ -27,9 +28,27 @@ if TYPE_CHECKING:
 Json = dict[str, Any]
 
 SIGNALS = {
-    "SIGKILL": 9, "KILL": 9, "9": 9, "SIGTERM": 15, "TERM": 15, "15": 15, "SIGINT": 2, "INT": 2,
-    "2": 2, "SIGHUP": 1, "HUP": 1, "1": 1, "SIGQUIT": 3, "QUIT": 3, "3": 3, "SIGUSR1": 10,
-    "USR1": 10, "10": 10, "SIGUSR2": 12, "USR2": 12, "12": 12,
+    "SIGKILL": 9,
+    "KILL": 9,
+    "9": 9,
+    "SIGTERM": 15,
+    "TERM": 15,
+    "15": 15,
+    "SIGINT": 2,
+    "INT": 2,
+    "2": 2,
+    "SIGHUP": 1,
+    "HUP": 1,
+    "1": 1,
+    "SIGQUIT": 3,
+    "QUIT": 3,
+    "3": 3,
+    "SIGUSR1": 10,
+    "USR1": 10,
+    "10": 10,
+    "SIGUSR2": 12,
+    "USR2": 12,
+    "12": 12,
 }
 
 
@@ -78,7 +97,11 @@ class ContainerStore:
     def save(self, c: Container) -> None:
         self.store.execute(
             "INSERT OR REPLACE INTO containers(id, name, seq, doc, upper) VALUES (?, ?, ?, ?, ?)",
-            c.id, c.name, c.seq, json.dumps(c.doc), c.upper,
+            c.id,
+            c.name,
+            c.seq,
+            json.dumps(c.doc),
+            c.upper,
         )
 
     def delete(self, c: Container) -> None:
@@ -107,7 +130,7 @@ class ContainerStore:
 
     # -- the writable layer ---------------------------------------------------------------------
     def image_tree(self, c: Container) -> fs.Tree:
-        return self.engine.images.tree(self.engine.images.require(c.image_id))
+        return self.engine.image_store.tree(self.engine.image_store.require(c.image_id))
 
     def tree(self, c: Container) -> fs.Tree:
         tree = dict(self.image_tree(c))
@@ -120,14 +143,20 @@ class ContainerStore:
         c.upper = fs.changes_to_tar(changes) if changes else b""
 
     # -- logs -----------------------------------------------------------------------------------
-    def add_output(self, c: Container, output: list[tuple[int, bytes, float]], start: float) -> None:
+    def add_output(
+        self, c: Container, output: list[tuple[int, bytes, float]], start: float
+    ) -> None:
         row = self.store.one("SELECT MAX(seq) FROM logs WHERE container_id = ?", c.id)
         seq = (row[0] if row and row[0] is not None else 0) + 1
         for stream, data, offset in output:
             if data:
                 self.store.execute(
                     "INSERT INTO logs(container_id, seq, stream, at, data) VALUES (?, ?, ?, ?, ?)",
-                    c.id, seq, stream, start + offset, data,
+                    c.id,
+                    seq,
+                    stream,
+                    start + offset,
+                    data,
                 )
                 seq += 1
 
@@ -155,8 +184,13 @@ class ContainerStore:
     def _finish(self, c: Container, moment: float, code: int) -> None:
         state = c.state
         state.update(
-            Status="exited", Running=False, Paused=False, Restarting=False, Pid=0,
-            ExitCode=code, FinishedAt=rfc3339(moment),
+            Status="exited",
+            Running=False,
+            Paused=False,
+            Restarting=False,
+            Pid=0,
+            ExitCode=code,
+            FinishedAt=rfc3339(moment),
         )
         self.drop_output_after(c, moment)
         self.save(c)
@@ -177,25 +211,28 @@ class ContainerStore:
         config = c.doc["Config"]
         argv = [c.doc["Path"], *c.doc["Args"]]
         tree = self.tree(c)
-        context = ProcessContext(
-            tree=tree,
-            env=_env_dict(config.get("Env") or []),
-            cwd=config.get("WorkingDir") or "/",
-            hostname=config.get("Hostname") or c.id[:12],
-            now=now,
-        )
-        _apply_user(context, config.get("User") or "")
+        context = process_context(
+            tree, config.get("Env") or [], config.get("User") or "",
+            config.get("WorkingDir") or "/", c.id, now,
+        )  # fmt: skip
         try:
             result = run_process(argv, context)
         except ExecError as err:
-            code = 126 if err.reason == "permission" else 127
-            c.state.update(ExitCode=code, Error=_exec_error_text(err))
+            c.state.update(ExitCode=exit_code_for(err), Error=exec_error_text(err))
             self.save(c)
-            raise InvalidArgument(_oci_error(err)) from None
+            raise InvalidArgument(oci_error(err)) from None
         self.set_tree(c, tree)
         c.state.update(
-            Status="running", Running=True, Paused=False, Restarting=False, OOMKilled=False,
-            Dead=False, Pid=engine.fake_pid(), ExitCode=0, Error="", StartedAt=rfc3339(now),
+            Status="running",
+            Running=True,
+            Paused=False,
+            Restarting=False,
+            OOMKilled=False,
+            Dead=False,
+            Pid=engine.fake_pid(),
+            ExitCode=0,
+            Error="",
+            StartedAt=rfc3339(now),
             FinishedAt=ZERO_TIME,
         )
         c.run.update(_timeline(result, now))
@@ -253,59 +290,6 @@ def _timeline(result: ProgramResult, started: float) -> Json:
     }
 
 
-def _env_dict(env: list[str]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for item in env:
-        key, _, value = item.partition("=")
-        out[key] = value
-    return out
-
-
-def _apply_user(context: ProcessContext, user: str) -> None:
-    if not user:
-        return
-    name, _, group = user.partition(":")
-    uid = _lookup_id(context.tree, "/etc/passwd", name)
-    if uid is not None:
-        context.uid = uid
-    gid = _lookup_id(context.tree, "/etc/group", group) if group else None
-    if gid is not None:
-        context.gid = gid
-
-
-def _lookup_id(tree: fs.Tree, table: str, name: str) -> int | None:
-    if name.isdigit():
-        return int(name)
-    entry = tree.get(table)
-    if entry is None:
-        return None
-    for line in entry.data.decode(errors="replace").splitlines():
-        fields = line.split(":")
-        if len(fields) > 2 and fields[0] == name and fields[2].isdigit():
-            return int(fields[2])
-    return None
-
-
-def _exec_error_text(err: ExecError) -> str:
-    if err.reason == "not_found":
-        where = "no such file or directory" if "/" in err.path else "executable file not found in $PATH"
-        return f'exec: "{err.path}": {where}' if "/" not in err.path else (
-            f'exec: "{err.path}": stat {err.path}: no such file or directory'
-        )
-    if err.reason == "permission":
-        return f'exec: "{err.path}": permission denied'
-    if err.reason == "is_dir":
-        return f'exec: "{err.path}": is a directory'
-    return f'exec: "{err.path}": exec format error'
-
-
-def _oci_error(err: ExecError) -> str:
-    return (
-        "failed to create shim task: OCI runtime create failed: runc create failed: "
-        f"unable to start container process: {_exec_error_text(err)}: unknown"
-    )
-
-
 def new_container_doc(
     engine: SimEngine,
     container_id: str,
@@ -337,7 +321,9 @@ def new_container_doc(
 
     config = container_config(
         hostname=options.get("hostname") or container_id[:12],
-        user=options.get("user") if options.get("user") is not None else image_config.get("User", ""),
+        user=options.get("user")
+        if options.get("user") is not None
+        else image_config.get("User", ""),
         attach=not options.get("detach", False),
         exposed_ports=exposed or None,
         tty=bool(options.get("tty")),
@@ -356,9 +342,17 @@ def new_container_doc(
         "Path": argv[0],
         "Args": argv[1:],
         "State": {
-            "Status": "created", "Running": False, "Paused": False, "Restarting": False,
-            "OOMKilled": False, "Dead": False, "Pid": 0, "ExitCode": 0, "Error": "",
-            "StartedAt": ZERO_TIME, "FinishedAt": ZERO_TIME,
+            "Status": "created",
+            "Running": False,
+            "Paused": False,
+            "Restarting": False,
+            "OOMKilled": False,
+            "Dead": False,
+            "Pid": 0,
+            "ExitCode": 0,
+            "Error": "",
+            "StartedAt": ZERO_TIME,
+            "FinishedAt": ZERO_TIME,
         },
         "Image": image_id,
         "Name": "/" + name,

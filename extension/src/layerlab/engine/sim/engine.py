@@ -66,7 +66,7 @@ class SimEngine:
         self.clock = Clock(self.store)
         self.ids = IdSource(self.store)
         self.layers = LayerStore(self.store)
-        self.images = ImageStore(self.store, self.layers)
+        self.image_store = ImageStore(self.store, self.layers)
         self.containers_store = ContainerStore(self)
         with self.store.transaction():
             if self.store.get_meta("initialised") is None:
@@ -111,7 +111,7 @@ class SimEngine:
         from . import fs
 
         in_use: set[str] = set()
-        for other in self.images.all():
+        for other in self.image_store.all():
             in_use.update(fs.chain_ids(other.diff_ids))
         released = [c for c in reversed(fs.chain_ids(image.diff_ids)) if c not in in_use]
         for chain_id in released:
@@ -162,14 +162,18 @@ class SimEngine:
 
         return disk_usage(self)
 
-    def login(self, username: str, password: str | None = None, registry: str | None = None) -> Json:
+    def login(
+        self, username: str, password: str | None = None, registry: str | None = None
+    ) -> Json:
         if not username:
             raise InvalidArgument("Username is required")
         return {"IdentityToken": "", "Status": "Login Succeeded"}
 
     # -- images ---------------------------------------------------------------------------------
     @transactional
-    def images(self, name: str | None = None, all: bool = False, filters: Json | None = None) -> list[Json]:  # noqa: E501
+    def images(
+        self, name: str | None = None, all: bool = False, filters: Json | None = None
+    ) -> list[Json]:
         return image_ops.list_images(self, name, all, filters)
 
     @transactional
@@ -208,12 +212,21 @@ class SimEngine:
         from .builder import build
 
         return build(
-            self, fileobj, tags=tags, dockerfile=dockerfile, nocache=nocache, quiet=quiet,
-            buildargs=buildargs or {}, labels=labels or {}, pull=pull,
+            self,
+            fileobj,
+            tags=tags,
+            dockerfile=dockerfile,
+            nocache=nocache,
+            quiet=quiet,
+            buildargs=buildargs or {},
+            labels=labels or {},
+            pull=pull,
         )
 
     @streamed
-    def pull(self, repository: str, tag: str | None = None, all_tags: bool = False) -> Iterator[Json]:
+    def pull(
+        self, repository: str, tag: str | None = None, all_tags: bool = False
+    ) -> Iterator[Json]:
         from .registry import pull
 
         return pull(self, repository, tag, all_tags)
@@ -300,7 +313,9 @@ class SimEngine:
     ) -> bytes:
         return container_ops.logs(self, container, stdout, stderr, timestamps, tail)
 
-    def attach(self, container: str, logs: bool = True) -> Iterator[tuple[bytes | None, bytes | None]]:  # noqa: E501
+    def attach(
+        self, container: str, logs: bool = True
+    ) -> Iterator[tuple[bytes | None, bytes | None]]:
         with self.store.transaction():
             container_id = self.containers_store.resolve(container).id
         return self._attached_output(container_id)

@@ -41,8 +41,10 @@ class Entry:
 
     @property
     def size(self) -> int:
-        """Bytes a file occupies; what `docker images` adds up (directories and links count 0)."""
-        return len(self.data) if self.kind == "file" else 0
+        """What the daemon's size walk counts: a file's bytes, a symlink's target length."""
+        if self.kind == "file":
+            return len(self.data)
+        return len(self.target.encode()) if self.kind == "symlink" else 0
 
 
 def directory(mode: int = 0o755, mtime: int = 0, uid: int = 0, gid: int = 0) -> Entry:
@@ -82,9 +84,7 @@ def children(tree: Mapping[str, Entry], path: str) -> list[str]:
     """Names directly inside directory ``path``, sorted."""
     prefix = "/" if path == "/" else path + "/"
     depth = prefix.count("/")
-    return sorted(
-        p[len(prefix) :] for p in tree if p.startswith(prefix) and p.count("/") == depth
-    )
+    return sorted(p[len(prefix) :] for p in tree if p.startswith(prefix) and p.count("/") == depth)
 
 
 def descendants(tree: Mapping[str, Entry], path: str) -> list[str]:
@@ -147,11 +147,18 @@ def compute_changes(lower: Mapping[str, Entry], upper: Mapping[str, Entry]) -> C
 
 
 def layer_size(changes: Mapping[str, Entry | None]) -> int:
-    return sum(e.size for e in changes.values() if e is not None)
+    """Total size, counting hard links (the very same Entry object) once, as du does."""
+    seen: set[int] = set()
+    total = 0
+    for entry in changes.values():
+        if entry is not None and id(entry) not in seen:
+            seen.add(id(entry))
+            total += entry.size
+    return total
 
 
 def tree_size(tree: Mapping[str, Entry]) -> int:
-    return sum(e.size for e in tree.values())
+    return layer_size(tree)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -159,8 +166,9 @@ def tree_size(tree: Mapping[str, Entry]) -> int:
 
 
 def changes_to_tar(changes: Mapping[str, Entry | None]) -> bytes:
-    """A deterministic tar of the changes: sorted paths, fixed headers, whiteouts as ``.wh.`` files."""
+    """A deterministic tar of the changes: sorted paths, fixed headers, ``.wh.`` whiteouts."""
     buf = io.BytesIO()
+    linked: dict[int, str] = {}  # hard links are the same Entry object under several paths
     with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tar:
         for path in sorted(changes):
             entry = changes[path]
@@ -186,7 +194,12 @@ def changes_to_tar(changes: Mapping[str, Entry | None]) -> bytes:
                 info.type = tarfile.SYMTYPE
                 info.linkname = entry.target
                 tar.addfile(info)
+            elif id(entry) in linked:
+                info.type = tarfile.LNKTYPE
+                info.linkname = linked[id(entry)]
+                tar.addfile(info)
             else:
+                linked[id(entry)] = name
                 info.size = len(entry.data)
                 tar.addfile(info, io.BytesIO(entry.data))
     return buf.getvalue()
@@ -197,7 +210,6 @@ def tar_to_changes(data: bytes) -> Changes:
     changes: Changes = {}
     with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as tar:
         members = tar.getmembers()
-        by_name = {normpath(m.name): m for m in members}
         for member in members:
             path = normpath(member.name)
             if path == "/":
@@ -210,23 +222,22 @@ def tar_to_changes(data: bytes) -> Changes:
             if base.startswith(WHITEOUT_PREFIX):
                 changes[posixpath.join(parent, base[len(WHITEOUT_PREFIX) :])] = None
                 continue
-            changes[path] = _entry_from_member(tar, member, by_name)
+            if member.islnk():
+                # A hard link shares its source's Entry, so it is stored and counted once.
+                source = changes.get(normpath(member.linkname))
+                changes[path] = source if source is not None else regular(b"")
+                continue
+            changes[path] = _entry_from_member(tar, member)
     return changes
 
 
-def _entry_from_member(
-    tar: tarfile.TarFile, member: tarfile.TarInfo, by_name: Mapping[str, tarfile.TarInfo]
-) -> Entry:
+def _entry_from_member(tar: tarfile.TarFile, member: tarfile.TarInfo) -> Entry:
     common = {"uid": member.uid, "gid": member.gid, "mtime": int(member.mtime)}
     mode = member.mode & 0o7777
     if member.isdir():
         return Entry("dir", mode=mode, **common)
     if member.issym():
         return Entry("symlink", mode=0o777, target=member.linkname, **common)
-    if member.islnk():
-        source = by_name.get(normpath(member.linkname))
-        data = _read_member(tar, source) if source is not None else b""
-        return Entry("file", mode=mode, data=data, **common)
     return Entry("file", mode=mode, data=_read_member(tar, member), **common)
 
 

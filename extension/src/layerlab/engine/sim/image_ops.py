@@ -25,7 +25,7 @@ def familiar(ref: str) -> str:
 
 
 def list_images(engine: SimEngine, name: str | None, all: bool, filters: Json | None) -> list[Json]:
-    images = engine.images
+    images = engine.image_store
     filters = filters or {}
     dangling = _bool_filter(filters, "dangling")
     labels = _list_filter(filters, "label")
@@ -117,11 +117,11 @@ def _labels_match(labels: dict[str, str], wanted: list[str]) -> bool:
 
 def _image_bound(engine: SimEngine, filters: Json, key: str) -> Image | None:
     values = _list_filter(filters, key)
-    return engine.images.resolve(values[-1]) if values else None
+    return engine.image_store.resolve(values[-1]) if values else None
 
 
 def inspect_image(engine: SimEngine, name: str) -> Json:
-    images = engine.images
+    images = engine.image_store
     image = images.resolve(name)
     config = image.config
     size = images.size(image)
@@ -154,7 +154,7 @@ def _empty_container_config() -> Json:
 
 
 def history(engine: SimEngine, name: str) -> list[Json]:
-    images = engine.images
+    images = engine.image_store
     image = images.resolve(name)
     config = image.config
     chain = fs.chain_ids(image.diff_ids)
@@ -193,7 +193,7 @@ def history(engine: SimEngine, name: str) -> list[Json]:
 
 
 def tag(engine: SimEngine, image_name: str, repository: str, tag: str | None) -> bool:
-    image = engine.images.resolve(image_name)
+    image = engine.image_store.resolve(image_name)
     target = f"{repository}:{tag}" if tag else repository
     try:
         ref = parse_normalized(target)
@@ -203,7 +203,7 @@ def tag(engine: SimEngine, image_name: str, repository: str, tag: str | None) ->
         ) from None
     if ref.digest:
         raise InvalidArgument("refusing to create a tag with a digest reference")
-    engine.images.set_ref(ref.with_default_tag(), image.id, rfc3339(engine.clock.now()))
+    engine.image_store.set_ref(ref.with_default_tag(), image.id, rfc3339(engine.clock.now()))
     return True
 
 
@@ -219,7 +219,7 @@ class _DeleteConflict(Conflict):
 
 
 def remove_image(engine: SimEngine, name: str, force: bool, noprune: bool) -> list[Json]:
-    images = engine.images
+    images = engine.image_store
     image = images.resolve(name)
     records: list[Json] = []
     refs = _refs(engine, image.id)
@@ -260,7 +260,7 @@ def _refs(engine: SimEngine, image_id: str) -> list[Reference]:
     return [
         parse_normalized(r)
         for kind in ("tag", "digest")
-        for r in engine.images.refs(image_id, kind)
+        for r in engine.image_store.refs(image_id, kind)
     ]
 
 
@@ -288,14 +288,16 @@ def _single_reference(refs: list[Reference]) -> bool:
 def _check_conflicts(
     engine: SimEngine, image_id: str, hard: bool, soft: tuple[str, ...] = ("refs", "stopped")
 ) -> None:
-    if hard and engine.images.children(image_id):
+    if hard and engine.image_store.children(image_id):
         raise _DeleteConflict(image_id, "image has dependent child images", hard=True)
     if hard:
         running = engine.first_container(lambda c: c.image_id == image_id and c.running)
         if running is not None:
             raise _DeleteConflict(
-                image_id, f"image is being used by running container {running.id[:12]}",
-                hard=True, used=True,
+                image_id,
+                f"image is being used by running container {running.id[:12]}",
+                hard=True,
+                used=True,
             )
     if "refs" in soft and _refs(engine, image_id):
         raise _DeleteConflict(image_id, "image is referenced in multiple repositories", hard=False)
@@ -303,15 +305,17 @@ def _check_conflicts(
         stopped = engine.first_container(lambda c: c.image_id == image_id and not c.running)
         if stopped is not None:
             raise _DeleteConflict(
-                image_id, f"image is being used by stopped container {stopped.id[:12]}",
-                hard=False, used=True,
+                image_id,
+                f"image is being used by stopped container {stopped.id[:12]}",
+                hard=False,
+                used=True,
             )
 
 
 def _delete_helper(
     engine: SimEngine, image_id: str, records: list[Json], force: bool, prune: bool, quiet: bool
 ) -> None:
-    images = engine.images
+    images = engine.image_store
     try:
         _check_conflicts(engine, image_id, hard=True, soft=() if force else ("refs", "stopped"))
     except _DeleteConflict as conflict:
@@ -336,7 +340,7 @@ def prune_images(engine: SimEngine, filters: Json | None) -> Json:
     dangling_only = _bool_filter(filters, "dangling")
     dangling_only = True if dangling_only is None else dangling_only
     labels = _list_filter(filters, "label")
-    images = engine.images
+    images = engine.image_store
     in_use = {c.image_id for c in engine.all_containers()}
     layer_sizes = {
         chain_id: size for chain_id, size in engine.store.query("SELECT chain_id, size FROM layers")

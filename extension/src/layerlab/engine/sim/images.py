@@ -46,7 +46,10 @@ class LayerStore:
         self.store.execute("INSERT OR IGNORE INTO blobs(digest, data) VALUES (?, ?)", diff_id, tar)
         self.store.execute(
             "INSERT INTO layers(chain_id, diff_id, parent, size) VALUES (?, ?, ?, ?)",
-            chain_id, diff_id, parent, size,
+            chain_id,
+            diff_id,
+            parent,
+            size,
         )
         return Layer(chain_id, diff_id, parent, size)
 
@@ -106,7 +109,7 @@ class LayerStore:
         used: set[str] = set()
         for (config,) in self.store.query("SELECT config FROM images"):
             used.update(fs.chain_ids(json.loads(config)["rootfs"]["diff_ids"]))
-        for chain_id, parent in self.store.query("SELECT chain_id, parent FROM layers"):
+        for (chain_id,) in self.store.query("SELECT chain_id FROM layers"):
             if chain_id not in used:
                 self.store.execute("DELETE FROM layers WHERE chain_id = ?", chain_id)
         self.store.execute(
@@ -149,7 +152,11 @@ class ImageStore:
         if self.get(image_id) is None:
             self.store.execute(
                 "INSERT INTO images(id, config, parent, created, seq) VALUES (?, ?, ?, ?, ?)",
-                image_id, raw, parent, created, self.store.next_seq("images"),
+                image_id,
+                raw,
+                parent,
+                created,
+                self.store.next_seq("images"),
             )
         return image_id
 
@@ -200,7 +207,10 @@ class ImageStore:
         kind = "digest" if ref.digest else "tag"
         self.store.execute(
             "INSERT OR REPLACE INTO refs(ref, image_id, kind, seq) VALUES (?, ?, ?, ?)",
-            str(ref), image_id, kind, self.store.next_seq("refs"),
+            str(ref),
+            image_id,
+            kind,
+            self.store.next_seq("refs"),
         )
         if kind == "tag":
             self.store.execute("UPDATE images SET last_tag_time = ? WHERE id = ?", when, image_id)

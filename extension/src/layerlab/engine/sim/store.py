@@ -136,8 +136,16 @@ class Store:
     def wipe(self) -> None:
         """Forget everything (a reset); the schema stays."""
         with self.transaction():
-            for table in (
-                "blobs layers images refs containers logs execs registry_blobs registry_manifests"
-            ).split():
+            for table in [
+                "blobs",
+                "layers",
+                "images",
+                "refs",
+                "containers",
+                "logs",
+                "execs",
+                "registry_blobs",
+                "registry_manifests",
+            ]:
                 self.execute(f"DELETE FROM {table}")
             self.execute("DELETE FROM meta WHERE key != 'schema'")

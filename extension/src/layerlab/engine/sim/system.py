@@ -22,11 +22,21 @@ def version() -> Json:
     return {
         "Platform": {"Name": PLATFORM_NAME},
         "Components": [
-            {"Name": "Engine", "Version": DOCKER_VERSION, "Details": {
-                "ApiVersion": API_VERSION, "Arch": "amd64", "BuildTime": "", "Experimental": "false",
-                "GitCommit": f"layerlab-{__version__}", "GoVersion": "python" + platform.python_version(),
-                "KernelVersion": "", "MinAPIVersion": "1.12", "Os": "linux",
-            }},
+            {
+                "Name": "Engine",
+                "Version": DOCKER_VERSION,
+                "Details": {
+                    "ApiVersion": API_VERSION,
+                    "Arch": "amd64",
+                    "BuildTime": "",
+                    "Experimental": "false",
+                    "GitCommit": f"layerlab-{__version__}",
+                    "GoVersion": "python" + platform.python_version(),
+                    "KernelVersion": "",
+                    "MinAPIVersion": "1.12",
+                    "Os": "linux",
+                },
+            },
         ],
         "Version": DOCKER_VERSION,
         "ApiVersion": API_VERSION,
@@ -51,7 +61,7 @@ def info(engine: SimEngine) -> Json:
         "ContainersPaused": 0,
         "ContainersStopped": len(containers) - running,
         "ContainersCreated": created,
-        "Images": len(engine.images.all()),
+        "Images": len(engine.image_store.all()),
         "Driver": "overlay2",
         "DriverStatus": [["Backing Filesystem", "sqlite"]],
         "OperatingSystem": PLATFORM_NAME,
@@ -75,29 +85,46 @@ def disk_usage(engine: SimEngine) -> Json:
     layers_size = sum(row[0] for row in engine.store.query("SELECT size FROM layers"))
     in_use = {c.image_id for c in engine.all_containers()}
     images = []
-    for image in engine.images.all():
-        size = engine.images.size(image)
-        images.append({
-            "Containers": sum(1 for c in engine.all_containers() if c.image_id == image.id),
-            "Created": int(image.created),
-            "Id": image.id,
-            "Labels": (image.config.get("config") or {}).get("Labels"),
-            "ParentId": image.parent,
-            "RepoDigests": engine.images.refs(image.id, "digest"),
-            "RepoTags": engine.images.refs(image.id, "tag"),
-            "SharedSize": 0 if image.id not in in_use else -1,
-            "Size": size,
-            "VirtualSize": size,
-        })
+    for image in engine.image_store.all():
+        size = engine.image_store.size(image)
+        images.append(
+            {
+                "Containers": sum(1 for c in engine.all_containers() if c.image_id == image.id),
+                "Created": int(image.created),
+                "Id": image.id,
+                "Labels": (image.config.get("config") or {}).get("Labels"),
+                "ParentId": image.parent,
+                "RepoDigests": engine.image_store.refs(image.id, "digest"),
+                "RepoTags": engine.image_store.refs(image.id, "tag"),
+                "SharedSize": 0 if image.id not in in_use else -1,
+                "Size": size,
+                "VirtualSize": size,
+            }
+        )
     containers = []
     for c in engine.all_containers():
         upper = fs.layer_size(fs.tar_to_changes(c.upper)) if c.upper else 0
-        containers.append({
-            "Id": c.id, "Names": ["/" + c.name], "Image": c.doc["Config"]["Image"],
-            "ImageID": c.image_id, "Command": c.doc["Path"], "Created": int(c.run.get("created", 0)),
-            "State": c.state["Status"], "Status": c.state["Status"], "SizeRw": upper,
-            "SizeRootFs": upper + engine.images.size(engine.images.require(c.image_id)),
-            "Labels": c.doc["Config"].get("Labels") or {}, "Mounts": [],
-        })
-    return {"LayersSize": layers_size, "Images": images, "Containers": containers,
-            "Volumes": [], "BuildCache": []}
+        containers.append(
+            {
+                "Id": c.id,
+                "Names": ["/" + c.name],
+                "Image": c.doc["Config"]["Image"],
+                "ImageID": c.image_id,
+                "Command": c.doc["Path"],
+                "Created": int(c.run.get("created", 0)),
+                "State": c.state["Status"],
+                "Status": c.state["Status"],
+                "SizeRw": upper,
+                "SizeRootFs": upper
+                + engine.image_store.size(engine.image_store.require(c.image_id)),
+                "Labels": c.doc["Config"].get("Labels") or {},
+                "Mounts": [],
+            }
+        )
+    return {
+        "LayersSize": layers_size,
+        "Images": images,
+        "Containers": containers,
+        "Volumes": [],
+        "BuildCache": [],
+    }

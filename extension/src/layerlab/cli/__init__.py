@@ -1,0 +1,1 @@
+"""The docker CLI port: argument parsing, commands and output rendering."""

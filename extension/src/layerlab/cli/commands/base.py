@@ -1,0 +1,114 @@
+"""What every command handler gets, and the output helpers they share."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+from layerlab.cli.errors import CliError
+from layerlab.cli.grammar import Command
+from layerlab.engine.api import Engine, Json
+
+
+@dataclass
+class CommandContext:
+    engine: Engine
+    stdout: TextIO
+    stderr: TextIO
+    cwd: Path
+    stdin: bytes | None
+    command: Command
+
+    def out(self, text: str = "") -> None:
+        self.stdout.write(text + "\n")
+
+    def err(self, text: str = "") -> None:
+        self.stderr.write(text + "\n")
+
+    def now(self) -> float:
+        """The client's clock; an engine with its own (deterministic) clock provides ``now``."""
+        clock = getattr(self.engine, "now", None)
+        return float(clock()) if callable(clock) else time.time()
+
+
+class StreamError(CliError):
+    """An error message inside a JSON progress stream (the CLI prints it bare)."""
+
+
+def display_stream(ctx: CommandContext, messages: Iterable[Json]) -> list[Json]:
+    """Print a JSON message stream as ``jsonmessage.DisplayJSONMessagesStream`` does when the
+    output is not a terminal; return the ``aux`` payloads. An error message raises."""
+    aux: list[Json] = []
+    for message in messages:
+        detail = message.get("errorDetail")
+        if detail or message.get("error"):
+            text = (detail or {}).get("message") or message.get("error", "")
+            code = int((detail or {}).get("code") or 1)
+            raise StreamError(text, code)
+        if "aux" in message:
+            aux.append(message["aux"])
+            continue
+        progress = message.get("progressDetail") or {}
+        if progress.get("current", 0) > 0 or progress.get("total", 0) > 0:
+            continue  # progress bars are only drawn on a terminal
+        line = f"{message['id']}: " if message.get("id") else ""
+        if message.get("from"):
+            line += f"(from {message['from']}) "
+        if message.get("stream") is not None and "status" not in message:
+            ctx.stdout.write(line + message["stream"])
+            continue
+        status = message.get("status", "")
+        if message.get("progress") and not progress:
+            ctx.stdout.write(f"{line}{status} {message['progress']}\n")
+        else:
+            ctx.stdout.write(f"{line}{status}\n")
+    return aux
+
+
+def short_id(identifier: str) -> str:
+    """``stringid.TruncateID``: drop the algorithm prefix, keep 12 hex digits."""
+    return identifier.partition(":")[2][:12] if ":" in identifier else identifier[:12]
+
+
+def go_json(value: Any, indent: int | None = None) -> str:
+    """``encoding/json`` output: HTML characters escaped as Go does, keys in the given order."""
+    text = json.dumps(value, indent=indent, ensure_ascii=False, separators=(",", ": "))
+    if indent is None:
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return (
+        text.replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("&", "\\u0026")
+        .replace("\u2028", "\\u2028")
+        .replace("\u2029", "\\u2029")
+    )
+
+
+def parse_filters(values: list[str]) -> dict[str, list[str]]:
+    """``--filter k=v`` flags as the Engine API's ``filters`` map."""
+    filters: dict[str, list[str]] = {}
+    for value in values:
+        key, _, val = value.partition("=")
+        filters.setdefault(key.strip().lower(), []).append(val)
+    return filters
+
+
+def format_rows(
+    fmt: str, rows: list[Mapping[str, Any]], headers: Mapping[str, str], default: str
+) -> str:
+    """Render ``--format`` (or the default table) over ``rows`` as docker's formatter does:
+    a ``table`` format prints a header row and goes through the tab writer."""
+    from layerlab.cli import gotemplate
+
+    if fmt in ("", "table"):
+        fmt = default
+    if fmt == "json":
+        rows = [dict(sorted(row.items())) for row in rows]
+    try:
+        return gotemplate.render_format(fmt, rows, headers)
+    except gotemplate.TemplateError as exc:
+        raise CliError(str(exc)) from None

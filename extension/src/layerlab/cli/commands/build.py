@@ -1,0 +1,70 @@
+"""``docker build`` with the classic builder (the banner is printed by ``main``)."""
+
+from __future__ import annotations
+
+import io
+
+from layerlab.cli import render
+from layerlab.cli.commands.base import CommandContext, StreamError, display_stream
+from layerlab.cli.context import build_context_tar, resolve_context
+from layerlab.cli.errors import CliError
+from layerlab.cli.flags import ParsedArgs
+from layerlab.engine.sim.reference import InvalidReference, parse_normalized
+
+
+def _pairs(values: list[str]) -> dict[str, str]:
+    result: dict[str, str] = {}
+    for value in values:
+        key, _, val = value.partition("=")
+        result[key] = val
+    return result
+
+
+def cmd_build(ctx: CommandContext, parsed: ParsedArgs) -> int:
+    context = parsed.positionals[0]
+    if context == "-" or "://" in context or context.startswith("git@"):
+        raise CliError("layerlab: building from stdin or a URL is not supported by LayerLab")
+    tags = parsed.items("tag")
+    for tag in tags:
+        try:
+            parse_normalized(tag)
+        except InvalidReference as exc:
+            raise CliError(
+                f'invalid argument "{tag}" for "-t, --tag" flag: {exc.message}\n'
+                "See 'docker build --help'."
+            ) from None
+    root, dockerfile = resolve_context(ctx.cwd, context, parsed.text("file") or None)
+    archive = build_context_tar(root, dockerfile)
+    quiet = parsed.flag("quiet")
+    if not quiet:
+        size = render.human_size(len(archive), 4)
+        ctx.stdout.write(f"Sending build context to Docker daemon  {size}\r\r\n")
+    # In quiet mode the CLI buffers the daemon's output and shows it only when the build fails.
+    target = ctx
+    buffer = io.StringIO()
+    if quiet:
+        target = CommandContext(ctx.engine, buffer, ctx.stderr, ctx.cwd, ctx.stdin, ctx.command)
+    build_args = {
+        key: val for key, val in _pairs(parsed.items("build-arg")).items()
+    }  # fmt: skip
+    messages = ctx.engine.build(
+        archive,
+        tags=tags,
+        dockerfile=dockerfile,
+        nocache=parsed.flag("no-cache"),
+        quiet=quiet,
+        buildargs=build_args or None,
+        labels=_pairs(parsed.items("label")) or None,
+        rm=bool(parsed.get("rm", True)),
+        pull=parsed.flag("pull"),
+    )
+    try:
+        aux = display_stream(target, messages)
+    except StreamError as exc:
+        if quiet:
+            ctx.stderr.write(buffer.getvalue())
+        raise CliError(exc.text, exc.code or 1) from None
+    if quiet:
+        image_id = next((a["ID"] for a in aux if isinstance(a, dict) and "ID" in a), None)
+        ctx.out(image_id or buffer.getvalue().strip())
+    return 0

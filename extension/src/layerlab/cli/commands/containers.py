@@ -1,0 +1,275 @@
+"""Container commands: run create start stop restart kill rm ps logs exec diff, container prune."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from layerlab.cli import render
+from layerlab.cli.commands.base import (
+    CommandContext,
+    format_rows,
+    parse_filters,
+    short_id,
+)
+from layerlab.cli.commands.images import go_time, print_reclaimed
+from layerlab.cli.commands.runopts import (
+    create_kwargs,
+    familiar_with_tag,
+    run_error,
+    split_reference,
+    start_error_code,
+)
+from layerlab.cli.errors import CliError, daemon_error
+from layerlab.cli.flags import ParsedArgs
+from layerlab.engine.errors import EngineError, NotFound
+
+PS_HEADERS = {
+    "ID": "CONTAINER ID", "Image": "IMAGE", "Command": "COMMAND", "CreatedAt": "CREATED AT",
+    "RunningFor": "CREATED", "Ports": "PORTS", "State": "STATE", "Status": "STATUS",
+    "Size": "SIZE", "Names": "NAMES", "Labels": "LABELS", "Mounts": "MOUNTS",
+    "Networks": "NETWORKS", "LocalVolumes": "LOCAL VOLUMES",
+}  # fmt: skip
+PS_DEFAULT = (
+    "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}"
+)
+
+
+# -- create / run ---------------------------------------------------------------------------
+
+
+def _create(ctx: CommandContext, parsed: ParsedArgs) -> str:
+    """Create the container, pulling its image first when the daemon does not have it."""
+    image = parsed.positionals[0]
+    kwargs = create_kwargs(parsed)
+    try:
+        created = ctx.engine.create_container(image, **kwargs)
+    except NotFound as exc:
+        if not exc.message.startswith("No such image"):
+            raise
+        wanted = familiar_with_tag(image)
+        ctx.err(f"Unable to find image '{wanted}' locally")
+        from layerlab.cli.commands.registry import pull_to
+
+        repository, tag = split_reference(image)
+        pull_to(ctx, repository, tag, ctx.stderr)
+        created = ctx.engine.create_container(image, **kwargs)
+    for warning in created.get("Warnings") or []:
+        ctx.err(f"WARNING: {warning}")
+    return str(created["Id"])
+
+
+def cmd_create(ctx: CommandContext, parsed: ParsedArgs) -> int:
+    ctx.out(_create(ctx, parsed))
+    return 0
+
+
+def cmd_run(ctx: CommandContext, parsed: ParsedArgs) -> int:
+    try:
+        kwargs = create_kwargs(parsed)  # validate before any daemon call
+        if kwargs["tty"] and kwargs["stdin_open"]:
+            raise CliError("the input device is not a TTY")
+        container_id = _create(ctx, parsed)
+    except EngineError as exc:
+        raise run_error(daemon_error(exc), 125) from None
+    if parsed.flag("detach"):
+        ctx.out(container_id)
+        try:
+            ctx.engine.start(container_id)
+        except EngineError as exc:
+            raise run_error(daemon_error(exc), start_error_code(exc.message)) from None
+        return 0
+    streams = {s.lower() for s in parsed.items("attach")} or {"stdout", "stderr"}
+    chunks = ctx.engine.attach(container_id, logs=False)
+    try:
+        ctx.engine.start(container_id)
+    except EngineError as exc:
+        raise run_error(daemon_error(exc), start_error_code(exc.message)) from None
+    _pump(ctx, chunks, streams)
+    return int(ctx.engine.wait(container_id).get("StatusCode", 0))
+
+
+def _pump(ctx: CommandContext, chunks: Any, streams: set[str]) -> None:
+    for out, err in chunks:
+        if out and "stdout" in streams:
+            ctx.stdout.write(out.decode("utf-8", "replace"))
+        if err and "stderr" in streams:
+            ctx.stderr.write(err.decode("utf-8", "replace"))
+
+
+# -- lifecycle ------------------------------------------------------------------------------
+
+
+def _for_each(ctx: CommandContext, names: list[str], action: Any) -> list[str]:
+    """Apply ``action`` to each name, echoing successes and printing daemon errors."""
+    failed: list[str] = []
+    for name in names:
+        try:
+            action(name)
+        except EngineError as exc:
+            ctx.err(daemon_error(exc))
+            failed.append(name)
+        else:
+            ctx.out(name)
+    return failed
+
+
+def cmd_start(ctx: CommandContext, parsed: ParsedArgs) -> int:
+    names = parsed.positionals
+    if parsed.flag("attach"):
+        if len(names) > 1:
+            raise CliError("you cannot start and attach multiple containers at once")
+        chunks = ctx.engine.attach(names[0], logs=False)
+        ctx.engine.start(names[0])
+        _pump(ctx, chunks, {"stdout", "stderr"})
+        return int(ctx.engine.wait(names[0]).get("StatusCode", 0))
+    failed = _for_each(ctx, names, ctx.engine.start)
+    if failed:
+        raise CliError("Error: failed to start containers: " + ", ".join(failed))
+    return 0
+
+
+def _timeout(parsed: ParsedArgs) -> int | None:
+    for name in ("timeout", "time"):
+        if parsed.given(name):
+            return int(parsed.get(name))  # type: ignore[call-overload]
+    return None
+
+
+def cmd_stop(ctx: CommandContext, parsed: ParsedArgs) -> int:
+    timeout = _timeout(parsed)
+    failed = _for_each(ctx, parsed.positionals, lambda c: ctx.engine.stop(c, timeout=timeout))
+    return 1 if failed else 0
+
+
+def cmd_restart(ctx: CommandContext, parsed: ParsedArgs) -> int:
+    timeout = _timeout(parsed)
+    failed = _for_each(ctx, parsed.positionals, lambda c: ctx.engine.restart(c, timeout=timeout))
+    return 1 if failed else 0
+
+
+def cmd_kill(ctx: CommandContext, parsed: ParsedArgs) -> int:
+    signal = parsed.text("signal") or None
+    failed = _for_each(ctx, parsed.positionals, lambda c: ctx.engine.kill(c, signal=signal))
+    return 1 if failed else 0
+
+
+def cmd_rm(ctx: CommandContext, parsed: ParsedArgs) -> int:
+    force, volumes = parsed.flag("force"), parsed.flag("volumes")
+    failed = False
+    for name in parsed.positionals:
+        try:
+            ctx.engine.remove_container(name.strip("/"), v=volumes, force=force)
+        except NotFound as exc:
+            ctx.err(daemon_error(exc))
+            failed = failed or not force  # -f reports a missing container but succeeds
+        except EngineError as exc:
+            ctx.err(daemon_error(exc))
+            failed = True
+        else:
+            ctx.out(name)
+    return 1 if failed else 0
+
+
+def cmd_container_prune(ctx: CommandContext, parsed: ParsedArgs) -> int:
+    if not parsed.flag("force"):
+        raise CliError("layerlab: 'docker container prune' needs -f (no interactive prompt)")
+    report = ctx.engine.prune_containers(filters=parse_filters(parsed.items("filter")) or None)
+    deleted = report.get("ContainersDeleted") or []
+    if deleted:
+        ctx.out("Deleted Containers:")
+        for identifier in deleted:
+            ctx.out(identifier)
+        ctx.out()
+    print_reclaimed(ctx, int(report.get("SpaceReclaimed") or 0))
+    return 0
+
+
+# -- inspection -----------------------------------------------------------------------------
+
+
+def _ps_row(container: dict[str, Any], trunc: bool, now: float) -> dict[str, str]:
+    image = container.get("Image") or "<no image>"
+    if trunc:
+        if short_id(container.get("ImageID", "")) == short_id(image) and len(image) >= 12:
+            image = short_id(image)
+        elif "@" in image:
+            image = image.split("@", 1)[0]
+    names = [n[1:] if n.startswith("/") else n for n in container.get("Names") or []]
+    if trunc:
+        names = [n for n in names if "/" not in n][:1] or names[:1]
+    command = container.get("Command", "")
+    labels = container.get("Labels") or {}
+    created = int(container.get("Created", 0))
+    networks = (container.get("NetworkSettings") or {}).get("Networks") or {}
+    mounts = container.get("Mounts") or []
+    return {
+        "ID": container["Id"][:12] if trunc else container["Id"],
+        "Image": image,
+        "Command": render.go_quote(render.ellipsis(command, 20) if trunc else command),
+        "CreatedAt": go_time(created),
+        "RunningFor": render.created_ago(created, now),
+        "Ports": render.format_ports(container.get("Ports") or []),
+        "State": container.get("State", ""),
+        "Status": container.get("Status", ""),
+        "Size": "",
+        "Names": ",".join(names),
+        "Labels": ",".join(f"{k}={v}" for k, v in labels.items()),
+        "Mounts": ",".join(m.get("Name") or m.get("Source", "") for m in mounts),
+        "Networks": ",".join(sorted(networks)),
+        "LocalVolumes": str(sum(1 for m in mounts if m.get("Driver") == "local")),
+    }  # fmt: skip
+
+
+def cmd_ps(ctx: CommandContext, parsed: ParsedArgs) -> int:
+    last = int(parsed.get("last", -1))  # type: ignore[call-overload]
+    if parsed.flag("latest"):
+        last = 1
+    show_all = parsed.flag("all") or last > 0
+    filters = parse_filters(parsed.items("filter")) or None
+    containers = ctx.engine.containers(all=show_all, filters=filters)
+    if last > 0:
+        containers = containers[:last]
+    trunc = not parsed.flag("no-trunc")
+    now = ctx.now()
+    rows = [_ps_row(c, trunc, now) for c in containers]
+    fmt = "{{.ID}}" if parsed.flag("quiet") else parsed.text("format")
+    ctx.stdout.write(format_rows(fmt, rows, PS_HEADERS, PS_DEFAULT))
+    return 0
+
+
+def cmd_logs(ctx: CommandContext, parsed: ParsedArgs) -> int:
+    tail: str | int = parsed.text("tail", "all")
+    data = ctx.engine.logs(parsed.positionals[0], timestamps=parsed.flag("timestamps"), tail=tail)
+    ctx.stdout.write(data.decode("utf-8", "replace"))
+    return 0
+
+
+def cmd_diff(ctx: CommandContext, parsed: ParsedArgs) -> int:
+    kinds = {0: "C", 1: "A", 2: "D"}
+    for change in ctx.engine.diff(parsed.positionals[0]) or []:
+        ctx.out(f"{kinds.get(int(change['Kind']), '?')} {change['Path']}")
+    return 0
+
+
+def cmd_exec(ctx: CommandContext, parsed: ParsedArgs) -> int:
+    container, *command = parsed.positionals
+    tty, interactive = parsed.flag("tty"), parsed.flag("interactive")
+    if tty and interactive:
+        raise CliError("the input device is not a TTY")
+    env = [
+        e if "=" in e or e not in os.environ else f"{e}={os.environ[e]}"
+        for e in parsed.items("env")
+    ]
+    created = ctx.engine.exec_create(
+        container, command, environment=env or None, workdir=parsed.text("workdir") or None,
+        user=parsed.text("user"), tty=tty, stdin=interactive,
+    )  # fmt: skip
+    exec_id = str(created["Id"])
+    try:
+        out, err = ctx.engine.exec_start(exec_id)
+    except EngineError as exc:
+        raise CliError(daemon_error(exc), 126) from None
+    ctx.stdout.write(out.decode("utf-8", "replace"))
+    ctx.stderr.write(err.decode("utf-8", "replace"))
+    return int(ctx.engine.exec_inspect(exec_id).get("ExitCode") or 0)

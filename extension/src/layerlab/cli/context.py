@@ -1,0 +1,97 @@
+"""The build context the CLI sends: an uncompressed tar of the context directory, filtered by
+``.dockerignore``, laid out like docker's tar walk (lexical order, ``dir/`` entries, uid/gid 0,
+whole-second mtimes, no user/group names, no padding after the end-of-archive blocks)."""
+
+from __future__ import annotations
+
+import io
+import os
+import tarfile
+from pathlib import Path
+
+from layerlab.cli.errors import CliError
+from layerlab.engine.sim.dockerignore import DockerIgnore
+
+_END_OF_ARCHIVE = 1024  # two zero blocks; Go's tar writer adds no record padding
+
+
+def _walk(root: Path) -> list[str]:
+    """Context-relative paths in filepath.Walk order (directories end with ``/``)."""
+    found: list[str] = []
+
+    def visit(directory: Path, prefix: str) -> None:
+        for entry in sorted(os.listdir(directory)):
+            path = directory / entry
+            relative = prefix + entry
+            if path.is_dir() and not path.is_symlink():
+                found.append(relative + "/")
+                visit(path, relative + "/")
+            else:
+                found.append(relative)
+
+    visit(root, "")
+    return found
+
+
+def _tar_info(path: Path, name: str) -> tarfile.TarInfo:
+    stat = path.lstat()
+    info = tarfile.TarInfo(name)
+    info.mode = stat.st_mode & 0o7777
+    info.mtime = int(stat.st_mtime)
+    info.uid = info.gid = 0
+    info.uname = info.gname = ""
+    if path.is_symlink():
+        info.type = tarfile.SYMTYPE
+        info.linkname = os.readlink(path)
+    elif path.is_dir():
+        info.type = tarfile.DIRTYPE
+    else:
+        info.size = stat.st_size
+    return info
+
+
+def resolve_context(cwd: Path, context: str, dockerfile: str | None) -> tuple[Path, str]:
+    """The context directory and the Dockerfile's path inside it, checked like the CLI."""
+    root = (cwd / context).resolve()
+    if not root.exists():
+        raise CliError(f'unable to prepare context: path "{context}" not found')
+    if not root.is_dir():
+        raise CliError(f"unable to prepare context: context must be a directory: {root}")
+    given = (cwd / dockerfile).absolute() if dockerfile else root / "Dockerfile"
+    if not given.exists() and not dockerfile:
+        lower = root / "dockerfile"
+        given = lower if lower.exists() else given
+    if not given.exists():
+        raise CliError(
+            "unable to prepare context: unable to evaluate symlinks in Dockerfile path: "
+            f"lstat {given}: no such file or directory"
+        )
+    try:
+        relative = given.resolve().relative_to(root).as_posix()
+    except ValueError:
+        raise CliError(
+            "layerlab: a Dockerfile outside the build context is not supported by LayerLab"
+        ) from None
+    return root, relative
+
+
+def build_context_tar(root: Path, dockerfile: str = "Dockerfile") -> bytes:
+    """The tar the CLI streams to the daemon for ``docker build root``."""
+    ignore_file = root / ".dockerignore"
+    text = ignore_file.read_text("utf-8") if ignore_file.is_file() else ""
+    try:
+        sent = DockerIgnore.from_text(text).filter_context(_walk(root), dockerfile)
+    except Exception as exc:  # the CLI reports malformed patterns as context errors
+        raise CliError(str(exc)) from None
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.USTAR_FORMAT) as archive:
+        for name in sent:
+            path = root / name.rstrip("/")
+            info = _tar_info(path, name)
+            if info.isreg():
+                with path.open("rb") as handle:
+                    archive.addfile(info, handle)
+            else:
+                archive.addfile(info)
+        end = archive.offset
+    return buffer.getvalue()[: end + _END_OF_ARCHIVE]

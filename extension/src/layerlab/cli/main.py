@@ -1,0 +1,194 @@
+"""``run_cli``: the docker CLI front shared by both engines.
+
+Dispatch follows cobra as the docker CLI sets it up: the root command parses its own flags up to
+the first word (``SetInterspersed(false)``), management commands (``image``, ``container``,
+``system``) pick a subcommand, and leaf commands parse their flags, check their argument count
+and run a handler from ``layerlab.cli.commands``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import re
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import TextIO
+
+from layerlab.cli.commands.base import CommandContext
+from layerlab.cli.errors import CliError, UnsupportedFlag, args_error, daemon_error, usage_error
+from layerlab.cli.flags import FlagError, FlagSet, ParsedArgs, specs_from_help
+from layerlab.cli.grammar import GROUPS, TOP_COMMANDS, Command, Group, read_help
+from layerlab.engine.api import Engine
+from layerlab.engine.errors import EngineError, EngineUnavailable
+
+LAYERLAB_VERSION = "0.1.0"
+# What the real CLI prints on stderr before anything else for `docker build` (legacy builder).
+BUILD_BANNER = (
+    "DEPRECATED: The legacy builder is deprecated and will be removed in a future release.\n"
+    "            Install the buildx component to build images with BuildKit:\n"
+    "            https://docs.docker.com/go/buildx/\n\n"
+)
+_ROOT_USAGE = "docker [OPTIONS] COMMAND [ARG...]"
+_COMMAND_LINE = re.compile(r"^  ([a-z]+) {2,}\S")
+
+Handler = Callable[[CommandContext, ParsedArgs], int]
+
+
+def run_cli(
+    argv: list[str],
+    engine: Engine,
+    stdout: TextIO,
+    stderr: TextIO,
+    cwd: str | os.PathLike[str] = ".",
+    stdin: bytes | None = None,
+) -> int:
+    """Run one docker command line (``argv`` without the leading ``docker``); write what the docker
+    CLI writes to each stream and return its exit code. Never raises for user mistakes."""
+    try:
+        return _dispatch(list(argv), engine, stdout, stderr, Path(cwd), stdin)
+    except CliError as exc:
+        if exc.text:
+            stderr.write(exc.text + "\n")
+        return exc.code
+    except EngineUnavailable as exc:
+        stderr.write(f"{exc.message}\n")
+        return 1
+    except EngineError as exc:
+        stderr.write(daemon_error(exc) + "\n")
+        return 1
+    except Exception as exc:
+        if os.environ.get("LAYERLAB_DEBUG") == "1":
+            stderr.write(traceback.format_exc())
+        stderr.write(
+            f"layerlab: internal error: {type(exc).__name__}: {exc}\n"
+            "This is a LayerLab bug, please report it "
+            "(set LAYERLAB_DEBUG=1 to see the traceback).\n"
+        )
+        return 1
+
+
+def _listed_commands(help_text: str) -> set[str]:
+    return {m[1] for line in help_text.splitlines() if (m := _COMMAND_LINE.match(line))}
+
+
+def _dispatch(
+    argv: list[str],
+    engine: Engine,
+    stdout: TextIO,
+    stderr: TextIO,
+    cwd: Path,
+    stdin: bytes | None,
+) -> int:
+    root_help = read_help("docker.txt")
+    root_flags = FlagSet(specs_from_help(root_help), interspersed=False)
+    try:
+        parsed = root_flags.parse(argv)
+    except FlagError as exc:
+        raise usage_error(str(exc), _ROOT_USAGE, "docker") from None
+    if parsed.help:
+        stderr.writelines(note + "\n" for note in parsed.notices)
+        stdout.write(root_help)
+        return 0
+    if parsed.flag("version"):
+        stdout.write(f"LayerLab {LAYERLAB_VERSION} (a port of the Docker CLI 28.2.2)\n")
+        return 0
+    for name in parsed.order:
+        raise UnsupportedFlag("docker", f"--{name}")
+    words = parsed.positionals
+    if not words:
+        stderr.write(root_help)
+        return 0
+    name, rest = words[0], words[1:]
+    if name in GROUPS:
+        return _run_group(GROUPS[name], rest, engine, stdout, stderr, cwd, stdin)
+    if name in TOP_COMMANDS:
+        return _run_command(TOP_COMMANDS[name], rest, engine, stdout, stderr, cwd, stdin)
+    if name in _listed_commands(root_help):
+        raise CliError(f"layerlab: 'docker {name}' is not supported by LayerLab")
+    raise CliError(
+        f"docker: unknown command: docker {name}\n\nRun 'docker --help' for more information"
+    )
+
+
+def _run_group(
+    group: Group,
+    args: list[str],
+    engine: Engine,
+    stdout: TextIO,
+    stderr: TextIO,
+    cwd: Path,
+    stdin: bytes | None,
+) -> int:
+    help_text = read_help(group.help_file)
+    if not args:
+        stderr.write(help_text)
+        return 0
+    first = args[0]
+    if first in ("--help", "-h"):
+        if first == "-h":
+            stdout.write("Flag shorthand -h has been deprecated, use --help\n")
+        stdout.write(help_text)
+        return 0
+    if first in group.commands:
+        return _run_command(group.commands[first], args[1:], engine, stdout, stderr, cwd, stdin)
+    if first in _listed_commands(help_text):
+        raise CliError(f"layerlab: 'docker {group.name} {first}' is not supported by LayerLab")
+    raise CliError(
+        f"docker: unknown command: docker {group.name} {first}\n\n"
+        f"Usage:  docker {group.name}\n\n"
+        f"Run 'docker {group.name} --help' for more information"
+    )
+
+
+def _check_arg_count(command: Command, count: int) -> None:
+    rule, wanted = command.args
+    noun = "argument" if wanted == 1 else "arguments"
+    name = command.name
+    if rule == "min" and count < wanted:
+        message, verb = f"'{name}' requires at least {wanted} {noun}", "See"
+    elif rule == "exact" and count != wanted:
+        message, verb = f"'{name}' requires {wanted} {noun}", "Run"
+    elif rule == "max" and count > wanted:
+        # "SRun" is what docker 28.2.2 really prints for this validator.
+        message, verb = f"'{name}' requires at most {wanted} {noun}", "SRun"
+    elif rule == "none" and count:
+        message, verb = f"'{name}' accepts no arguments", "Run"
+    else:
+        return
+    raise args_error(message, command.usage, name, verb)
+
+
+def _handler(command: Command) -> Handler:
+    module_name, _, function = command.handler.partition(":")
+    module = importlib.import_module(f"layerlab.cli.commands.{module_name}")
+    handler: Handler = getattr(module, function)
+    return handler
+
+
+def _run_command(
+    command: Command,
+    args: list[str],
+    engine: Engine,
+    stdout: TextIO,
+    stderr: TextIO,
+    cwd: Path,
+    stdin: bytes | None,
+) -> int:
+    if command.path[-1] == "build":
+        stderr.write(BUILD_BANNER)
+    try:
+        parsed = command.flagset().parse(args)
+    except FlagError as exc:
+        raise usage_error(str(exc), command.usage, command.name) from None
+    stdout.writelines(note + "\n" for note in parsed.notices)
+    if parsed.help:
+        stdout.write(command.help_text)
+        return 0
+    _check_arg_count(command, len(parsed.positionals))
+    for flag_name in parsed.order:
+        if flag_name not in command.supported:
+            raise UnsupportedFlag(command.name, f"--{flag_name}")
+    ctx = CommandContext(engine, stdout, stderr, cwd, stdin, command)
+    return _handler(command)(ctx, parsed)

@@ -1,0 +1,1 @@
+"""Engines: the Engine API seam, the simulated engine and the real-engine adapter."""

@@ -1,0 +1,363 @@
+"""``RealEngine``: the Engine protocol over ``docker.APIClient`` (a thin adapter).
+
+Daemon errors become ``layerlab.engine.errors`` exceptions carrying the daemon's exact message;
+an unreachable daemon becomes ``EngineUnavailable`` with a hint on how to start one or switch to
+the simulator.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
+
+import docker
+import docker.errors
+import requests
+
+from layerlab.engine.api import Json
+from layerlab.engine.errors import (
+    Conflict,
+    EngineError,
+    EngineUnavailable,
+    InvalidArgument,
+    NotFound,
+    NotModified,
+)
+
+API_VERSION = "1.41"  # what the docker CLI negotiates with the reference 20.10 daemon
+_BY_STATUS: dict[int, type[EngineError]] = {
+    304: NotModified, 400: InvalidArgument, 404: NotFound, 409: Conflict,
+}  # fmt: skip
+T = TypeVar("T")
+
+
+def _unavailable(base_url: str, exc: Exception) -> EngineUnavailable:
+    return EngineUnavailable(
+        f"Cannot connect to the Docker daemon at {base_url}. Is the docker daemon running?\n"
+        "LayerLab: start a real engine (for example `scripts/real-engine start`, then set "
+        "DOCKER_HOST), or use the simulated engine with `%docker_engine sim` "
+        f"(or LAYERLAB_ENGINE=sim). Cause: {exc}"
+    )
+
+
+def translate(exc: Exception, base_url: str) -> Exception:
+    """The LayerLab error for an exception raised by docker-py/requests (others unchanged)."""
+    if isinstance(exc, docker.errors.APIError):
+        status = exc.response.status_code if exc.response is not None else 500
+        message = exc.explanation
+        if isinstance(message, bytes):
+            message = message.decode("utf-8", "replace")
+        text = str(message if message is not None else exc).strip()
+        return _BY_STATUS.get(status, EngineError)(text, status)
+    if isinstance(exc, (requests.exceptions.ConnectionError, docker.errors.DockerException)):
+        return _unavailable(base_url, exc)
+    return exc
+
+
+class RealEngine:
+    """A real Docker daemon reached through the Docker SDK's low-level client."""
+
+    name = "real"
+
+    def __init__(self, base_url: str, timeout: int = 600) -> None:
+        self.base_url = base_url
+        self.timeout = timeout
+        try:
+            self.api = docker.APIClient(base_url=base_url, version=API_VERSION, timeout=timeout)
+        except docker.errors.DockerException as exc:
+            raise _unavailable(base_url, exc) from None
+        # Exit-status waits posted before start, as the docker CLI does for run/start -a.
+        self._waiters: dict[str, tuple[threading.Thread, dict[str, Any]]] = {}
+
+    @classmethod
+    def from_env(cls) -> RealEngine:
+        """The daemon named by ``DOCKER_HOST`` (default: the local socket)."""
+        return cls(os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock")
+
+    # -- plumbing -------------------------------------------------------------------------------
+
+    def _call(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        try:
+            return function(*args, **kwargs)
+        except Exception as exc:
+            translated = translate(exc, self.base_url)
+            if translated is exc:
+                raise
+            raise translated from None
+
+    def _stream(self, messages: Iterator[Json]) -> Iterator[Json]:
+        iterator = iter(messages)
+        while True:
+            try:
+                message = next(iterator)
+            except StopIteration:
+                return
+            except Exception as exc:
+                translated = translate(exc, self.base_url)
+                if translated is exc:
+                    raise
+                raise translated from None
+            yield message
+
+    # -- system ---------------------------------------------------------------------------------
+
+    def ping(self) -> bool:
+        try:
+            return bool(self.api.ping())
+        except Exception:
+            return False
+
+    def version(self) -> Json:
+        return self._call(self.api.version)
+
+    def info(self) -> Json:
+        return self._call(self.api.info)
+
+    def df(self) -> Json:
+        return self._call(self.api.df)
+
+    def login(
+        self, username: str, password: str | None = None, registry: str | None = None
+    ) -> Json:
+        return self._call(self.api.login, username, password=password, registry=registry)
+
+    # -- images ---------------------------------------------------------------------------------
+
+    def images(
+        self, name: str | None = None, all: bool = False, filters: Json | None = None
+    ) -> list[Json]:
+        return self._call(self.api.images, name=name, all=all, filters=filters)
+
+    def inspect_image(self, image: str) -> Json:
+        return self._call(self.api.inspect_image, image)
+
+    def history(self, image: str) -> list[Json]:
+        return self._call(self.api.history, image)
+
+    def tag(self, image: str, repository: str, tag: str | None = None) -> bool:
+        return self._call(self.api.tag, image, repository, tag)
+
+    def remove_image(self, image: str, force: bool = False, noprune: bool = False) -> list[Json]:
+        # docker-py drops the response body; the CLI prints it (Untagged/Deleted lines).
+        def remove() -> list[Json]:
+            params = {"force": force, "noprune": noprune}
+            response = self.api._delete(self.api._url("/images/{0}", image), params=params)
+            self.api._raise_for_status(response)
+            return list(response.json())
+
+        return self._call(remove)
+
+    def prune_images(self, filters: Json | None = None) -> Json:
+        return self._call(self.api.prune_images, filters=filters)
+
+    def build(
+        self,
+        fileobj: bytes,
+        tags: list[str],
+        dockerfile: str = "Dockerfile",
+        nocache: bool = False,
+        quiet: bool = False,
+        buildargs: dict[str, str] | None = None,
+        labels: dict[str, str] | None = None,
+        rm: bool = True,
+        pull: bool = False,
+    ) -> Iterator[Json]:
+        # docker-py sends one `t`; the Engine API takes it repeated, as the CLI sends it.
+        params: dict[str, Any] = {
+            "t": list(tags), "dockerfile": dockerfile, "q": quiet, "nocache": nocache,
+            "rm": rm, "pull": pull, "forcerm": False,
+        }  # fmt: skip
+        if buildargs:
+            params["buildargs"] = json.dumps(buildargs)
+        if labels:
+            params["labels"] = json.dumps(labels)
+
+        def start() -> Iterator[Json]:
+            response = self.api._post(
+                self.api._url("/build"),
+                data=fileobj,
+                params=params,
+                headers={"Content-Type": "application/x-tar"},
+                stream=True,
+                timeout=None,
+            )
+            self.api._raise_for_status(response)
+            return self.api._stream_helper(response, decode=True)
+
+        return self._stream(self._call(start))
+
+    def pull(
+        self, repository: str, tag: str | None = None, all_tags: bool = False
+    ) -> Iterator[Json]:
+        messages = self._call(
+            self.api.pull, repository, tag=tag, all_tags=all_tags, stream=True, decode=True
+        )
+        return self._stream(messages)
+
+    def push(self, repository: str, tag: str | None = None) -> Iterator[Json]:
+        messages = self._call(self.api.push, repository, tag=tag, stream=True, decode=True)
+        return self._stream(messages)
+
+    def get_image(self, images: list[str]) -> bytes:
+        def save() -> bytes:
+            response = self.api._get(
+                self.api._url("/images/get"), params={"names": images}, stream=True
+            )
+            self.api._raise_for_status(response)
+            return b"".join(response.iter_content(chunk_size=65536))
+
+        return self._call(save)
+
+    def load_image(self, data: bytes, quiet: bool = False) -> Iterator[Json]:
+        return self._stream(self._call(self.api.load_image, data, quiet=quiet))
+
+    # -- containers -----------------------------------------------------------------------------
+
+    def create_container(
+        self,
+        image: str,
+        command: list[str] | None = None,
+        name: str | None = None,
+        environment: list[str] | None = None,
+        working_dir: str | None = None,
+        entrypoint: list[str] | None = None,
+        hostname: str | None = None,
+        user: str | None = None,
+        labels: dict[str, str] | None = None,
+        ports: list[str] | None = None,
+        tty: bool = False,
+        stdin_open: bool = False,
+        host_config: Json | None = None,
+    ) -> Json:
+        # docker-py appends "/tcp" to list entries unless given as (port, proto) tuples.
+        port_specs = [tuple(p.split("/", 1)) if "/" in p else p for p in ports or []]
+        return self._call(
+            self.api.create_container,
+            image,
+            command=command,
+            name=name,
+            environment=environment,
+            working_dir=working_dir,
+            entrypoint=entrypoint,
+            hostname=hostname,
+            user=user or "",
+            labels=labels,
+            ports=port_specs or None,
+            tty=tty,
+            stdin_open=stdin_open,
+            host_config=host_config,
+        )
+
+    def start(self, container: str) -> None:
+        self._call(self.api.start, container)
+
+    def stop(self, container: str, timeout: int | None = None) -> None:
+        self._call(self.api.stop, container, timeout=timeout)
+
+    def restart(self, container: str, timeout: int | None = None) -> None:
+        if timeout is None:
+            self._call(self._post_action, container, "restart", {})
+        else:
+            self._call(self.api.restart, container, timeout=timeout)
+
+    def _post_action(self, container: str, action: str, params: Json) -> None:
+        url = self.api._url("/containers/{0}/" + action, container)
+        self.api._raise_for_status(self.api._post(url, params=params))
+
+    def kill(self, container: str, signal: str | None = None) -> None:
+        self._call(self.api.kill, container, signal=signal)
+
+    def wait(self, container: str) -> Json:
+        pending = self._waiters.pop(container, None)
+        if pending is not None:
+            thread, result = pending
+            thread.join()
+            if "error" in result:
+                raise result["error"]
+            return dict(result["value"])
+        return self._call(self.api.wait, container)
+
+    def remove_container(self, container: str, v: bool = False, force: bool = False) -> None:
+        self._call(self.api.remove_container, container, v=v, force=force)
+
+    def containers(self, all: bool = False, filters: Json | None = None) -> list[Json]:
+        return self._call(self.api.containers, all=all, filters=filters)
+
+    def inspect_container(self, container: str) -> Json:
+        return self._call(self.api.inspect_container, container)
+
+    def logs(
+        self,
+        container: str,
+        stdout: bool = True,
+        stderr: bool = True,
+        timestamps: bool = False,
+        tail: str | int = "all",
+    ) -> bytes:
+        return self._call(
+            self.api.logs, container, stdout=stdout, stderr=stderr, timestamps=timestamps,
+            tail=tail,
+        )  # fmt: skip
+
+    def attach(
+        self, container: str, logs: bool = True
+    ) -> Iterator[tuple[bytes | None, bytes | None]]:
+        chunks = self._call(
+            self.api.attach, container, stdout=True, stderr=True, stream=True, logs=logs,
+            demux=True,
+        )  # fmt: skip
+        self._post_wait(container)
+        return self._stream(chunks)  # type: ignore[arg-type]
+
+    def _post_wait(self, container: str) -> None:
+        """Ask for the next exit before the container starts, as the CLI's
+        ``waitExitOrRemoved`` does, so an auto-removed container still reports its exit code.
+        The daemon answers the headers once the wait is registered; a thread reads the body."""
+        waiter = docker.APIClient(base_url=self.base_url, version=API_VERSION, timeout=None)
+        url = waiter._url("/containers/{0}/wait", container)
+        response = self._call(waiter._post, url, params={"condition": "next-exit"}, stream=True)
+        self._call(waiter._raise_for_status, response)
+        result: dict[str, Any] = {}
+
+        def read() -> None:
+            try:
+                result["value"] = json.loads(response.content)
+            except Exception as exc:
+                result["error"] = translate(exc, self.base_url)
+            finally:
+                waiter.close()
+
+        thread = threading.Thread(target=read, name=f"wait-{container}", daemon=True)
+        thread.start()
+        self._waiters[container] = (thread, result)
+
+    def diff(self, container: str) -> list[Json]:
+        return self._call(self.api.diff, container) or []
+
+    def prune_containers(self, filters: Json | None = None) -> Json:
+        return self._call(self.api.prune_containers, filters=filters)
+
+    def exec_create(
+        self,
+        container: str,
+        cmd: list[str],
+        environment: list[str] | None = None,
+        workdir: str | None = None,
+        user: str = "",
+        tty: bool = False,
+        stdin: bool = False,
+    ) -> Json:
+        return self._call(
+            self.api.exec_create, container, cmd, environment=environment, workdir=workdir,
+            user=user, tty=tty, stdin=stdin,
+        )  # fmt: skip
+
+    def exec_start(self, exec_id: str) -> tuple[bytes, bytes]:
+        out, err = self._call(self.api.exec_start, exec_id, demux=True)
+        return out or b"", err or b""
+
+    def exec_inspect(self, exec_id: str) -> Json:
+        return self._call(self.api.exec_inspect, exec_id)

@@ -1,0 +1,700 @@
+"""The shell interpreter (busybox's `sh`/`ash` applet): runs what `shell.Parser` produces.
+
+Pipelines are computed stage by stage (each stage's output becomes the next one's input),
+background jobs run at once on their own clock, and loops that never end are cut at a horizon
+and reported as "runs forever" so a container can stay up.
+"""
+
+from __future__ import annotations
+
+import copy
+import posixpath
+from dataclasses import dataclass
+
+from ..shell import (
+    AndOr,
+    Case,
+    CommandList,
+    For,
+    FunctionDef,
+    Group,
+    If,
+    Loop,
+    Parser,
+    Pipeline,
+    Redir,
+    ShellSyntaxError,
+    Simple,
+)
+from .base import (
+    MAX_LOOP_ROUNDS,
+    BufferSink,
+    Clock,
+    FileSink,
+    FsError,
+    Io,
+    NullSink,
+    RunsForever,
+    lookup,
+    resolve,
+    write_file,
+)
+from .expand import Expander, ExpansionError, matches
+
+MAX_STEPS = 2_000_000
+
+
+class ExitShell(Exception):
+    def __init__(self, code: int) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+class ReturnSignal(Exception):
+    def __init__(self, code: int) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+class LoopSignal(Exception):
+    def __init__(self, kind: str, levels: int) -> None:
+        super().__init__(kind)
+        self.kind, self.levels = kind, levels
+
+
+class RedirectError(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass
+class InStream:
+    """A shell's standard input: `read` takes a line, a program takes the rest."""
+
+    data: bytes
+    pos: int = 0
+
+    def read_line(self) -> bytes | None:
+        if self.pos >= len(self.data):
+            return None
+        end = self.data.find(b"\n", self.pos)
+        end = len(self.data) if end < 0 else end + 1
+        line = self.data[self.pos : end]
+        self.pos = end
+        return line
+
+    def take_all(self) -> bytes:
+        rest = self.data[self.pos :]
+        self.pos = len(self.data)
+        return rest
+
+
+@dataclass
+class Job:
+    pid: int
+    end: float
+    status: int
+    forever: bool
+
+
+class Shell:
+    def __init__(self, io: Io, arg0: str, positional: list[str], named_arg0: bool) -> None:
+        self.io = io
+        self.vars: dict[str, str] = dict(io.env)
+        self.exported: set[str] = set(io.env)
+        self.readonly: set[str] = set()
+        self.functions: dict[str, object] = {}
+        self.positional = positional
+        self.arg0 = arg0
+        self.named_arg0 = named_arg0  # errors name $0 and a line when it was given
+        self.line_offset = 0
+        self.status = 0
+        self.subst_status: int | None = None
+        self.options: dict[str, bool] = {}
+        self.traps: dict[str, str] = {}
+        self.line = 1
+        self.stdin = InStream(io.stdin)
+        self.cond_depth = 0
+        self.loop_depth = 0
+        self.steps = 0
+        self.jobs: list[Job] = []
+        self.last_bg_pid: int | None = None
+        self.exec_mode = False
+        self.locals_stack: list[dict[str, str | None]] = []
+        self.expander = Expander(self)
+        self.vars.setdefault("IFS", " \t\n")
+        self.vars["PWD"] = io.cwd
+        self.vars.setdefault("PS1", "# " if io.uid == 0 else "$ ")
+
+    # -- variables --------------------------------------------------------------------------
+    def get_var(self, name: str) -> str | None:
+        return self.vars.get(name)
+
+    def set_var(self, name: str, value: str) -> None:
+        if name in self.readonly:
+            raise ExpansionError(f"{name}: is read only")
+        self.vars[name] = value
+        if name in self.exported or self.options.get("a"):
+            self.exported.add(name)
+
+    def get_param(self, name: str) -> str | None:
+        if name.isdigit():
+            index = int(name)
+            if index == 0:
+                return self.arg0
+            return self.positional[index - 1] if index <= len(self.positional) else None
+        special = {
+            "?": lambda: str(self.status),
+            "$": lambda: str(self.io.pid),
+            "#": lambda: str(len(self.positional)),
+            "@": lambda: " ".join(self.positional),
+            "*": lambda: self._star(),
+            "!": lambda: "" if self.last_bg_pid is None else str(self.last_bg_pid),
+            "-": lambda: "".join(k for k in "efux" if self.options.get(k)) + "c",
+        }
+        if name in special:
+            return special[name]()
+        return self.vars.get(name)
+
+    def _star(self) -> str:
+        ifs = self.vars.get("IFS", " ")
+        return (ifs[:1] if ifs else "").join(self.positional)
+
+    def environment(self) -> dict[str, str]:
+        return {k: v for k, v in self.vars.items() if k in self.exported}
+
+    # -- messages ---------------------------------------------------------------------------
+    def lineno(self) -> int:
+        return self.line + self.line_offset
+
+    def error(self, message: str) -> None:
+        if self.named_arg0:
+            self.io.err(f"{self.arg0}: line {self.lineno()}: {message}\n")
+        else:
+            self.io.err(f"{self.arg0}: {message}\n")
+
+    def builtin_error(self, name: str, message: str) -> None:
+        self.io.err(f"{self.arg0}: {name}: line {self.lineno()}: {message}\n")
+
+    # -- running text -----------------------------------------------------------------------
+    def run_text(self, text: str, exec_last: bool = False) -> int:
+        """Parse and run ``text`` one complete command at a time."""
+        parser = Parser(text)
+        while True:
+            try:
+                command = parser.complete_command()
+            except ShellSyntaxError as error:
+                self.line = error.line
+                self.error(error.message)
+                raise ExitShell(2) from None
+            if command is None:
+                return self.status
+            if exec_last and parser.at_end():
+                self.exec_mode = _is_single_simple(command)
+            self.run_list(command)
+
+    def run_list(self, node: CommandList) -> int:
+        for and_or, background in node.items:
+            if background:
+                self.run_background(and_or)
+            else:
+                self.run_and_or(and_or)
+        return self.status
+
+    def run_and_or(self, node: AndOr) -> int:
+        parts = [("", node.first), *node.rest]
+        status = self.status
+        ran_last = False
+        for index, (op, pipeline) in enumerate(parts):
+            if (op == "&&" and status != 0) or (op == "||" and status == 0):
+                continue
+            last = index == len(parts) - 1
+            self.cond_depth += 0 if last else 1
+            try:
+                status = self.run_pipeline(pipeline)
+            finally:
+                self.cond_depth -= 0 if last else 1
+            ran_last = last and not pipeline.negate
+        self.status = status
+        if ran_last and status != 0 and self.options.get("e") and self.cond_depth == 0:
+            raise ExitShell(status)
+        return status
+
+    def run_pipeline(self, node: Pipeline) -> int:
+        if node.negate:
+            self.cond_depth += 1
+        try:
+            if len(node.commands) == 1:
+                status = self.run_command(node.commands[0])
+            else:
+                status = self._run_stages(node.commands)
+        finally:
+            if node.negate:
+                self.cond_depth -= 1
+        self.status = int(not status) if node.negate else status
+        return self.status
+
+    def _run_stages(self, commands: list[object]) -> int:
+        start = self.io.clock.t
+        end = start
+        data = self.stdin.take_all()
+        forever: RunsForever | None = None
+        status = 0
+        for index, command in enumerate(commands):
+            last = index == len(commands) - 1
+            sink = None if last else BufferSink()
+            stage = self.subshell(clock=Clock(start), stdin=data, stdout=sink)
+            try:
+                status = stage.run_isolated(lambda s, c=command: s.run_command(c))
+            except RunsForever as error:
+                if last:
+                    raise
+                forever = error
+            end = max(end, stage.io.clock.t)
+            data = bytes(sink.data) if sink is not None else b""
+        self.io.clock.t = end
+        if forever is not None:
+            forever.sigterm_exit = None
+            raise forever
+        return status
+
+    def run_background(self, node: AndOr) -> None:
+        pid = self.io.sys.new_pid()
+        job = self.subshell(clock=Clock(self.io.clock.t), stdin=b"")
+        job.io.pid = pid
+        try:
+            status = job.run_isolated(lambda s: s.run_and_or(node))
+            self.jobs.append(Job(pid, job.io.clock.t, status, forever=False))
+        except RunsForever:
+            self.jobs.append(Job(pid, job.io.clock.t, 0, forever=True))
+        self.last_bg_pid = pid
+        self.status = 0
+
+    def subshell(
+        self, clock: Clock | None = None, stdin: bytes | None = None, stdout=None
+    ) -> Shell:
+        clone = copy.copy(self)
+        clone.vars = dict(self.vars)
+        clone.exported = set(self.exported)
+        clone.readonly = set(self.readonly)
+        clone.functions = dict(self.functions)
+        clone.positional = list(self.positional)
+        clone.options = dict(self.options)
+        clone.traps = {}
+        clone.jobs = []
+        clone.locals_stack = []
+        clone.exec_mode = False
+        fds = dict(self.io.fds)
+        if stdout is not None:
+            fds[1] = stdout
+        clone.io = self.io.child(fds=fds, clock=clock or self.io.clock)
+        clone.stdin = self.stdin if stdin is None else InStream(stdin)
+        clone.expander = Expander(clone)
+        return clone
+
+    def run_isolated(self, action) -> int:
+        """Run in this (sub)shell; `exit` ends only it."""
+        try:
+            return action(self)
+        except ExitShell as done:
+            return done.code
+        except (ReturnSignal, LoopSignal):
+            return self.status
+
+    def command_substitution(self, text: str) -> str:
+        sink = BufferSink()
+        child = self.subshell(stdout=sink)
+        self.subst_status = child.run_isolated(lambda s: s.run_text(text))
+        return bytes(sink.data).decode("utf-8", "surrogateescape").rstrip("\n")
+
+    # -- commands ---------------------------------------------------------------------------
+    def tick(self) -> None:
+        self.steps += 1
+        if self.steps > MAX_STEPS:
+            raise RunsForever(interruptible=True)
+
+    def run_command(self, node: object) -> int:
+        self.tick()
+        try:
+            if isinstance(node, Simple):
+                return self.run_simple(node)
+            if isinstance(node, FunctionDef):
+                self.functions[node.name] = node.body
+                self.status = 0
+                return 0
+            with_redirs = getattr(node, "redirs", [])
+            return self.with_redirections(with_redirs, lambda: self._run_compound(node))
+        except ExpansionError as error:
+            self.error(error.message)
+            raise ExitShell(2) from None
+
+    def _run_compound(self, node: object) -> int:
+        if isinstance(node, Group):
+            if node.subshell:
+                child = self.subshell()
+                self.status = child.run_isolated(lambda s: s.run_list(node.body))
+                return self.status
+            return self.run_list(node.body)
+        if isinstance(node, If):
+            for condition, body in node.branches:
+                if self.run_condition(condition) == 0:
+                    return self.run_list(body)
+            if node.otherwise is not None:
+                return self.run_list(node.otherwise)
+            self.status = 0
+            return 0
+        if isinstance(node, Loop):
+            return self.run_loop(node)
+        if isinstance(node, For):
+            return self.run_for(node)
+        if isinstance(node, Case):
+            return self.run_case(node)
+        return 0
+
+    def run_condition(self, condition: CommandList) -> int:
+        self.cond_depth += 1
+        try:
+            return self.run_list(condition)
+        finally:
+            self.cond_depth -= 1
+
+    def _loop_round(self, rounds: int, body: CommandList) -> str | None:
+        if rounds > MAX_LOOP_ROUNDS:
+            raise RunsForever(interruptible=True)
+        try:
+            self.run_list(body)
+        except LoopSignal as signal:
+            if signal.levels > 1:
+                signal.levels -= 1
+                raise
+            return signal.kind
+        return None
+
+    def run_loop(self, node: Loop) -> int:
+        status = 0
+        rounds = 0
+        self.loop_depth += 1
+        try:
+            while True:
+                rounds += 1
+                result = self.run_condition(node.condition)
+                if (result == 0) == node.until:
+                    break
+                outcome = self._loop_round(rounds, node.body)
+                status = self.status
+                if outcome == "break":
+                    break
+        finally:
+            self.loop_depth -= 1
+        self.status = status
+        return status
+
+    def run_for(self, node: For) -> int:
+        if node.words is None:
+            values = list(self.positional)
+        else:
+            values = [field for word in node.words for field in self.expander.fields(word)]
+        self.status = 0
+        self.loop_depth += 1
+        try:
+            for rounds, value in enumerate(values, 1):
+                self.set_var(node.name, value)
+                if self._loop_round(rounds, node.body) == "break":
+                    break
+        finally:
+            self.loop_depth -= 1
+        return self.status
+
+    def run_case(self, node: Case) -> int:
+        subject = self.expander.string(node.word)
+        self.status = 0
+        for patterns, body in node.items:
+            if any(matches(subject, self.expander.pattern(p)) for p in patterns):
+                return self.run_list(body) if body is not None else 0
+        return 0
+
+    def run_simple(self, node: Simple) -> int:
+        self.line = node.line
+        self.subst_status = None
+        words = [field for word in node.words for field in self.expander.fields(word)]
+        assigns = []
+        for text in node.assigns:
+            name, _, value = text.partition("=")
+            assigns.append((name, self.expander.string(value)))
+        if not words:
+            for name, value in assigns:
+                self.set_var(name, value)
+            status = self.with_redirections(node.redirs, lambda: 0)
+            self.status = self.subst_status if status == 0 and self.subst_status else status
+            return self.status
+        from .builtins import BUILTINS, SPECIAL_BUILTINS
+
+        name = words[0]
+        if name == "exec" and len(words) == 1:
+            try:  # `exec >file`: the redirections stay for the rest of the shell
+                self.io, self.stdin = self.open_redirections(node.redirs)
+            except RedirectError as error:
+                self.error(error.message)
+                self.status = 1
+                return 1
+            self.status = 0
+            return 0
+        if name in SPECIAL_BUILTINS:
+            for var, value in assigns:
+                self.set_var(var, value)
+            assigns = []
+        if name in self.functions and name not in SPECIAL_BUILTINS:
+            action = lambda: self.call_function(name, words[1:], assigns)  # noqa: E731
+        elif name in BUILTINS:
+            action = lambda: self.run_builtin(name, words, assigns)  # noqa: E731
+        else:
+            action = lambda: self.run_external(words, assigns)  # noqa: E731
+        self.status = self.with_redirections(node.redirs, action)
+        return self.status
+
+    def run_builtin(self, name: str, words: list[str], assigns: list[tuple[str, str]]) -> int:
+        """A regular builtin sees `VAR=x builtin` assignments only while it runs."""
+        from .builtins import BUILTINS
+
+        saved = {var: self.vars.get(var) for var, _ in assigns}
+        for var, value in assigns:
+            self.set_var(var, value)
+        try:
+            return BUILTINS[name](self, words)
+        finally:
+            for var, value in saved.items():
+                if value is None:
+                    self.vars.pop(var, None)
+                else:
+                    self.vars[var] = value
+
+    def call_function(self, name: str, args: list[str], assigns: list[tuple[str, str]]) -> int:
+        saved_positional = self.positional
+        saved_vars = {var: self.vars.get(var) for var, _ in assigns}
+        for var, value in assigns:
+            self.set_var(var, value)
+        self.positional = args
+        self.locals_stack.append({})
+        try:
+            self.run_command(self.functions[name])
+            status = self.status
+        except ReturnSignal as signal:
+            status = signal.code
+        finally:
+            self.positional = saved_positional
+            for var, value in {**self.locals_stack.pop(), **saved_vars}.items():
+                if value is None:
+                    self.vars.pop(var, None)
+                else:
+                    self.vars[var] = value
+        self.status = status
+        return status
+
+    def run_external(self, argv: list[str], assigns: list[tuple[str, str]]) -> int:
+        from ..process import ExecError, spawn
+
+        env = self.environment()
+        env.update(assigns)
+        child = self.io.child(env=env, stdin=self.stdin.take_all(), pid=self.io.sys.new_pid())
+        try:
+            return spawn(argv, child, from_shell=True)
+        except ExecError as error:
+            if error.reason == "not_found":
+                self.error(f"{argv[0]}: not found")
+                return 127
+            self.error(f"{argv[0]}: Permission denied")
+            return 126
+        except RunsForever as forever:
+            if not self.exec_mode:
+                forever.sigterm_exit = None
+            raise
+
+    # -- redirections -----------------------------------------------------------------------
+    def with_redirections(self, redirs: list[Redir], action) -> int:
+        if not redirs:
+            return action()
+        saved_io, saved_stdin = self.io, self.stdin
+        try:
+            self.io, self.stdin = self.open_redirections(redirs)
+        except RedirectError as error:
+            self.io, self.stdin = saved_io, saved_stdin
+            self.error(error.message)
+            return 1
+        try:
+            return action()
+        finally:
+            cwd = self.io.cwd  # `cd dir >/dev/null` still changes directory
+            self.io, self.stdin = saved_io, saved_stdin
+            self.io.cwd = cwd
+
+    def open_redirections(self, redirs: list[Redir]) -> tuple[Io, InStream]:
+        fds = dict(self.io.fds)
+        stdin = self.stdin
+        for redir in redirs:
+            if redir.heredoc is not None:
+                body = redir.heredoc.body
+                text = body if redir.heredoc.quoted else self.expander.heredoc(body)
+                stdin = InStream(text.encode("utf-8", "surrogateescape"))
+                continue
+            target = self.expander.string(redir.target)
+            fd = redir.fd if redir.fd is not None else (0 if redir.op[0] == "<" else 1)
+            if redir.op in (">&", "<&"):
+                if target == "-":
+                    fds.pop(fd, None)
+                elif target.isdigit() and int(target) in fds:
+                    fds[fd] = fds[int(target)]
+                elif target.isdigit() or fd == 0:
+                    raise RedirectError(f"{target}: Bad file descriptor")
+                else:
+                    fds[fd] = self._open_output(target, append=False)
+                continue
+            if redir.op == "<" or redir.op == "<>":
+                data = self._open_input(target)
+                if fd == 0:
+                    stdin = InStream(data)
+                continue
+            fds[fd] = self._open_output(target, append=redir.op == ">>")
+        return self.io.child(fds=fds, env=self.io.env), stdin
+
+    def _device(self, target: str):
+        path = posixpath.normpath(posixpath.join(self.io.cwd, target))
+        if path in ("/dev/null", "/dev/zero"):
+            return NullSink()
+        if path in ("/dev/stdout", "/dev/fd/1"):
+            return self.io.fds.get(1, NullSink())
+        if path in ("/dev/stderr", "/dev/fd/2"):
+            return self.io.fds.get(2, NullSink())
+        return None
+
+    def _open_output(self, target: str, append: bool):
+        device = self._device(target)
+        if device is not None:
+            return device
+        try:
+            real = write_file(self.io, target, b"", append=True)
+            if not append:
+                write_file(self.io, real, b"")
+        except FsError as error:
+            reason = "nonexistent directory" if error.reason.startswith("No such") else error.reason
+            raise RedirectError(f"can't create {target}: {reason}") from None
+        return FileSink(self.io.tree, real, self.io.sys.start)
+
+    def _open_input(self, target: str) -> bytes:
+        if self._device(target) is not None:
+            return b""
+        try:
+            _, entry = lookup(self.io.tree, target, self.io.cwd)
+        except FsError as error:
+            reason = "no such file" if error.reason.startswith("No such") else error.reason
+            raise RedirectError(f"can't open {target}: {reason}") from None
+        return entry.data
+
+    def resolve_dir(self, path: str) -> str:
+        real = resolve(self.io.tree, path, self.io.cwd)
+        _, entry = lookup(self.io.tree, real)
+        if not entry.is_dir:
+            raise FsError("Not a directory", real)
+        return real
+
+
+def _is_single_simple(command: CommandList) -> bool:
+    if len(command.items) != 1 or command.items[0][1]:
+        return False
+    and_or = command.items[0][0]
+    pipeline = and_or.first
+    return (
+        not and_or.rest
+        and not pipeline.negate
+        and len(pipeline.commands) == 1
+        and isinstance(pipeline.commands[0], Simple)
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# the program
+
+
+def run_sh(argv: list[str], io: Io) -> int:
+    """``sh [-eux] -c SCRIPT [ARG0 ARG...]`` | ``sh [-eux] FILE [ARG...]`` | ``sh`` (stdin)."""
+    from .base import read_file
+
+    args = argv[1:]
+    options: dict[str, bool] = {}
+    command: str | None = None
+    while args and args[0].startswith(("-", "+")) and len(args[0]) > 1:
+        flag = args.pop(0)
+        if flag == "--":
+            break
+        for letter in flag[1:]:
+            if letter == "c":
+                command = ""
+            elif letter in "euxfavsil":
+                options[letter] = flag[0] == "-"
+            else:
+                io.err(f"sh: -{letter}: invalid option\n")
+                return 2
+    name = posixpath.basename(argv[0]) if argv else "sh"
+    if command is not None:
+        if not args:
+            io.err("sh: -c requires an argument\n")
+            return 2
+        text = args[0]
+        named = len(args) > 1
+        shell = Shell(io, args[1] if named else name, args[2:], named_arg0=named)
+        shell.line_offset = -1  # ash counts -c lines from 0
+    elif args:
+        try:
+            text = read_file(io, args[0]).decode("utf-8", "surrogateescape")
+        except FsError as error:
+            io.err(f"{name}: can't open '{args[0]}': {error.reason}\n")
+            return 2
+        shell = Shell(io, args[0], args[1:], named_arg0=True)
+    else:
+        text = io.stdin.decode("utf-8", "surrogateescape")
+        io = io.child(stdin=b"")
+        shell = Shell(io, name, [], named_arg0=False)
+    shell.options.update(options)
+    return run_script(shell, text, exec_last=command is not None)
+
+
+def run_script(self: Shell, text: str, exec_last: bool) -> int:
+    """Run a whole script: EXIT trap at the end, SIGTERM outcome when it never ends."""
+    try:
+        status = self.run_text(text, exec_last=exec_last)
+    except ExitShell as done:
+        status = done.code
+    except (ReturnSignal, LoopSignal):
+        status = self.status
+    except RunsForever as forever:
+        if forever.interruptible:
+            forever.sigterm_exit = sigterm_outcome(self)
+        raise
+    exit_trap = self.traps.pop("EXIT", None)
+    if exit_trap:
+        self.status = status
+        try:
+            self.run_text(exit_trap)
+        except ExitShell as done:
+            status = done.code
+    return status & 0xFF
+
+
+def sigterm_outcome(self: Shell) -> int | None:
+    """What a TERM trap does when it gets the chance: an exit code, or None (keeps running)."""
+    action = self.traps.get("TERM")
+    if not action:
+        return None
+    probe = self.subshell(stdout=NullSink())
+    probe.io.fds[2] = NullSink()
+    probe.io.sys = copy.copy(self.io.sys)
+    probe.io.sys.tree = dict(self.io.sys.tree)
+    probe.io.sys.log = []
+    probe.status = 143
+    try:
+        probe.run_text(action)
+    except ExitShell as done:
+        return done.code & 0xFF
+    except Exception:  # the probe must never break the run it describes
+        return None
+    return None

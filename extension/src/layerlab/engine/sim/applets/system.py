@@ -1,0 +1,575 @@
+"""System applets: test, env, sleep, id, date, uname, ps, kill, which, xargs, expr, sums..."""
+
+from __future__ import annotations
+
+import base64 as b64
+import hashlib
+import posixpath
+import re
+import time
+
+from .base import FsError, Io, RunsForever, lookup, may_access, prog_name, read_file
+from .text import read_inputs, split_options
+from .users import group_name, groups_of, user_name
+
+KERNEL_RELEASE = "5.15.0-layerlab"
+KERNEL_VERSION = "#1 SMP PREEMPT_DYNAMIC Thu Jan  1 00:00:00 UTC 1970"
+CPU_COUNT = 2
+
+
+def true(argv: list[str], io: Io) -> int:
+    return 0
+
+
+def false(argv: list[str], io: Io) -> int:
+    return 1
+
+
+# -- test -----------------------------------------------------------------------------------
+
+
+class TestError(Exception):
+    pass
+
+
+UNARY_TESTS = frozenset("efdsrwxLhznbcpSugkOGt")
+BINARY_TESTS = frozenset(
+    {"=", "==", "!=", "<", ">", "-eq", "-ne", "-lt", "-le", "-gt", "-ge", "-nt", "-ot", "-ef"}
+)
+
+
+class _Test:
+    def __init__(self, args: list[str], io: Io, name: str) -> None:
+        self.args, self.pos, self.io, self.name = args, 0, io, name
+
+    def peek(self, offset: int = 0) -> str | None:
+        index = self.pos + offset
+        return self.args[index] if index < len(self.args) else None
+
+    def take(self) -> str:
+        value = self.peek()
+        if value is None:
+            raise TestError("argument expected")
+        self.pos += 1
+        return value
+
+    def run(self) -> bool:
+        if not self.args:
+            return False
+        result = self.or_expr()
+        if self.pos < len(self.args):
+            raise TestError(f"{self.args[self.pos]}: unknown operand")
+        return result
+
+    def or_expr(self) -> bool:
+        result = self.and_expr()
+        while self.peek() == "-o":
+            self.take()
+            result = self.and_expr() or result
+        return result
+
+    def and_expr(self) -> bool:
+        result = self.not_expr()
+        while self.peek() == "-a":
+            self.take()
+            result = self.not_expr() and result
+        return result
+
+    def not_expr(self) -> bool:
+        remaining = len(self.args) - self.pos
+        if (
+            self.peek() == "!"
+            and remaining > 1
+            and not (remaining == 3 and self.peek(1) in BINARY_TESTS)
+        ):
+            self.take()
+            return not self.not_expr()
+        return self.primary()
+
+    def primary(self) -> bool:
+        first = self.take()
+        if (first == "(" and self.peek(1) != ")") or (
+            first == "(" and len(self.args) - self.pos > 2
+        ):
+            result = self.or_expr()
+            if self.take() != ")":
+                raise TestError("syntax error")
+            return result
+        nxt = self.peek()
+        if nxt in BINARY_TESTS and self.peek(1) is not None:
+            self.take()
+            return self.binary(first, nxt, self.take())
+        if len(first) == 2 and first[0] == "-" and first[1] in UNARY_TESTS and nxt is not None:
+            return self.unary(first[1], self.take())
+        return first != ""
+
+    def number(self, text: str) -> int:
+        if re.fullmatch(r"\s*[-+]?\d+\s*", text):
+            return int(text)
+        raise TestError(f"{text}: bad number")
+
+    def binary(self, left: str, op: str, right: str) -> bool:
+        if op in ("=", "=="):
+            return left == right
+        if op == "!=":
+            return left != right
+        if op == "<":
+            return left < right
+        if op == ">":
+            return left > right
+        if op in ("-nt", "-ot", "-ef"):
+            try:
+                a = lookup(self.io.tree, left, self.io.cwd)
+                b = lookup(self.io.tree, right, self.io.cwd)
+            except FsError:
+                return False
+            if op == "-ef":
+                return a[0] == b[0]
+            return a[1].mtime > b[1].mtime if op == "-nt" else a[1].mtime < b[1].mtime
+        x, y = self.number(left), self.number(right)
+        return {"-eq": x == y, "-ne": x != y, "-lt": x < y, "-le": x <= y, "-gt": x > y,
+                "-ge": x >= y}[op]  # fmt: skip
+
+    def unary(self, op: str, arg: str) -> bool:
+        if op == "z":
+            return arg == ""
+        if op == "n":
+            return arg != ""
+        if op == "t":
+            return False
+        try:
+            _, entry = lookup(self.io.tree, arg, self.io.cwd, follow_last=op not in "Lh")
+        except FsError:
+            return False
+        checks = {
+            "e": True, "f": entry.kind == "file", "d": entry.kind == "dir",
+            "L": entry.kind == "symlink", "h": entry.kind == "symlink",
+            "s": (entry.kind == "file" and bool(entry.data)) or entry.kind == "dir",
+            "r": may_access(self.io, entry, 4), "w": may_access(self.io, entry, 2),
+            "x": may_access(self.io, entry, 1), "u": bool(entry.mode & 0o4000),
+            "g": bool(entry.mode & 0o2000), "k": bool(entry.mode & 0o1000),
+            "O": entry.uid == self.io.uid, "G": entry.gid == self.io.gid,
+        }  # fmt: skip
+        return checks.get(op, False)
+
+
+def test(argv: list[str], io: Io) -> int:
+    name = prog_name(argv, io)
+    args = argv[1:]
+    base = posixpath.basename(argv[0])
+    if base in ("[", "[["):
+        closer = "]" if base == "[" else "]]"
+        if not args or args[-1] != closer:
+            io.err(f"{name}: missing {closer}\n")
+            return 2
+        args = args[:-1]
+    try:
+        return 0 if _Test(args, io, name).run() else 1
+    except TestError as error:
+        io.err(f"{name}: {error}\n")
+        return 2
+
+
+# -- environment and identity ---------------------------------------------------------------
+
+
+def env(argv: list[str], io: Io) -> int:
+    args = argv[1:]
+    environment = dict(io.env)
+    while args and args[0].startswith("-"):
+        flag = args.pop(0)
+        if flag in ("-i", "-"):
+            environment = {}
+        elif flag == "-u" and args:
+            environment.pop(args.pop(0), None)
+        elif flag == "--":
+            break
+    while args and "=" in args[0] and not args[0].startswith("="):
+        name, _, value = args.pop(0).partition("=")
+        environment[name] = value
+    if not args:
+        io.out("".join(f"{k}={v}\n" for k, v in environment.items()))
+        return 0
+    from ..process import ExecError, spawn
+
+    try:
+        return spawn(args, io.child(env=environment), from_shell=False)
+    except ExecError:
+        io.err(f"env: can't execute '{args[0]}': No such file or directory\n")
+        return 127
+
+
+def printenv(argv: list[str], io: Io) -> int:
+    if len(argv) == 1:
+        io.out("".join(f"{k}={v}\n" for k, v in io.env.items()))
+        return 0
+    status = 0
+    for name in argv[1:]:
+        if name in io.env:
+            io.out(io.env[name] + "\n")
+        else:
+            status = 1
+    return status
+
+
+def id_(argv: list[str], io: Io) -> int:
+    options, operands, _ = split_options(argv[1:])
+    uid, gid = io.uid, io.gid
+    if operands:
+        from .users import passwd_row
+
+        row = passwd_row(io.tree, operands[0])
+        if row is None:
+            io.err(f"id: unknown user {operands[0]}\n")
+            return 1
+        uid, gid = int(row[2]), int(row[3])
+    user = user_name(io.tree, uid)
+    group = group_name(io.tree, gid)
+    if "u" in options:
+        io.out((user if "n" in options and user else str(uid)) + "\n")
+        return 0
+    if "g" in options:
+        io.out((group if "n" in options and group else str(gid)) + "\n")
+        return 0
+
+    def label(number: int, name: str | None) -> str:
+        return f"{number}({name})" if name else str(number)
+
+    groups = groups_of(io.tree, user or "", gid) if user else [gid]
+    text = f"uid={label(uid, user)} gid={label(gid, group)}"
+    text += " groups=" + ",".join(label(g, group_name(io.tree, g)) for g in groups)
+    io.out(text + "\n")
+    return 0
+
+
+def whoami(argv: list[str], io: Io) -> int:
+    name = user_name(io.tree, io.uid)
+    if name is None:
+        io.err(f"whoami: unknown uid {io.uid}\n")
+        return 1
+    io.out(name + "\n")
+    return 0
+
+
+def hostname(argv: list[str], io: Io) -> int:
+    io.out(io.sys.hostname + "\n")
+    return 0
+
+
+def uname(argv: list[str], io: Io) -> int:
+    options, _, _ = split_options(argv[1:])
+    parts = {"s": "Linux", "n": io.sys.hostname, "r": KERNEL_RELEASE, "v": KERNEL_VERSION,
+             "m": "x86_64", "o": "GNU/Linux"}  # fmt: skip
+    chosen = "snrvmo" if "a" in options else "".join(k for k in "snrvmo" if k in options) or "s"
+    io.out(" ".join(parts[k] for k in chosen) + "\n")
+    return 0
+
+
+def nproc(argv: list[str], io: Io) -> int:
+    io.out(f"{CPU_COUNT}\n")
+    return 0
+
+
+def date(argv: list[str], io: Io) -> int:
+    args = argv[1:]
+    when = io.now()
+    fmt = "%a %b %e %H:%M:%S UTC %Y"
+    while args:
+        arg = args.pop(0)
+        if arg.startswith("+"):
+            fmt = arg[1:]
+        elif arg in ("-d", "--date") and args:
+            value = args.pop(0)
+            if value.startswith("@") and re.fullmatch(r"-?\d+", value[1:]):
+                when = int(value[1:])
+            else:
+                io.err(f"date: invalid date '{value}'\n")
+                return 1
+        elif arg in ("-u", "-R", "-I"):
+            if arg == "-R":
+                fmt = "%a, %d %b %Y %H:%M:%S +0000"
+            elif arg == "-I":
+                fmt = "%Y-%m-%d"
+        else:
+            io.err(f"date: invalid date '{arg}'\n")
+            return 1
+    stamp = time.gmtime(int(when))
+    fmt = fmt.replace("%Z", "UTC").replace("%s", str(int(when))).replace("%N", "000000000")
+    io.out(time.strftime(fmt, stamp) + "\n")
+    return 0
+
+
+def sleep(argv: list[str], io: Io) -> int:
+    if len(argv) < 2:
+        io.err("Usage: sleep [N]...\n")
+        return 1
+    total = 0.0
+    for arg in argv[1:]:
+        if arg in ("inf", "infinity"):
+            raise RunsForever(interruptible=False)
+        match = re.fullmatch(r"(\d*\.?\d+)([smhd]?)", arg)
+        if not match:
+            io.err(f"sleep: invalid number '{arg}'\n")
+            return 1
+        total += (
+            float(match.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[match.group(2)]
+        )
+    io.sleep(total)
+    return 0
+
+
+def usleep(argv: list[str], io: Io) -> int:
+    if len(argv) > 1 and argv[1].isdigit():
+        io.sleep(int(argv[1]) / 1_000_000)
+    return 0
+
+
+def ps(argv: list[str], io: Io) -> int:
+    main = io.sys.main_command or "sh"
+    io.out("PID   USER     TIME  COMMAND\n")
+    user = user_name(io.tree, 0) or "0"
+    io.out(f"{1:5d} {user:<8} {'0:00':>5} {main}\n")
+    if io.pid != 1:
+        io.out(f"{io.pid:5d} {user_name(io.tree, io.uid) or io.uid!s:<8} {'0:00':>5} ps\n")
+    return 0
+
+
+def kill(argv: list[str], io: Io) -> int:
+    name = prog_name(argv, io)
+    args = argv[1:]
+    if args and args[0] == "-l":
+        io.out(" 1) HUP\n 2) INT\n 3) QUIT\n 9) KILL\n15) TERM\n")
+        return 0
+    if args and args[0].startswith("-"):
+        args = args[1:]
+        if args and args[0] == "--":
+            args = args[1:]
+    if not args:
+        io.err(f"{name}: you need to specify whom to kill\n")
+        return 1
+    status = 0
+    for pid in args:
+        if not re.fullmatch(r"-?\d+", pid):
+            io.err(f"{name}: bad pid '{pid}'\n")
+            status = 1
+        elif not 0 < int(pid) < io.sys.next_pid:
+            io.err(f"{name}: can't kill pid {pid}: No such process\n")
+            status = 1
+    return status
+
+
+def which(argv: list[str], io: Io) -> int:
+    from ..process import find_in_path
+
+    status = 0
+    for name in argv[1:]:
+        path = find_in_path(io, name, io.env.get("PATH", ""))
+        if path is None:
+            status = 1
+        else:
+            io.out(path + "\n")
+    return status if len(argv) > 1 else 1
+
+
+def xargs(argv: list[str], io: Io) -> int:
+    from ..process import ExecError, spawn
+
+    options, command, _ = split_options(argv[1:], "nIs")
+    command = command or ["echo"]
+    words = re.findall(r"\"[^\"]*\"|'[^']*'|\S+", io.stdin.decode("utf-8", "surrogateescape"))
+    words = [w[1:-1] if w[:1] in "'\"" else w for w in words]
+    if "I" in options:
+        lines = [line for line in io.stdin.decode().splitlines() if line.strip()]
+        batches = [[part.replace(options["I"], line) for part in command] for line in lines]
+    else:
+        size = int(options["n"]) if options.get("n", "").isdigit() else max(len(words), 1)
+        groups = [words[i : i + size] for i in range(0, len(words), size)] or [[]]
+        batches = [command + group for group in groups]
+    status = 0
+    for batch in batches:
+        try:
+            code = spawn(batch, io.child(stdin=b""), from_shell=False)
+        except ExecError:
+            io.err(f"xargs: {batch[0]}: No such file or directory\n")
+            return 127
+        status = 123 if code else status
+    return status
+
+
+# -- expr -----------------------------------------------------------------------------------
+
+
+class ExprError(Exception):
+    pass
+
+
+def _expr_int(value: str) -> int:
+    if re.fullmatch(r"-?\d+", value):
+        return int(value)
+    raise ExprError("non-numeric argument")
+
+
+def _expr(tokens: list[str]) -> str:
+    pos = 0
+
+    def peek() -> str | None:
+        return tokens[pos] if pos < len(tokens) else None
+
+    def take() -> str:
+        nonlocal pos
+        if pos >= len(tokens):
+            raise ExprError("syntax error")
+        pos += 1
+        return tokens[pos - 1]
+
+    def truthy(value: str) -> bool:
+        return value not in ("", "0")
+
+    def level(depth: int) -> str:
+        ops = [
+            ("|",),
+            ("&",),
+            ("=", "==", "!=", "<", "<=", ">", ">="),
+            ("+", "-"),
+            ("*", "/", "%"),
+            (":",),
+        ]
+        if depth == len(ops):
+            return primary()
+        left = level(depth + 1)
+        while peek() in ops[depth] and pos + 1 < len(tokens):
+            op = take()
+            right = level(depth + 1)
+            left = apply(op, left, right)
+        return left
+
+    def apply(op: str, left: str, right: str) -> str:
+        if op == "|":
+            return left if truthy(left) else (right if truthy(right) else "0")
+        if op == "&":
+            return left if truthy(left) and truthy(right) else "0"
+        if op in ("=", "==", "!=", "<", "<=", ">", ">="):
+            try:
+                a, b = int(left), int(right)
+                pair: tuple[object, object] = (a, b)
+            except ValueError:
+                pair = (left, right)
+            x, y = pair
+            return str(int({"=": x == y, "==": x == y, "!=": x != y, "<": x < y, "<=": x <= y,  # type: ignore[operator]
+                            ">": x > y, ">=": x >= y}[op]))  # type: ignore[operator]  # fmt: skip
+        if op == ":":
+            from .search import posix_regex
+
+            match = re.match(posix_regex(right, extended=False), left)
+            if match is None:
+                return "" if re.compile(posix_regex(right, False)).groups else "0"
+            return match.group(1) or "" if match.re.groups else str(match.end())
+        a, b = _expr_int(left), _expr_int(right)
+        if op in ("/", "%") and b == 0:
+            raise ExprError("division by zero")
+        if op == "/":
+            return str(abs(a) // abs(b) * (1 if (a >= 0) == (b >= 0) else -1))
+        if op == "%":
+            return str(abs(a) % abs(b) * (1 if a >= 0 else -1))
+        return str({"+": a + b, "-": a - b, "*": a * b}[op])
+
+    def primary() -> str:
+        token = take()
+        if token == "(":
+            value = level(0)
+            if take() != ")":
+                raise ExprError("syntax error")
+            return value
+        if token == "length" and peek() is not None:
+            return str(len(take()))
+        if token == "substr" and pos + 3 <= len(tokens):
+            text, start, length = take(), _expr_int(take()), _expr_int(take())
+            return text[start - 1 : start - 1 + length] if start > 0 and length > 0 else ""
+        if token == "index" and pos + 2 <= len(tokens):
+            text, chars = take(), take()
+            return str(next((i + 1 for i, c in enumerate(text) if c in chars), 0))
+        if token == "match" and pos + 2 <= len(tokens):
+            return apply(":", take(), take())
+        return token
+
+    result = level(0)
+    if pos != len(tokens):
+        raise ExprError("syntax error")
+    return result
+
+
+def expr(argv: list[str], io: Io) -> int:
+    if len(argv) < 2:
+        io.err("Usage: expr EXPRESSION\n")
+        return 2
+    try:
+        result = _expr(argv[1:])
+    except ExprError as error:
+        io.err(f"expr: {error}\n")
+        return 2
+    except re.error:
+        io.err("expr: bad regex\n")
+        return 2
+    io.out(result + "\n")
+    return 0 if result not in ("", "0") else 1
+
+
+# -- checksums and encodings ----------------------------------------------------------------
+
+
+def _hasher(algorithm: str):
+    def run(argv: list[str], io: Io) -> int:
+        inputs, status = read_inputs(argv[1:], io, f"{algorithm}sum")
+        for name, data in inputs:
+            io.out(f"{hashlib.new(algorithm, data).hexdigest()}  {name}\n")
+        return status
+
+    return run
+
+
+def base64(argv: list[str], io: Io) -> int:
+    options, files, _ = split_options(argv[1:], "w")
+    data = read_file(io, files[0]) if files else io.stdin
+    if "d" in options:
+        try:
+            io.out(b64.b64decode(b"".join(data.split())))
+        except ValueError:
+            io.err("base64: invalid input\n")
+            return 1
+        return 0
+    encoded = b64.b64encode(data).decode()
+    width = int(options.get("w", "76") or 76)
+    lines = [encoded[i : i + width] for i in range(0, len(encoded), width)] if width else [encoded]
+    io.out("".join(line + "\n" for line in lines))
+    return 0
+
+
+def pwd(argv: list[str], io: Io) -> int:
+    io.out(io.cwd + "\n")
+    return 0
+
+
+def uptime(argv: list[str], io: Io) -> int:
+    clock = time.strftime("%H:%M:%S", time.gmtime(int(io.now())))
+    minutes = int(io.clock.t // 60)
+    io.out(f" {clock} up {minutes} min,  0 users,  load average: 0.00, 0.00, 0.00\n")
+    return 0
+
+
+def noop(argv: list[str], io: Io) -> int:
+    return 0
+
+
+def tty(argv: list[str], io: Io) -> int:
+    io.out("not a tty\n")
+    return 1
+
+
+APPLETS = {
+    "true": true, "false": false, "test": test, "[": test, "[[": test, "env": env,
+    "printenv": printenv, "id": id_, "whoami": whoami, "hostname": hostname, "uname": uname,
+    "nproc": nproc, "date": date, "sleep": sleep, "usleep": usleep, "ps": ps, "kill": kill,
+    "which": which, "xargs": xargs, "expr": expr, "md5sum": _hasher("md5"),
+    "sha1sum": _hasher("sha1"), "sha256sum": _hasher("sha256"), "sha512sum": _hasher("sha512"),
+    "base64": base64, "pwd": pwd, "uptime": uptime, "sync": noop, "tty": tty,
+}  # fmt: skip

@@ -1,0 +1,323 @@
+"""Pure tests of the scenario parser, the runner's file steps and the normaliser."""
+
+from __future__ import annotations
+
+import json
+import sys
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from .scenario import (
+    GOLDEN_DIR,
+    TABLE_SEPARATOR,
+    Capture,
+    Command,
+    CommandResult,
+    FileWrite,
+    IdMap,
+    ScenarioSyntaxError,
+    Sleep,
+    TarCreate,
+    load_golden,
+    normalize,
+    normalize_results,
+    parse_scenario,
+    parse_scenario_text,
+    run_scenario,
+    scenario_paths,
+)
+
+LONG_ID = "9ab97ad3453f50a6463ea383cbc7c72b62fe018fe388e715064ea59bf1fd5dc8"
+OTHER_ID = "53f7da74aea7c2096f19c2312576ae151acefe293ed53f9305797aa73676836a"
+
+# ---------------------------------------------------------------------------------------------
+# Parser
+
+
+def test_parses_commands_files_and_directives_with_line_numbers() -> None:
+    text = """# a comment
+$ docker run --name a busybox sh -c 'echo "hi there"'
+@file app/Dockerfile
+FROM busybox
+  RUN echo indented
+@end
+@tar ctx.tar app
+@sleep 0.5
+$ docker build -q \\
+    -t x app
+@capture IMAGE
+$ docker rmi ${IMAGE}
+"""
+    scenario = parse_scenario_text(text, "demo")
+    assert scenario.name == "demo"
+    kinds = [type(step) for step in scenario.steps]
+    assert kinds == [Command, FileWrite, TarCreate, Sleep, Command, Capture, Command]
+    run, file_write, tar, sleep, build, capture, rmi = scenario.steps
+    assert run == Command(
+        args=("run", "--name", "a", "busybox", "sh", "-c", 'echo "hi there"'),
+        text="docker run --name a busybox sh -c 'echo \"hi there\"'",
+        line=2,
+    )
+    assert file_write == FileWrite("app/Dockerfile", "FROM busybox\n  RUN echo indented\n", 3)
+    assert tar == TarCreate("ctx.tar", "app", 7)
+    assert sleep == Sleep(0.5, 8)
+    assert build.args == ("build", "-q", "-t", "x", "app")
+    assert build.line == 9
+    assert capture == Capture("IMAGE", 11)
+    assert rmi.args == ("rmi", "${IMAGE}")
+    assert [command.line for command in scenario.commands()] == [2, 9, 12]
+
+
+def test_empty_file_block_writes_empty_content() -> None:
+    scenario = parse_scenario_text("@file empty.txt\n@end\n$ docker ps\n", "s")
+    assert scenario.steps[0] == FileWrite("empty.txt", "", 1)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("$ ls -l\n", "must start with 'docker'"),
+        ("$ docker run 'unclosed\n", "No closing quotation"),
+        ("@file a.txt\nno end\n", "without @end"),
+        ("@file /etc/passwd\n@end\n$ docker ps\n", "stay in the work dir"),
+        ("@file ../up.txt\n@end\n$ docker ps\n", "stay in the work dir"),
+        ("@tar only-one\n$ docker ps\n", "@tar PATH FROM_DIR"),
+        ("@sleep soon\n$ docker ps\n", "bad @sleep"),
+        ("@capture X\n$ docker ps\n", "must follow a command"),
+        ("$ docker ps\n@capture lower\n", "bad capture name"),
+        ("$ docker rmi ${NEVER}\n", "not captured"),
+        ("docker ps\n", "cannot parse line"),
+        ("# nothing but a comment\n", "no commands"),
+    ],
+)
+def test_rejects_malformed_scenarios_naming_the_line(text: str, message: str) -> None:
+    with pytest.raises(ScenarioSyntaxError, match=message):
+        parse_scenario_text(text, "bad")
+
+
+def test_every_shipped_scenario_parses_and_they_cover_enough_commands() -> None:
+    paths = scenario_paths()
+    assert paths, "no scenarios found"
+    total = sum(len(parse_scenario(path).commands()) for path in paths)
+    assert total >= 140
+
+
+def test_every_golden_matches_its_scenario() -> None:
+    for path in scenario_paths():
+        scenario = parse_scenario(path)
+        header, results = load_golden(scenario.name)
+        assert header["scenario"] == scenario.name
+        assert header["cli_version"] and header["daemon_version"]
+        assert [result.command for result in results] == [c.text for c in scenario.commands()]
+        raw = json.loads((GOLDEN_DIR / f"{scenario.name}.json").read_text())
+        assert [entry["line"] for entry in raw["commands"]] == [c.line for c in scenario.commands()]
+
+
+# ---------------------------------------------------------------------------------------------
+# Runner (with a fake `docker` that echoes its arguments: no engine needed)
+
+
+def test_run_scenario_prepares_files_substitutes_captures_and_collects_results(
+    tmp_path: Path,
+) -> None:
+    fake_docker = [
+        sys.executable,
+        "-c",
+        "import os, sys; print(' '.join(sys.argv[1:])); "
+        "print(sorted(os.listdir('.')), file=sys.stderr); "
+        "sys.exit(3 if 'fail' in sys.argv else 0)",
+    ]
+    text = """@file ctx/a.txt
+alpha
+@end
+@tar ctx.tar ctx
+$ docker first 'two words'
+@capture FIRST
+$ docker use ${FIRST}-x fail
+"""
+    scenario = parse_scenario_text(text, "runner")
+    results = run_scenario(scenario, fake_docker, {}, tmp_path / "work")
+    assert results == [
+        CommandResult("docker first 'two words'", "first two words\n", "['ctx', 'ctx.tar']\n", 0),
+        CommandResult(
+            "docker use ${FIRST}-x fail",
+            "use first two words-x fail\n",
+            "['ctx', 'ctx.tar']\n",
+            3,
+        ),
+    ]
+    assert (tmp_path / "work" / "ctx" / "a.txt").read_text() == "alpha\n"
+    with tarfile.open(tmp_path / "work" / "ctx.tar") as archive:
+        members = archive.getmembers()
+    assert [(m.name, m.uid, m.mtime) for m in members] == [("a.txt", 0, 0)]
+
+
+def test_run_scenario_reports_a_timeout_as_exit_code_minus_one(tmp_path: Path) -> None:
+    scenario = parse_scenario_text("$ docker wait\n", "slow")
+    sleeper = [sys.executable, "-c", "import time; time.sleep(5)"]
+    [result] = run_scenario(scenario, sleeper, {}, tmp_path, timeout=0.2)
+    assert result.exit_code == -1
+    assert "timed out" in result.stderr
+
+
+# ---------------------------------------------------------------------------------------------
+# Normaliser
+
+
+def test_ids_are_numbered_by_first_appearance_and_short_equals_long() -> None:
+    ids = IdMap()
+    first = normalize(f"{LONG_ID}\n", ids)
+    second = normalize(f"{OTHER_ID[:12]} then {LONG_ID[:12]} and sha256:{OTHER_ID}\n", ids)
+    assert first == "<id1>\n"
+    assert second == "<id2> then <id1> and sha256:<id2>\n"
+
+
+def test_id_rule_leaves_other_hex_like_words_alone() -> None:
+    text = "deadbeef cafe 1983166 abcdefabcdef0 xabcdefabcdef image-abcdefabcdef\n"
+    expected = "deadbeef cafe 1983166 abcdefabcdef0 xabcdefabcdef image-<id1>\n"
+    assert normalize(text, IdMap()) == expected
+
+
+def test_content_hashes_cut_short_in_history_share_a_number() -> None:
+    ids = IdMap()
+    full = normalize("COPY file:1040697a90f99d3000aa in /\n", ids)
+    cut = normalize("ADD file:1040697a90f99d300…\n", ids)
+    assert full == "COPY file:<id1> in /\n"
+    assert cut == "ADD file:<id1>…\n"
+
+
+def test_timestamps_and_durations() -> None:
+    text = (
+        "2026-11-27T20:01:10.967586412Z 2024-01-02T03:04:05+02:00 0001-01-01T00:00:00Z\n"
+        "Less than a second ago | 3 minutes ago | About an hour ago\n"
+        "Up Less than a second | Up 2 weeks (Paused) | Exited (137) 1 second ago\n"
+        "sleeping 5 seconds\n"
+    )
+    assert normalize(text, IdMap()) == (
+        "<time> <time> 0001-01-01T00:00:00Z\n"
+        "<duration> ago | <duration> ago | <duration> ago\n"
+        "Up <duration> | Up <duration> (Paused) | Exited (137) <duration> ago\n"
+        "sleeping 5 seconds\n"
+    )
+
+
+def test_sizes_from_one_kilobyte_are_hidden_byte_sizes_kept() -> None:
+    text = "1.98MB 4.26MB 1.983MB (100%) 3.072kB 12GB 6B 0B 999B v1.5MB2\n"
+    assert normalize(text, IdMap()) == (
+        "<size> <size> <size> (100%) <size> <size> 6B 0B 999B v1.5MB2\n"
+    )
+
+
+def test_builder_banner_and_context_size_are_dropped() -> None:
+    stderr = (
+        "DEPRECATED: The legacy builder is deprecated and will be removed in a future release.\n"
+        "            Install the buildx component to build images with BuildKit:\n"
+        "            https://docs.docker.com/go/buildx/\n"
+        "\n"
+        "unknown flag: --nope\n"
+    )
+    assert normalize(stderr, IdMap()) == "unknown flag: --nope\n"
+    stdout = "Sending build context to Docker daemon   5.12kB\nStep 1/2 : FROM busybox\n"
+    assert normalize(stdout, IdMap()) == (
+        "Sending build context to Docker daemon  <size>\nStep 1/2 : FROM busybox\n"
+    )
+    small = "Sending build context to Docker daemon  512B\n"
+    assert normalize(small, IdMap()) == "Sending build context to Docker daemon  <size>\n"
+
+
+def test_context_line_keeps_its_carriage_returns() -> None:
+    text = "Sending build context to Docker daemon  2.048kB\r\r\nStep 1/2 : FROM busybox\n"
+    assert normalize(text, IdMap()) == (
+        "Sending build context to Docker daemon  <size>\r\r\nStep 1/2 : FROM busybox\n"
+    )
+
+
+def test_colour_seams_between_stderr_chunks_of_a_run_step_are_dropped() -> None:
+    split = "\x1b[91m/bin/sh: \x1b[0m\x1b[91mnosuchcommand: not found\n\x1b[0m"
+    joined = "\x1b[91m/bin/sh: nosuchcommand: not found\n\x1b[0m"
+    assert normalize(split, IdMap()) == normalize(joined, IdMap()) == joined
+
+
+def test_layer_progress_is_regrouped_per_layer_in_first_appearance_order() -> None:
+    run_a = (
+        "The push refers to repository [localhost:5000/web]\n"
+        "2c6c0f43e23b: Preparing\n"
+        "e2f371f77e20: Preparing\n"
+        "e2f371f77e20: Waiting\n"
+        "e2f371f77e20: Layer already exists\n"
+        "2c6c0f43e23b: Layer already exists\n"
+        "1.0: digest: sha256:" + OTHER_ID + " size: 735\n"
+    )
+    run_b = run_a.replace(
+        "e2f371f77e20: Waiting\ne2f371f77e20: Layer already exists\n"
+        "2c6c0f43e23b: Layer already exists\n",
+        "2c6c0f43e23b: Layer already exists\ne2f371f77e20: Layer already exists\n",
+    )
+    expected = (
+        "The push refers to repository [localhost:5000/web]\n"
+        "<id1>: Preparing\n<id1>: Layer already exists\n"
+        "<id2>: Preparing\n<id2>: Layer already exists\n"
+        "1.0: digest: sha256:<id3> size: 735\n"
+    )
+    assert normalize(run_a, IdMap()) == expected
+    assert normalize(run_b, IdMap()) == expected
+
+
+def test_pull_progress_drops_timing_dependent_statuses() -> None:
+    with_checksum = (
+        "a0859100ee3c: Pulling fs layer\na0859100ee3c: Verifying Checksum\n"
+        "a0859100ee3c: Download complete\na0859100ee3c: Pull complete\n"
+    )
+    without = with_checksum.replace("a0859100ee3c: Verifying Checksum\n", "")
+    assert normalize(with_checksum, IdMap()) == normalize(without, IdMap())
+
+
+def test_diff_lines_are_sorted_by_path_within_a_block() -> None:
+    run_a = "A /data\nA /data/x\nC /tmp\nA /tmp/note.txt\nC /etc\nD /etc/shadow\n"
+    run_b = "A /data\nA /data/x\nC /etc\nD /etc/shadow\nC /tmp\nA /tmp/note.txt\n"
+    expected = "A /data\nA /data/x\nC /etc\nD /etc/shadow\nC /tmp\nA /tmp/note.txt\n"
+    assert normalize(run_a, IdMap()) == expected
+    assert normalize(run_b, IdMap()) == expected
+    assert normalize("B /not-a-change\nC /b\nC /a", IdMap()) == "B /not-a-change\nC /a\nC /b"
+
+
+def test_table_rows_get_a_fixed_separator_and_no_trailing_padding() -> None:
+    narrow = (
+        "REPOSITORY   TAG       IMAGE ID       CREATED         SIZE\n"
+        f"busybox      latest    {OTHER_ID[:12]}   3 minutes ago   1.98MB\n"
+        "\n"
+        "Usage:  docker images\n"
+    )
+    wide = (
+        "REPOSITORY      TAG          IMAGE ID        CREATED            SIZE\n"
+        f"busybox         latest       {OTHER_ID[:12]}    2 minutes ago      4.26MB   \n"
+        "\n"
+        "Usage:  docker images\n"
+    )
+    sep = TABLE_SEPARATOR
+    expected = (
+        f"REPOSITORY{sep}TAG{sep}IMAGE ID{sep}CREATED{sep}SIZE\n"
+        f"busybox{sep}latest{sep}<id1>{sep}<duration> ago{sep}<size>\n"
+        "\n"
+        "Usage:  docker images\n"
+    )
+    assert normalize(narrow, IdMap()) == expected
+    assert normalize(wide, IdMap()) == expected
+
+
+def test_non_table_text_keeps_its_spaces() -> None:
+    text = "Usage:  docker run [OPTIONS] IMAGE\nhello  world\n"
+    assert normalize(text, IdMap()) == text
+
+
+def test_normalize_results_shares_ids_across_commands_and_streams() -> None:
+    results = [
+        CommandResult("docker run -d busybox", f"{LONG_ID}\n", "", 0),
+        CommandResult("docker rm x", "", f"container {LONG_ID[:12]} in use\n", 1),
+    ]
+    assert normalize_results(results) == [
+        CommandResult("docker run -d busybox", "<id1>\n", "", 0),
+        CommandResult("docker rm x", "", "container <id1> in use\n", 1),
+    ]

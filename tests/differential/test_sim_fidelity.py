@@ -1,0 +1,102 @@
+"""The simulator against the real engine's golden transcripts, command by command.
+
+Each scenario runs through ``layerlab docker`` on a fresh simulated state; outputs are normalised
+on both sides with the same rules and compared. The match rate must not fall below
+``SIM_MATCH_FLOOR`` (a ratchet: raise it as the simulator improves). Set
+``LAYERLAB_FIDELITY_REPORT=path`` to write the report (rate and every differing command).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from .scenario import (
+    CommandResult,
+    load_golden,
+    normalize_results,
+    parse_scenario,
+    run_scenario,
+    scenario_paths,
+)
+
+SIM_MATCH_FLOOR = 0.0
+
+
+@dataclass
+class Outcome:
+    scenario: str
+    expected: CommandResult
+    actual: CommandResult
+
+    @property
+    def matches(self) -> bool:
+        e, a = self.expected, self.actual
+        return (e.stdout, e.stderr, e.exit_code) == (a.stdout, a.stderr, a.exit_code)
+
+
+def run_on_simulator(path: Path, tmp: Path) -> list[CommandResult]:
+    env = {
+        **os.environ,
+        "LAYERLAB_ENGINE": "sim",
+        "LAYERLAB_HOME": str(tmp / "home"),
+        "LAYERLAB_DETERMINISTIC": "0",
+    }
+    docker = [sys.executable, "-m", "layerlab", "docker"]
+    return run_scenario(parse_scenario(path), docker, env, tmp / "work")
+
+
+@pytest.fixture(scope="module")
+def outcomes(tmp_path_factory: pytest.TempPathFactory) -> list[Outcome]:
+    collected: list[Outcome] = []
+    for path in scenario_paths():
+        _, golden = load_golden(path.stem)
+        actual = run_on_simulator(path, tmp_path_factory.mktemp(path.stem))
+        for expected, got in zip(normalize_results(golden), normalize_results(actual), strict=True):
+            collected.append(Outcome(path.stem, expected, got))
+    return collected
+
+
+def report(outcomes: list[Outcome]) -> str:
+    matched = sum(o.matches for o in outcomes)
+    rate = matched / len(outcomes) if outcomes else 0.0
+    lines = [
+        "# Fidelity: the simulator against the real engine",
+        "",
+        f"{matched} of {len(outcomes)} scenario commands match ({rate:.1%}) after normalisation.",
+        "",
+        "## Commands that differ",
+        "",
+    ]
+    for o in outcomes:
+        if o.matches:
+            continue
+        lines += [f"### {o.scenario}: `{o.expected.command}`", "", "```diff"]
+        for stream in ("stdout", "stderr", "exit_code"):
+            want, got = getattr(o.expected, stream), getattr(o.actual, stream)
+            if want != got:
+                lines.append(f"- {stream}: {want!r}")
+                lines.append(f"+ {stream}: {got!r}")
+        lines += ["```", ""]
+    return "\n".join(lines)
+
+
+def test_every_scenario_has_a_golden_transcript() -> None:
+    for path in scenario_paths():
+        _, results = load_golden(path.stem)
+        assert len(results) == len(parse_scenario(path).commands()), path.stem
+
+
+def test_simulator_matches_real_engine(outcomes: list[Outcome]) -> None:
+    text = report(outcomes)
+    target = os.environ.get("LAYERLAB_FIDELITY_REPORT")
+    if target:
+        Path(target).write_text(text + "\n", encoding="utf-8")
+    matched = sum(o.matches for o in outcomes)
+    rate = matched / len(outcomes)
+    print(f"\nsimulator fidelity: {matched}/{len(outcomes)} = {rate:.1%}")
+    assert rate >= SIM_MATCH_FLOOR, text
