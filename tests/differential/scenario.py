@@ -434,6 +434,9 @@ _UP = re.compile(rf"\bUp {_DURATION}")
 # Rule 7: sizes of 1 kB and more (file system block and metadata overheads differ); byte
 # sizes below 1 kB are the sizes of the files a scenario wrote, so they are compared.
 _SIZE = re.compile(r"(?<![0-9A-Za-z.])\d+(?:\.\d+)?(?:kB|MB|GB|TB|PB)(?![0-9A-Za-z])")
+# Rule 7b: the byte length of a pushed manifest (`TAG: digest: sha256:… size: 735`). The
+# manifest lists each layer's compressed size, whose digits depend on the gzip implementation.
+_MANIFEST_SIZE = re.compile(r"(: digest: sha256:\S+ size: )\d+")
 # Rule 8: tables. A header is a line of upper-case column titles separated by 2+ spaces; it
 # and the rows below it (to a blank line) lose trailing spaces, and runs of 2+ spaces become
 # one " | ", so a wider ID or size in one engine cannot shift the other columns.
@@ -453,6 +456,7 @@ def normalize(text: str, ids: IdMap) -> str:
     text = _AGO.sub("<duration> ago", text)
     text = _UP.sub("Up <duration>", text)
     text = _SIZE.sub("<size>", text)
+    text = _MANIFEST_SIZE.sub(r"\1<size>", text)
     return _collapse_tables(text)
 
 

@@ -24,7 +24,7 @@ from .scenario import (
     scenario_paths,
 )
 
-SIM_MATCH_FLOOR = 0.0
+SIM_MATCH_FLOOR = 1.0
 
 
 @dataclass

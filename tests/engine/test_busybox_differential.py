@@ -195,9 +195,10 @@ def _tree_from(root: Path) -> Tree:
 
 
 def _run_real(script: str, cwd: Path) -> tuple[bytes, bytes, int]:
+    # argv[0] "/bin/sh", as a container's `sh -c` resolves it: ash names itself by it.
     done = subprocess.run(
-        [BUSYBOX, "sh", "-c", script], cwd=cwd, env=ENV, capture_output=True, timeout=20,
-        stdin=subprocess.DEVNULL,
+        ["/bin/sh", "-c", script], executable=BUSYBOX, cwd=cwd, env=ENV, capture_output=True,
+        timeout=20, stdin=subprocess.DEVNULL,
     )  # fmt: skip
     return done.stdout, done.stderr, done.returncode
 

@@ -23,6 +23,7 @@ from layerlab.cli.commands.runopts import (
 from layerlab.cli.errors import CliError, daemon_error
 from layerlab.cli.flags import ParsedArgs
 from layerlab.engine.errors import EngineError, NotFound
+from layerlab.engine.sim.reference import InvalidReference, parse_any
 
 PS_HEADERS = {
     "ID": "CONTAINER ID", "Image": "IMAGE", "Command": "COMMAND", "CreatedAt": "CREATED AT",
@@ -42,6 +43,7 @@ def _create(ctx: CommandContext, parsed: ParsedArgs) -> str:
     """Create the container, pulling its image first when the daemon does not have it."""
     image = parsed.positionals[0]
     kwargs = create_kwargs(parsed)
+    parse_any(image)  # the CLI checks the reference before asking the daemon
     try:
         created = ctx.engine.create_container(image, **kwargs)
     except NotFound as exc:
@@ -60,7 +62,10 @@ def _create(ctx: CommandContext, parsed: ParsedArgs) -> str:
 
 
 def cmd_create(ctx: CommandContext, parsed: ParsedArgs) -> int:
-    ctx.out(_create(ctx, parsed))
+    try:
+        ctx.out(_create(ctx, parsed))
+    except InvalidReference as exc:
+        raise CliError(exc.message) from None
     return 0
 
 
@@ -70,6 +75,8 @@ def cmd_run(ctx: CommandContext, parsed: ParsedArgs) -> int:
         if kwargs["tty"] and kwargs["stdin_open"]:
             raise CliError("the input device is not a TTY")
         container_id = _create(ctx, parsed)
+    except InvalidReference as exc:
+        raise run_error(exc.message, 125) from None
     except EngineError as exc:
         raise run_error(daemon_error(exc), 125) from None
     if parsed.flag("detach"):
@@ -240,8 +247,12 @@ def cmd_ps(ctx: CommandContext, parsed: ParsedArgs) -> int:
 
 def cmd_logs(ctx: CommandContext, parsed: ParsedArgs) -> int:
     tail: str | int = parsed.text("tail", "all")
-    data = ctx.engine.logs(parsed.positionals[0], timestamps=parsed.flag("timestamps"), tail=tail)
-    ctx.stdout.write(data.decode("utf-8", "replace"))
+    name, stamps = parsed.positionals[0], parsed.flag("timestamps")
+    # One request per stream: the CLI writes the container's stdout and stderr to its own.
+    out = ctx.engine.logs(name, stdout=True, stderr=False, timestamps=stamps, tail=tail)
+    err = ctx.engine.logs(name, stdout=False, stderr=True, timestamps=stamps, tail=tail)
+    ctx.stdout.write(out.decode("utf-8", "replace"))
+    ctx.stderr.write(err.decode("utf-8", "replace"))
     return 0
 
 

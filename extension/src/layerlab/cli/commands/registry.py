@@ -92,7 +92,8 @@ def cmd_login(ctx: CommandContext, parsed: ParsedArgs) -> int:
     elif parsed.given("password"):
         ctx.err("WARNING! Using --password via the CLI is insecure. Use --password-stdin.")
     if not username or not password:
-        raise CliError("layerlab: 'docker login' needs --username and a password (no prompt)")
+        # Notebooks and scripts have no terminal to prompt on, exactly like a piped docker.
+        raise CliError("Error: Cannot perform an interactive login from a non TTY device")
     result = ctx.engine.login(username, password, registry=server)
     ctx.out(str(result.get("Status") or "Login Succeeded"))
     return 0

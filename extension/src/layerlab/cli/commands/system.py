@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from layerlab import __version__ as LAYERLAB_VERSION
 from layerlab.cli import gotemplate, render
 from layerlab.cli.commands.base import CommandContext, format_rows, go_json
 from layerlab.cli.errors import CliError, daemon_error
@@ -98,8 +99,10 @@ def _ansic(timestamp: str) -> str:
 def _client_info(ctx: CommandContext) -> Json:
     return {
         "Platform": {"Name": "LayerLab"},
-        "Version": "0.1.0",
-        "ApiVersion": "1.41",
+        # The docker CLI release whose behaviour this client reproduces.
+        "Version": "28.2.2",
+        "APIVersion": "1.41",
+        "LayerLabVersion": LAYERLAB_VERSION,
         "PythonVersion": platform.python_version(),
         "Os": platform.system().lower(),
         "Arch": {"x86_64": "amd64", "aarch64": "arm64"}.get(platform.machine(), platform.machine()),
@@ -136,7 +139,9 @@ def cmd_version(ctx: CommandContext, parsed: ParsedArgs) -> int:
     server = ctx.engine.version()
     fmt = parsed.text("format")
     if fmt:
-        data = {"Client": client, "Server": server}
+        # Templates see Go field names: the JSON key ApiVersion is the field APIVersion.
+        server_fields = {("APIVersion" if k == "ApiVersion" else k): v for k, v in server.items()}
+        data = {"Client": client, "Server": server_fields}
         if fmt == "json":
             ctx.out(go_json(data))
             return 0
@@ -148,8 +153,8 @@ def cmd_version(ctx: CommandContext, parsed: ParsedArgs) -> int:
         return 0
     lines = [
         "Client: LayerLab (a Python port of the docker CLI, not Docker's own client)",
-        f" Version:           {client['Version']}",
-        f" API version:       {client['ApiVersion']}",
+        f" Version:           {client['Version']} (LayerLab {client['LayerLabVersion']})",
+        f" API version:       {client['APIVersion']}",
         f" Python version:    {client['PythonVersion']}",
         f" OS/Arch:           {client['Os']}/{client['Arch']}",
         f" Engine:            {client['Context']}",
@@ -185,7 +190,7 @@ def cmd_info(ctx: CommandContext, parsed: ParsedArgs) -> int:
     ]  # fmt: skip
     lines = [
         "Client: LayerLab",
-        " Version:    0.1.0",
+        f" Version:    28.2.2 (LayerLab {LAYERLAB_VERSION})",
         f" Context:    {ctx.engine.name}",
         "",
         "Server:",

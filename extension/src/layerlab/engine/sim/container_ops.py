@@ -9,8 +9,8 @@ from ..errors import Conflict, InvalidArgument, NotFound
 from . import fs, names
 from .config import parse_rfc3339, rfc3339
 from .containers import Container, new_container_doc
+from .images import missing_name
 from .process import ExecError, run_process
-from .reference import InvalidReference, parse_normalized
 from .runtime import exec_error_text, exit_code_for, process_context
 
 if TYPE_CHECKING:
@@ -23,11 +23,7 @@ def create(engine: SimEngine, image: str, options: Json) -> Json:
     store = engine.containers_store
     found = engine.image_store.find(image)
     if found is None:
-        try:
-            typed = parse_normalized(image).with_default_tag().familiar()
-        except InvalidReference:
-            typed = image
-        raise NotFound(f"No such image: {typed}")
+        raise NotFound(f"No such image: {missing_name(image)}")
     name = options.get("name")
     if name is not None:
         name = name.removeprefix("/")
@@ -108,7 +104,10 @@ def follow(engine: SimEngine, container_id: str) -> list[tuple[int, bytes]]:
     """Everything an attached client sees: all output until the program ends (waiting for it in
     virtual time) or, for a program that never ends, until now."""
     store = engine.containers_store
-    c = store.resolve(container_id)
+    try:
+        c = store.resolve(container_id)
+    except NotFound:
+        return []  # already gone: an --rm container whose start failed
     if c.running and not c.run.get("forever"):
         end = c.run["started"] + c.run["duration"]
         engine.clock.advance(end - engine.clock.now())

@@ -203,9 +203,11 @@ class ContainerStore:
             return False
         return True
 
-    def start(self, c: Container) -> None:
+    def start(self, c: Container) -> InvalidArgument | None:
+        """Run the container's program. A program that cannot start is returned as the error
+        to raise once the failed state is committed (the daemon keeps that state)."""
         if c.running:
-            return
+            return None
         engine = self.engine
         now = engine.clock.now()
         config = c.doc["Config"]
@@ -220,7 +222,9 @@ class ContainerStore:
         except ExecError as err:
             c.state.update(ExitCode=exit_code_for(err), Error=exec_error_text(err))
             self.save(c)
-            raise InvalidArgument(oci_error(err)) from None
+            if c.doc["HostConfig"].get("AutoRemove"):
+                self.delete(c)  # the daemon cleans up an --rm container that failed to start
+            return InvalidArgument(oci_error(err))
         self.set_tree(c, tree)
         c.state.update(
             Status="running",
@@ -238,7 +242,7 @@ class ContainerStore:
         c.run.update(_timeline(result, now))
         self.add_output(c, result.output, now)
         self.save(c)
-        self.settle(c, now)
+        return None
 
     def stop(self, c: Container, timeout: int, signal_code: int = 15) -> None:
         """SIGTERM (or the image's stop signal), wait ``timeout`` virtual seconds, then SIGKILL."""
@@ -261,13 +265,15 @@ class ContainerStore:
             self._finish(c, now + timeout, 137)
         self._after_exit(c)
 
-    def kill(self, c: Container, signal: str | None) -> None:
+    def kill(self, c: Container, signal: str | None, typed: str = "") -> None:
         name = (signal or "KILL").upper()
         code = SIGNALS.get(name)
         if code is None:
             raise InvalidArgument(f"Invalid signal: {signal}")
         if not c.running:
-            raise Conflict(f"Cannot kill container: {c.id}: Container {c.id} is not running")
+            raise Conflict(
+                f"Cannot kill container: {typed or c.id}: Container {c.id} is not running"
+            )
         now = self.engine.clock.now()
         on_term = c.run.get("on_term")
         if code == 15 and on_term is not None:

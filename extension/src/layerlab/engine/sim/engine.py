@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ..errors import Conflict, InvalidArgument
+from ..errors import Conflict, InvalidArgument, NotFound
 from . import container_ops, image_ops
 from .clock import Clock, IdSource
 from .containers import Container, ContainerStore
@@ -254,28 +254,36 @@ class SimEngine:
     def create_container(self, image: str, **options: Any) -> Json:
         return container_ops.create(self, image, options)
 
-    @transactional
     def start(self, container: str) -> None:
-        c = self.containers_store.resolve(container)
-        self.containers_store.start(c)
+        with self.store.transaction():
+            self.settle()
+            c = self.containers_store.resolve(container)
+            failure = self.containers_store.start(c)
+        if failure is not None:
+            raise failure
 
     @transactional
     def stop(self, container: str, timeout: int | None = None) -> None:
         c = self.containers_store.resolve(container)
         self.containers_store.stop(c, 10 if timeout is None else timeout)
 
-    @transactional
     def restart(self, container: str, timeout: int | None = None) -> None:
         store = self.containers_store
-        c = store.resolve(container)
-        store.stop(c, 10 if timeout is None else timeout)
-        c = store.resolve(c.id)
-        store.start(c)
+        with self.store.transaction():
+            self.settle()
+            c = store.resolve(container)
+            store.stop(c, 10 if timeout is None else timeout)
+            failure = store.start(store.resolve(c.id))
+        if failure is not None:
+            raise failure
 
     @transactional
     def kill(self, container: str, signal: str | None = None) -> None:
-        c = self.containers_store.resolve(container)
-        self.containers_store.kill(c, signal)
+        try:
+            c = self.containers_store.resolve(container)
+        except NotFound as err:
+            raise NotFound(f"Cannot kill container: {container}: {err.message}") from None
+        self.containers_store.kill(c, signal, typed=container)
 
     @transactional
     def wait(self, container: str) -> Json:

@@ -122,7 +122,10 @@ def _image_bound(engine: SimEngine, filters: Json, key: str) -> Image | None:
 
 def inspect_image(engine: SimEngine, name: str) -> Json:
     images = engine.image_store
-    image = images.resolve(name)
+    try:
+        image = images.resolve(name)
+    except NotFound as err:
+        raise NotFound(f"no such image: {name}: {err.message}") from None
     config = image.config
     size = images.size(image)
     return {
@@ -319,7 +322,7 @@ def _delete_helper(
     try:
         _check_conflicts(engine, image_id, hard=True, soft=() if force else ("refs", "stopped"))
     except _DeleteConflict as conflict:
-        dangling = not _refs(engine, image_id)
+        dangling = not _refs(engine, image_id) and not images.children(image_id)
         if quiet and (not dangling or conflict.used):
             return
         raise

@@ -8,12 +8,13 @@ of those exact bytes.
 from __future__ import annotations
 
 import json
+import re
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import NotFound
+from ..errors import InvalidArgument, NotFound
 from . import fs
 from .reference import InvalidReference, Reference, parse_normalized
 from .store import Store
@@ -118,6 +119,23 @@ class LayerStore:
         )
 
 
+def missing_name(name: str) -> str:
+    """How the daemon names an image it cannot find: ``busybox`` becomes ``busybox:latest``."""
+    if len(name) == 64 and all(c in "0123456789abcdef" for c in name):
+        return "sha256:" + name
+    try:
+        return parse_normalized(name).with_default_tag().familiar()
+    except InvalidReference as err:
+        raise InvalidArgument(daemon_wording(err.message)) from None
+
+
+def daemon_wording(message: str) -> str:
+    """The daemon vendors an older reference library that does not name the repository."""
+    return re.sub(
+        r"repository name \([^)]*\) must be lowercase", "repository name must be lowercase", message
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Image:
     id: str
@@ -199,7 +217,7 @@ class ImageStore:
     # -- references -----------------------------------------------------------------------------
     def refs(self, image_id: str, kind: str = "tag") -> list[str]:
         rows = self.store.query(
-            "SELECT ref FROM refs WHERE image_id = ? AND kind = ? ORDER BY seq", image_id, kind
+            "SELECT ref FROM refs WHERE image_id = ? AND kind = ? ORDER BY ref", image_id, kind
         )
         return [r[0] for r in rows]
 
@@ -223,10 +241,11 @@ class ImageStore:
         return None if row is None else str(row[0])
 
     def resolve(self, name: str) -> Image:
-        """The daemon's image lookup: a reference (default tag latest), then an ID or ID prefix."""
+        """The daemon's image lookup: a reference (default tag latest), then an ID or ID prefix.
+        A malformed reference is the caller's mistake (400), with the daemon's wording."""
         image = self.find(name)
         if image is None:
-            raise NotFound(f"No such image: {name}")
+            raise NotFound(f"No such image: {missing_name(name)}")
         return image
 
     def find(self, name: str) -> Image | None:

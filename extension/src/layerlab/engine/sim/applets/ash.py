@@ -124,7 +124,11 @@ class Shell:
         self.locals_stack: list[dict[str, str | None]] = []
         self.expander = Expander(self)
         self.vars.setdefault("IFS", " \t\n")
+        # ash exports PWD and one more SHLVL to every program it runs.
         self.vars["PWD"] = io.cwd
+        level = self.vars.get("SHLVL", "0")
+        self.vars["SHLVL"] = str(int(level) + 1 if level.isdigit() else 1)
+        self.exported.update(("PWD", "SHLVL"))
         self.vars.setdefault("PS1", "# " if io.uid == 0 else "$ ")
 
     # -- variables --------------------------------------------------------------------------
@@ -634,7 +638,7 @@ def run_sh(argv: list[str], io: Io) -> int:
             else:
                 io.err(f"sh: -{letter}: invalid option\n")
                 return 2
-    name = posixpath.basename(argv[0]) if argv else "sh"
+    name = argv[0] if argv else "sh"  # messages name the shell as it was invoked: /bin/sh
     if command is not None:
         if not args:
             io.err("sh: -c requires an argument\n")
