@@ -20,14 +20,14 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from layerlab.engine.errors import NotFound
 from layerlab.engine.sim import hub
-from layerlab.engine.sim.engine import SimEngine
+from layerlab.engine.sim.engine import SimEngine, state_path
 from layerlab.engine.sim.store import Store
 from realengine import real_engine  # noqa: F401
 
 
 def fresh_engine(home: Path) -> SimEngine:
     """An engine with an empty state (marking it initialised skips installing the baseline)."""
-    store = Store(home / "state.db")
+    store = Store(state_path(home, "default"))
     with store.transaction():
         store.set_meta("initialised", "1")
     store.close()

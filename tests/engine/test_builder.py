@@ -18,7 +18,7 @@ import pytest
 from layerlab.engine.errors import EngineError
 from layerlab.engine.sim.config import DEFAULT_PATH, go_json, rfc3339
 from layerlab.engine.sim.dockerfile import DockerfileError
-from layerlab.engine.sim.engine import SimEngine
+from layerlab.engine.sim.engine import SimEngine, state_path
 from layerlab.engine.sim.process import executable_data
 from layerlab.engine.sim.reference import parse_normalized
 from layerlab.engine.sim.rootfs import GROUP, PASSWD, lay_down
@@ -28,7 +28,7 @@ Json = dict[str, Any]
 
 
 def _open_engine(home: Path) -> SimEngine:
-    store = Store(home / "state.db")
+    store = Store(state_path(home, "default"))
     with store.transaction():  # skip the full baseline: the tests bring a small base image
         store.set_meta("initialised", "1")
     store.close()

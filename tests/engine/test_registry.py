@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from layerlab.engine.errors import NotFound
 from layerlab.engine.sim import fs, hub, registry
-from layerlab.engine.sim.engine import SimEngine
+from layerlab.engine.sim.engine import SimEngine, state_path
 from layerlab.engine.sim.process import program_of
 from layerlab.engine.sim.store import Store
 
@@ -22,7 +22,7 @@ from layerlab.engine.sim.store import Store
 @pytest.fixture
 def engine(tmp_path: Path) -> SimEngine:
     """An engine with an empty state (marking it initialised skips installing the baseline)."""
-    store = Store(tmp_path / "state.db")
+    store = Store(state_path(tmp_path, "default"))
     with store.transaction():
         store.set_meta("initialised", "1")
     store.close()

@@ -5,6 +5,7 @@ Kept light on imports: a fresh ``layerlab docker images`` must start fast.
 
 from __future__ import annotations
 
+import os
 import sys
 
 USAGE = """Usage: layerlab COMMAND
@@ -48,7 +49,9 @@ def _reset(args: list[str]) -> int:
             f"layerlab: unknown state {names[0]!r}; choose one of: {', '.join(STATES)}\n"
         )
         return 1
-    SimEngine().reset(names[0], deterministic=deterministic)
+    SimEngine(state=os.environ.get("LAYERLAB_STATE", "default")).reset(
+        names[0], deterministic=deterministic
+    )
     return 0
 
 

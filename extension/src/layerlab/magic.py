@@ -7,14 +7,18 @@ and exit code), never a Python traceback, unless failures are set to raise.
 
 from __future__ import annotations
 
+import re
 import sys
 from typing import Any
 
-from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
+from IPython.core.magic import Magics, cell_magic, line_magic, magics_class, no_var_expand
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 
 from .result import DockerCommandError, DockerResult
 from .session import ENGINES, current_session, split_command
+
+_GO_TEMPLATE = re.compile(r"\{\{.*?\}\}")
+_HIDDEN = re.compile(r"\x00(\d+)\x00")
 
 
 def cell_commands(cell: str) -> list[str]:
@@ -38,8 +42,20 @@ def cell_commands(cell: str) -> list[str]:
 @magics_class
 class DockerMagics(Magics):
     def _expand(self, line: str) -> str:
-        # Same expansion as `!cmd`: $name and {expression} from the user's namespace.
-        return str(self.shell.var_expand(line, depth=2)) if self.shell is not None else line
+        """``$name`` and ``{expression}`` from the user's namespace, as ``!cmd`` expands them,
+        except that Go templates (``{{.State.Status}}``) pass through untouched: ``!`` would
+        turn ``{{`` into ``{``, and docker's ``--format`` needs them whole."""
+        if self.shell is None:
+            return line
+        templates: list[str] = []
+
+        def hide(match: re.Match[str]) -> str:
+            templates.append(match.group(0))
+            return f"\0{len(templates) - 1}\0"
+
+        hidden = _GO_TEMPLATE.sub(hide, line)
+        expanded = str(self.shell.var_expand(hidden, depth=2))
+        return _HIDDEN.sub(lambda m: templates[int(m.group(1))], expanded)
 
     def _run(self, line: str) -> DockerResult:
         session = current_session()
@@ -62,6 +78,7 @@ class DockerMagics(Magics):
             if not result.ok:
                 break
 
+    @no_var_expand  # expanded by _expand, which keeps Go templates whole
     @line_magic("docker")
     def docker_line(self, line: str) -> DockerResult:
         """Run one docker command line, print its output and return the result object."""
@@ -85,6 +102,22 @@ class DockerMagics(Magics):
         if args.name:
             session.use(args.name)
         print(f"engine: {session.engine_name}")
+
+    @magic_arguments()
+    @argument("name", nargs="?", help="the state to use (created on first use)")
+    @line_magic
+    def docker_state(self, line: str) -> None:
+        """Show or choose the simulated engine's named state: `%docker_state course-01`.
+        Each state is separate, so resetting one never touches another."""
+        args = parse_argstring(self.docker_state, line)
+        session = current_session()
+        if args.name:
+            try:
+                session.use_state(args.name)
+            except ValueError as err:
+                print(f"layerlab: {err}", file=sys.stderr)
+                return
+        print(f"state: {session.state}")
 
     @line_magic
     def docker_status(self, line: str) -> None:

@@ -10,6 +10,7 @@ import io
 import os
 import shlex
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from .result import DockerCommandError, DockerResult
@@ -23,12 +24,13 @@ ENGINES = ("sim", "real")
 @dataclass
 class Session:
     engine_name: str = field(default_factory=lambda: os.environ.get("LAYERLAB_ENGINE", "sim"))
+    state: str = field(default_factory=lambda: os.environ.get("LAYERLAB_STATE", "default"))
     raise_on_error: bool = False
     _engine: Engine | None = None
 
     def engine(self) -> Engine:
         if self._engine is None:
-            self._engine = open_engine(self.engine_name)
+            self._engine = open_engine(self.engine_name, self.state)
         return self._engine
 
     def use(self, name: str) -> None:
@@ -37,6 +39,16 @@ class Session:
         if name != self.engine_name:
             self.close()
             self.engine_name = name
+
+    def use_state(self, state: str) -> None:
+        """Switch the simulated engine to another named state (created on first use)."""
+        from .engine.sim.engine import state_path
+
+        state_path(Path("."), state)  # validates the name before anything changes
+        if state != self.state:
+            if self.engine_name == "sim":
+                self.close()
+            self.state = state
 
     def close(self) -> None:
         engine, self._engine = self._engine, None
@@ -78,7 +90,7 @@ class Session:
         return run_cli(argv, engine, stdout, stderr, cwd=cwd or os.getcwd())
 
 
-def open_engine(name: str) -> Engine:
+def open_engine(name: str, state: str = "default") -> Engine:
     if name == "real":
         from .engine.real import RealEngine
 
@@ -91,7 +103,7 @@ def open_engine(name: str) -> Engine:
         )
     from .engine.sim.engine import SimEngine
 
-    engine = SimEngine()
+    engine = SimEngine(state=state)
     if os.environ.get("LAYERLAB_DETERMINISTIC") == "1" and not engine.clock.deterministic:
         engine.reset("baseline", deterministic=True)
     return engine

@@ -17,10 +17,12 @@ def describe(session: Session) -> str:
     except EngineError as err:
         return f"engine: {session.engine_name} (not reachable)\n{err}"
     lines = [f"engine: {session.engine_name}"]
-    home = getattr(engine, "home", None)
-    if home is not None:
+    store = getattr(engine, "store", None)
+    if store is not None:
         deterministic = getattr(getattr(engine, "clock", None), "deterministic", False)
-        lines.append(f"state: {home}" + (" (deterministic)" if deterministic else ""))
+        lines.append(
+            f"state: {session.state} ({store.path})" + (", deterministic" if deterministic else "")
+        )
     lines.append(f"server: {info.get('OperatingSystem', '')} {info.get('ServerVersion', '')}")
     lines.append(
         f"images: {info.get('Images', 0)}, containers: {info.get('Containers', 0)} "

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
@@ -109,6 +110,9 @@ class RealEngine:
             return bool(self.api.ping())
         except Exception:
             return False
+
+    def now(self) -> float:
+        return time.time()
 
     def version(self) -> Json:
         return self._call(self.api.version)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,9 +29,8 @@ class CommandContext:
         self.stderr.write(text + "\n")
 
     def now(self) -> float:
-        """The client's clock; an engine with its own (deterministic) clock provides ``now``."""
-        clock = getattr(self.engine, "now", None)
-        return float(clock()) if callable(clock) else time.time()
+        """The clock CREATED columns count from: the engine's, which may be virtual."""
+        return self.engine.now()
 
 
 class StreamError(CliError):

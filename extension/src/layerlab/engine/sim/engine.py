@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -31,6 +32,20 @@ def default_home() -> Path:
         return Path(explicit)
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "layerlab"
+
+
+DEFAULT_STATE = "default"
+_STATE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+def state_path(home: Path, state: str) -> Path:
+    """Each named state is its own SQLite file: a notebook can reset its state without
+    touching what the learner built in another."""
+    if not _STATE_NAME.match(state):
+        raise ValueError(
+            f"invalid state name {state!r}: use letters, digits, '_', '.' or '-' (at most 64)"
+        )
+    return home / "states" / f"{state}.db"
 
 
 def transactional(method: F) -> F:
@@ -60,9 +75,10 @@ def streamed(method: F) -> F:
 class SimEngine:
     name = "sim"
 
-    def __init__(self, home: Path | str | None = None, state_file: str = "state.db") -> None:
+    def __init__(self, home: Path | str | None = None, state: str = DEFAULT_STATE) -> None:
         self.home = Path(home) if home is not None else default_home()
-        self.store = Store(self.home / state_file)
+        self.state = state
+        self.store = Store(state_path(self.home, state))
         self.clock = Clock(self.store)
         self.ids = IdSource(self.store)
         self.layers = LayerStore(self.store)
@@ -143,6 +159,10 @@ class SimEngine:
     # -- system ---------------------------------------------------------------------------------
     def ping(self) -> bool:
         return True
+
+    @transactional
+    def now(self) -> float:
+        return self.clock.now()
 
     @transactional
     def version(self) -> Json:
