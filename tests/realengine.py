@@ -13,6 +13,7 @@ import os
 import shutil
 
 import pytest
+
 from layerlab.engine.real import RealEngine
 
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
 from layerlab.cli.main import run_cli
 from layerlab.engine.real import RealEngine
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 
 import pytest
+
 from layerlab.cli.flags import FlagError, FlagSpec, parse_int, specs_from_help
 from layerlab.cli.grammar import GROUPS, TOP_COMMANDS, read_help
 from layerlab.cli.main import run_cli

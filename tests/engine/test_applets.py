@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+
 from layerlab.engine.sim.applets import busybox_applet_names
 from layerlab.engine.sim.fs import Entry, tar_to_changes
 from layerlab.engine.sim.process import ExecError, ProcessContext, ProgramResult, run_process

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from layerlab.engine.errors import EngineError
 from layerlab.engine.sim.config import DEFAULT_PATH, go_json, rfc3339
 from layerlab.engine.sim.dockerfile import DockerfileError

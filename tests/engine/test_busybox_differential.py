@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from layerlab.engine.sim.fs import Tree, directory, regular, symlink
 from layerlab.engine.sim.process import ProcessContext, executable_data, run_process
 

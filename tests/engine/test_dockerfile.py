@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from layerlab.engine.errors import EngineError
 from layerlab.engine.sim.dockerfile import (
     NO_BUILD_STAGE,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from layerlab.engine.errors import InvalidArgument
 from layerlab.engine.sim.dockerignore import (
     DockerIgnore,

@@ -11,6 +11,7 @@ from pathlib import Path
 import docker.errors
 import pytest
 import requests
+
 from layerlab.engine.errors import Conflict, EngineUnavailable, NotFound
 from layerlab.engine.real import RealEngine, translate
 

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from layerlab.engine.errors import NotFound
 from layerlab.engine.sim import fs, hub, registry
 from layerlab.engine.sim.engine import SimEngine, state_path

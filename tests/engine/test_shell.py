@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from layerlab.engine.sim.process import ProcessContext, ProgramResult, run_process
 from layerlab.engine.sim.rootfs import busybox_rootfs
 from layerlab.engine.sim.shell import ShellSyntaxError, parse_all

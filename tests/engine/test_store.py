@@ -6,6 +6,7 @@ import multiprocessing
 from pathlib import Path
 
 import pytest
+
 from layerlab.engine.sim.store import Store
 
 

@@ -10,7 +10,6 @@ from . import fs, names
 from .config import parse_rfc3339, rfc3339
 from .containers import Container, new_container_doc
 from .images import missing_name
-from .process import ExecError, run_process
 from .runtime import exec_error_text, exit_code_for, process_context
 
 if TYPE_CHECKING:
@@ -380,6 +379,8 @@ def _exec_doc(engine: SimEngine, exec_id: str) -> Json:
 
 
 def exec_start(engine: SimEngine, exec_id: str) -> tuple[bytes, bytes]:
+    from .process import ExecError, run_process
+
     doc = _exec_doc(engine, exec_id)
     store = engine.containers_store
     c = store.resolve(doc["ContainerID"])

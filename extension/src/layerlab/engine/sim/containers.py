@@ -19,11 +19,11 @@ from typing import TYPE_CHECKING, Any
 from ..errors import Conflict, InvalidArgument, NotFound
 from . import fs
 from .config import ZERO_TIME, rfc3339
-from .process import ExecError, ProgramResult, run_process
 from .runtime import exec_error_text, exit_code_for, oci_error, process_context
 
 if TYPE_CHECKING:
     from .engine import SimEngine
+    from .process import ProgramResult
 
 Json = dict[str, Any]
 
@@ -206,6 +206,8 @@ class ContainerStore:
     def start(self, c: Container) -> InvalidArgument | None:
         """Run the container's program. A program that cannot start is returned as the error
         to raise once the failed state is committed (the daemon keeps that state)."""
+        from .process import ExecError, run_process
+
         if c.running:
             return None
         engine = self.engine

@@ -9,6 +9,7 @@ equal changes always give the same DiffID and are stored once.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import posixpath
@@ -252,10 +253,15 @@ def digest(data: bytes) -> str:
 
 def chain_ids(diff_ids: Iterable[str]) -> list[str]:
     """ChainID(L0) = DiffID(L0); ChainID(L0..n) = sha256(ChainID(L0..n-1) + " " + DiffID(Ln))."""
+    return list(_chain_ids(tuple(diff_ids)))
+
+
+@functools.lru_cache(maxsize=4096)  # every listing recomputes the same chains
+def _chain_ids(diff_ids: tuple[str, ...]) -> tuple[str, ...]:
     chain: list[str] = []
     for diff_id in diff_ids:
         chain.append(diff_id if not chain else digest(f"{chain[-1]} {diff_id}".encode()))
-    return chain
+    return tuple(chain)
 
 
 def walk_files(tree: Mapping[str, Entry]) -> Iterator[tuple[str, Entry]]:

@@ -32,15 +32,21 @@ def list_images(engine: SimEngine, name: str | None, all: bool, filters: Json | 
     before = _image_bound(engine, filters, "before")
     since = _image_bound(engine, filters, "since")
     references = _list_filter(filters, "reference") + ([name] if name else [])
+    # One query per table, not per image: listing is the most frequent command.
+    everything = images.all()
+    parents = {image.parent for image in everything}
+    refs = images.refs_by_image()
+    layer_sizes = engine.layers.sizes()
     result = []
-    for image in sorted(images.all(), key=lambda i: (i.created, i.seq), reverse=True):
-        tags = images.refs(image.id, "tag")
-        digests = images.refs(image.id, "digest")
-        if not all and not tags and not digests and images.children(image.id):
+    for image in sorted(everything, key=lambda i: (i.created, i.seq), reverse=True):
+        tags = refs.get((image.id, "tag"), [])
+        digests = refs.get((image.id, "digest"), [])
+        if not all and not tags and not digests and image.id in parents:
             continue
         if dangling is not None and dangling != (not tags and not digests):
             continue
-        config = image.config.get("config") or {}
+        document = image.config
+        config = document.get("config") or {}
         if labels and not _labels_match(config.get("Labels") or {}, labels):
             continue
         if before is not None and image.created >= before.created:
@@ -52,7 +58,7 @@ def list_images(engine: SimEngine, name: str | None, all: bool, filters: Json | 
             digests = [d for d in digests if any(_ref_matches(d, p) for p in references)]
             if not tags and not digests:
                 continue
-        size = images.size(image)
+        size = sum(layer_sizes.get(c, 0) for c in fs.chain_ids(document["rootfs"]["diff_ids"]))
         result.append(
             {
                 "Containers": -1,

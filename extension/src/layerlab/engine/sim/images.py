@@ -74,6 +74,9 @@ class LayerStore:
             chain_id = layer.parent
         return layers[::-1]
 
+    def sizes(self) -> dict[str, int]:
+        return dict(self.store.query("SELECT chain_id, size FROM layers"))
+
     def tar(self, diff_id: str) -> bytes:
         row = self.store.one("SELECT data FROM blobs WHERE digest = ?", diff_id)
         if row is None:
@@ -215,6 +218,15 @@ class ImageStore:
         return self.layers.tree(image.chain_id)
 
     # -- references -----------------------------------------------------------------------------
+    def refs_by_image(self) -> dict[tuple[str, str], list[str]]:
+        """Every reference, grouped by (image ID, kind), each group sorted by name."""
+        grouped: dict[tuple[str, str], list[str]] = {}
+        for ref, image_id, kind in self.store.query(
+            "SELECT ref, image_id, kind FROM refs ORDER BY ref"
+        ):
+            grouped.setdefault((image_id, kind), []).append(ref)
+        return grouped
+
     def refs(self, image_id: str, kind: str = "tag") -> list[str]:
         rows = self.store.query(
             "SELECT ref FROM refs WHERE image_id = ? AND kind = ? ORDER BY ref", image_id, kind

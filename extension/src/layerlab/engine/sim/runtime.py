@@ -4,9 +4,12 @@ the program cannot start. Shared by ``docker run``/``start``, ``docker exec`` an
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from . import fs
-from .process import ExecError, ProcessContext
+
+if TYPE_CHECKING:  # the programs are imported when one first runs: start-up stays fast
+    from .process import ExecError, ProcessContext
 
 
 def env_map(env: Iterable[str]) -> dict[str, str]:
@@ -27,6 +30,8 @@ def process_context(
 ) -> ProcessContext:
     """HOSTNAME, the config's Env, and HOME from /etc/passwd when Env has none; the user's uid
     and, without ``:group``, their primary group."""
+    from .process import ProcessContext
+
     variables = {"HOSTNAME": container_id[:12], **env_map(env)}
     name, _, group = user.partition(":")
     record = _passwd_record(tree, name or "root")

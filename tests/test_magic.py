@@ -1,0 +1,113 @@
+"""The magics, run through a real IPython shell against the simulated engine."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from IPython.core.interactiveshell import InteractiveShell
+
+from layerlab import session as session_module
+from layerlab.magic import cell_commands
+from layerlab.result import DockerCommandError, DockerResult
+
+
+@pytest.fixture
+def ip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[InteractiveShell]:
+    monkeypatch.setenv("LAYERLAB_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("LAYERLAB_ENGINE", "sim")
+    monkeypatch.setattr(session_module, "_session", None)
+    shell = InteractiveShell.instance()
+    shell.run_line_magic("load_ext", "layerlab")
+    shell.run_line_magic("docker_reset", "baseline --deterministic")
+    yield shell
+    session_module.current_session().close()
+
+
+def test_cell_runs_each_line_and_stops_at_the_first_failure(
+    ip: InteractiveShell, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    ip.run_cell_magic(
+        "docker",
+        "",
+        "# a comment\n"
+        "docker run --name web busybox sh -c 'echo hello > /hi.txt; cat /hi.txt'\n"
+        "diff web\n"
+        "rm nosuch\n"
+        "ps -a\n",
+    )
+    out, err = capsys.readouterr()
+    assert out == "hello\nA /hi.txt\n"  # `ps -a` never ran
+    assert err == "Error response from daemon: No such container: nosuch\n"
+
+
+def test_failures_print_without_a_traceback(
+    ip: InteractiveShell, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    ip.run_cell_magic("docker", "", "run --badflag busybox\n")
+    out, err = capsys.readouterr()
+    assert "unknown flag: --badflag" in err
+    assert "Traceback" not in out + err
+
+
+def test_line_magic_returns_a_result(ip: InteractiveShell) -> None:
+    result = ip.run_line_magic("docker", "images --format '{{.Repository}}:{{.Tag}}'")
+    assert isinstance(result, DockerResult)
+    assert (result.stdout, result.stderr, result.exit_code) == ("busybox:latest\n", "", 0)
+
+
+def test_expansion_keeps_go_templates_whole(ip: InteractiveShell) -> None:
+    ip.user_ns["name"] = "box"
+    ip.run_line_magic("docker", "run --name $name busybox true")
+    result = ip.run_line_magic("docker", "inspect -f '{{.Name}} {{json .Config.Cmd}}' {name}")
+    assert result.stdout == '/box ["true"]\n'
+
+
+def test_continuation_lines_join() -> None:
+    commands = cell_commands("run --rm \\\n  busybox \\\n  echo hi\n\n# c\nps")
+    assert [c.split() for c in commands] == [["run", "--rm", "busybox", "echo", "hi"], ["ps"]]
+
+
+def test_raise_mode_raises_on_failure(ip: InteractiveShell) -> None:
+    ip.run_line_magic("docker_raise", "on")
+    with pytest.raises(DockerCommandError) as caught:
+        ip.run_line_magic("docker", "rmi nosuch")
+    assert caught.value.result.exit_code == 1
+
+
+def test_state_survives_a_kernel_restart(ip: InteractiveShell) -> None:
+    ip.run_line_magic("docker", "run --name keep busybox sh -c 'echo kept > /k'")
+    session_module.current_session().close()
+    session_module._session = None  # what a new kernel starts with
+    assert ip.run_line_magic("docker", "diff keep").stdout == "A /k\n"
+
+
+def test_named_states_are_separate(ip: InteractiveShell) -> None:
+    ip.run_line_magic("docker", "tag busybox only-in-default:1")
+    ip.run_line_magic("docker_state", "other")
+    ip.run_line_magic("docker_reset", "empty")
+    assert ip.run_line_magic("docker", "images -q").stdout == ""
+    ip.run_line_magic("docker_state", "default")
+    assert "only-in-default" in ip.run_line_magic("docker", "images").stdout
+
+
+def test_deterministic_mode_gives_the_same_bytes(ip: InteractiveShell) -> None:
+    cell = "run --name a busybox sh -c 'echo 1 > /x'\nps -a\nimages\ninspect a\n"
+
+    def run_once() -> str:
+        ip.run_line_magic("docker_reset", "baseline --deterministic")
+        return "".join(
+            ip.run_line_magic("docker", line).stdout for line in cell_commands(cell)
+        )
+
+    assert run_once() == run_once()
+
+
+def test_python_api(ip: InteractiveShell) -> None:
+    import layerlab
+
+    assert layerlab.docker("ps -a -q").stdout == ""
+    assert layerlab.docker(["run", "--rm", "busybox", "echo", "hi there"]).stdout == "hi there\n"
