@@ -2,100 +2,28 @@
 
 Pipelines are computed stage by stage (each stage's output becomes the next one's input),
 background jobs run at once on their own clock, and loops that never end are cut at a horizon
-and reported as "runs forever" so a container can stay up.
+and reported as "runs forever" so a container can stay up. :class:`Shell` keeps the state
+(variables, options, positional parameters) and runs lists and pipelines; compound commands,
+simple commands and redirections are run by ``ash_compound``, ``ash_simple`` and
+``ash_redirect``.
 """
 
 from __future__ import annotations
 
 import copy
-import posixpath
-from dataclasses import dataclass
 
-from ..shell import (
-    AndOr,
-    Case,
-    CommandList,
-    For,
-    FunctionDef,
-    Group,
-    If,
-    Loop,
-    Parser,
-    Pipeline,
-    Redir,
-    ShellSyntaxError,
-    Simple,
-)
-from .base import (
-    MAX_LOOP_ROUNDS,
-    BufferSink,
-    Clock,
-    FileSink,
-    FsError,
-    Io,
-    NullSink,
-    RunsForever,
-    lookup,
-    resolve,
-    write_file,
-)
-from .expand import Expander, ExpansionError, matches
+from ..shell import Parser, ShellSyntaxError
+from ..shell_ast import AndOr, CommandList, FunctionDef, Pipeline, Simple
+from .ash_compound import run_compound
+from .ash_redirect import with_redirections
+from .ash_simple import run_program, run_simple
+from .ash_state import ExitShell, InStream, Job, LoopSignal, ReturnSignal
+from .base import BufferSink, Clock, FsError, Io, NullSink, RunsForever, lookup, resolve
+from .expand import Expander, ExpansionError
+
+__all__ = ["ExitShell", "InStream", "LoopSignal", "ReturnSignal", "Shell", "run_sh"]
 
 MAX_STEPS = 2_000_000
-
-
-class ExitShell(Exception):
-    def __init__(self, code: int) -> None:
-        super().__init__(code)
-        self.code = code
-
-
-class ReturnSignal(Exception):
-    def __init__(self, code: int) -> None:
-        super().__init__(code)
-        self.code = code
-
-
-class LoopSignal(Exception):
-    def __init__(self, kind: str, levels: int) -> None:
-        super().__init__(kind)
-        self.kind, self.levels = kind, levels
-
-
-class RedirectError(Exception):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
-@dataclass
-class InStream:
-    """A shell's standard input: `read` takes a line, a program takes the rest."""
-
-    data: bytes
-    pos: int = 0
-
-    def read_line(self) -> bytes | None:
-        if self.pos >= len(self.data):
-            return None
-        end = self.data.find(b"\n", self.pos)
-        end = len(self.data) if end < 0 else end + 1
-        line = self.data[self.pos : end]
-        self.pos = end
-        return line
-
-    def take_all(self) -> bytes:
-        rest = self.data[self.pos :]
-        self.pos = len(self.data)
-        return rest
-
-
-@dataclass
-class Job:
-    pid: int
-    end: float
-    status: int
-    forever: bool
 
 
 class Shell:
@@ -322,277 +250,16 @@ class Shell:
         self.tick()
         try:
             if isinstance(node, Simple):
-                return self.run_simple(node)
+                return run_simple(self, node)
             if isinstance(node, FunctionDef):
                 self.functions[node.name] = node.body
                 self.status = 0
                 return 0
             with_redirs = getattr(node, "redirs", [])
-            return self.with_redirections(with_redirs, lambda: self._run_compound(node))
+            return with_redirections(self, with_redirs, lambda: run_compound(self, node))
         except ExpansionError as error:
             self.error(error.message)
             raise ExitShell(2) from None
-
-    def _run_compound(self, node: object) -> int:
-        if isinstance(node, Group):
-            if node.subshell:
-                child = self.subshell()
-                self.status = child.run_isolated(lambda s: s.run_list(node.body))
-                return self.status
-            return self.run_list(node.body)
-        if isinstance(node, If):
-            for condition, body in node.branches:
-                if self.run_condition(condition) == 0:
-                    return self.run_list(body)
-            if node.otherwise is not None:
-                return self.run_list(node.otherwise)
-            self.status = 0
-            return 0
-        if isinstance(node, Loop):
-            return self.run_loop(node)
-        if isinstance(node, For):
-            return self.run_for(node)
-        if isinstance(node, Case):
-            return self.run_case(node)
-        return 0
-
-    def run_condition(self, condition: CommandList) -> int:
-        self.cond_depth += 1
-        try:
-            return self.run_list(condition)
-        finally:
-            self.cond_depth -= 1
-
-    def _loop_round(self, rounds: int, body: CommandList) -> str | None:
-        if rounds > MAX_LOOP_ROUNDS:
-            raise RunsForever(interruptible=True)
-        try:
-            self.run_list(body)
-        except LoopSignal as signal:
-            if signal.levels > 1:
-                signal.levels -= 1
-                raise
-            return signal.kind
-        return None
-
-    def run_loop(self, node: Loop) -> int:
-        status = 0
-        rounds = 0
-        self.loop_depth += 1
-        try:
-            while True:
-                rounds += 1
-                result = self.run_condition(node.condition)
-                if (result == 0) == node.until:
-                    break
-                outcome = self._loop_round(rounds, node.body)
-                status = self.status
-                if outcome == "break":
-                    break
-        finally:
-            self.loop_depth -= 1
-        self.status = status
-        return status
-
-    def run_for(self, node: For) -> int:
-        if node.words is None:
-            values = list(self.positional)
-        else:
-            values = [field for word in node.words for field in self.expander.fields(word)]
-        self.status = 0
-        self.loop_depth += 1
-        try:
-            for rounds, value in enumerate(values, 1):
-                self.set_var(node.name, value)
-                if self._loop_round(rounds, node.body) == "break":
-                    break
-        finally:
-            self.loop_depth -= 1
-        return self.status
-
-    def run_case(self, node: Case) -> int:
-        subject = self.expander.string(node.word)
-        self.status = 0
-        for patterns, body in node.items:
-            if any(matches(subject, self.expander.pattern(p)) for p in patterns):
-                return self.run_list(body) if body is not None else 0
-        return 0
-
-    def run_simple(self, node: Simple) -> int:
-        self.line = node.line
-        self.subst_status = None
-        words = [field for word in node.words for field in self.expander.fields(word)]
-        assigns = []
-        for text in node.assigns:
-            name, _, value = text.partition("=")
-            assigns.append((name, self.expander.string(value)))
-        if not words:
-            for name, value in assigns:
-                self.set_var(name, value)
-            status = self.with_redirections(node.redirs, lambda: 0)
-            self.status = self.subst_status if status == 0 and self.subst_status else status
-            return self.status
-        from .builtins import BUILTINS, SPECIAL_BUILTINS
-
-        name = words[0]
-        if name == "exec" and len(words) == 1:
-            try:  # `exec >file`: the redirections stay for the rest of the shell
-                self.io, self.stdin = self.open_redirections(node.redirs)
-            except RedirectError as error:
-                self.error(error.message)
-                self.status = 1
-                return 1
-            self.status = 0
-            return 0
-        if name in SPECIAL_BUILTINS:
-            for var, value in assigns:
-                self.set_var(var, value)
-            assigns = []
-        if name in self.functions and name not in SPECIAL_BUILTINS:
-            action = lambda: self.call_function(name, words[1:], assigns)  # noqa: E731
-        elif name in BUILTINS:
-            action = lambda: self.run_builtin(name, words, assigns)  # noqa: E731
-        else:
-            action = lambda: self.run_external(words, assigns)  # noqa: E731
-        self.status = self.with_redirections(node.redirs, action)
-        return self.status
-
-    def run_builtin(self, name: str, words: list[str], assigns: list[tuple[str, str]]) -> int:
-        """A regular builtin sees `VAR=x builtin` assignments only while it runs."""
-        from .builtins import BUILTINS
-
-        saved = {var: self.vars.get(var) for var, _ in assigns}
-        for var, value in assigns:
-            self.set_var(var, value)
-        try:
-            return BUILTINS[name](self, words)
-        finally:
-            for var, value in saved.items():
-                if value is None:
-                    self.vars.pop(var, None)
-                else:
-                    self.vars[var] = value
-
-    def call_function(self, name: str, args: list[str], assigns: list[tuple[str, str]]) -> int:
-        saved_positional = self.positional
-        saved_vars = {var: self.vars.get(var) for var, _ in assigns}
-        for var, value in assigns:
-            self.set_var(var, value)
-        self.positional = args
-        self.locals_stack.append({})
-        try:
-            self.run_command(self.functions[name])
-            status = self.status
-        except ReturnSignal as signal:
-            status = signal.code
-        finally:
-            self.positional = saved_positional
-            for var, value in {**self.locals_stack.pop(), **saved_vars}.items():
-                if value is None:
-                    self.vars.pop(var, None)
-                else:
-                    self.vars[var] = value
-        self.status = status
-        return status
-
-    def run_external(self, argv: list[str], assigns: list[tuple[str, str]]) -> int:
-        from ..process import ExecError, spawn
-
-        env = self.environment()
-        env.update(assigns)
-        child = self.io.child(env=env, stdin=self.stdin.take_all(), pid=self.io.sys.new_pid())
-        try:
-            return spawn(argv, child, from_shell=True)
-        except ExecError as error:
-            if error.reason == "not_found":
-                self.error(f"{argv[0]}: not found")
-                return 127
-            self.error(f"{argv[0]}: Permission denied")
-            return 126
-        except RunsForever as forever:
-            if not self.exec_mode:
-                forever.sigterm_exit = None
-            raise
-
-    # -- redirections -----------------------------------------------------------------------
-    def with_redirections(self, redirs: list[Redir], action) -> int:
-        if not redirs:
-            return action()
-        saved_io, saved_stdin = self.io, self.stdin
-        try:
-            self.io, self.stdin = self.open_redirections(redirs)
-        except RedirectError as error:
-            self.io, self.stdin = saved_io, saved_stdin
-            self.error(error.message)
-            return 1
-        try:
-            return action()
-        finally:
-            cwd = self.io.cwd  # `cd dir >/dev/null` still changes directory
-            self.io, self.stdin = saved_io, saved_stdin
-            self.io.cwd = cwd
-
-    def open_redirections(self, redirs: list[Redir]) -> tuple[Io, InStream]:
-        fds = dict(self.io.fds)
-        stdin = self.stdin
-        for redir in redirs:
-            if redir.heredoc is not None:
-                body = redir.heredoc.body
-                text = body if redir.heredoc.quoted else self.expander.heredoc(body)
-                stdin = InStream(text.encode("utf-8", "surrogateescape"))
-                continue
-            target = self.expander.string(redir.target)
-            fd = redir.fd if redir.fd is not None else (0 if redir.op[0] == "<" else 1)
-            if redir.op in (">&", "<&"):
-                if target == "-":
-                    fds.pop(fd, None)
-                elif target.isdigit() and int(target) in fds:
-                    fds[fd] = fds[int(target)]
-                elif target.isdigit() or fd == 0:
-                    raise RedirectError(f"{target}: Bad file descriptor")
-                else:
-                    fds[fd] = self._open_output(target, append=False)
-                continue
-            if redir.op == "<" or redir.op == "<>":
-                data = self._open_input(target)
-                if fd == 0:
-                    stdin = InStream(data)
-                continue
-            fds[fd] = self._open_output(target, append=redir.op == ">>")
-        return self.io.child(fds=fds, env=self.io.env), stdin
-
-    def _device(self, target: str):
-        path = posixpath.normpath(posixpath.join(self.io.cwd, target))
-        if path in ("/dev/null", "/dev/zero"):
-            return NullSink()
-        if path in ("/dev/stdout", "/dev/fd/1"):
-            return self.io.fds.get(1, NullSink())
-        if path in ("/dev/stderr", "/dev/fd/2"):
-            return self.io.fds.get(2, NullSink())
-        return None
-
-    def _open_output(self, target: str, append: bool):
-        device = self._device(target)
-        if device is not None:
-            return device
-        try:
-            real = write_file(self.io, target, b"", append=True)
-            if not append:
-                write_file(self.io, real, b"")
-        except FsError as error:
-            reason = "nonexistent directory" if error.reason.startswith("No such") else error.reason
-            raise RedirectError(f"can't create {target}: {reason}") from None
-        return FileSink(self.io.tree, real, self.io.sys.start)
-
-    def _open_input(self, target: str) -> bytes:
-        if self._device(target) is not None:
-            return b""
-        try:
-            _, entry = lookup(self.io.tree, target, self.io.cwd)
-        except FsError as error:
-            reason = "no such file" if error.reason.startswith("No such") else error.reason
-            raise RedirectError(f"can't open {target}: {reason}") from None
-        return entry.data
 
     def resolve_dir(self, path: str) -> str:
         real = resolve(self.io.tree, path, self.io.cwd)
@@ -600,6 +267,10 @@ class Shell:
         if not entry.is_dir:
             raise FsError("Not a directory", real)
         return real
+
+    def run_external(self, argv: list[str], assigns: list[tuple[str, str]]) -> int:
+        """Run a program (the ``command``/``exec`` builtins use this too)."""
+        return run_program(self, argv, assigns)
 
 
 def _is_single_simple(command: CommandList) -> bool:

@@ -22,7 +22,7 @@ from .base import (
     touch_parent,
     write_file,
 )
-from .text import split_options
+from .cmdline import split_options
 from .users import group_id, user_id
 
 

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 
 from ..fs import Entry, children, descendants, directory, file_mode_string, normpath
 from .base import FsError, Io, lookup, resolve
+from .cmdline import split_options
 from .expand import matches
-from .text import split_options
 from .users import group_name, user_name
 
 SIX_MONTHS = 365 * 24 * 3600 // 2

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from ..fs import descendants
 from .base import FsError, Io, lines_of, lookup, read_file, write_file
-from .text import split_options
+from .cmdline import split_options
 
 _POSIX_CLASSES = {
     "alpha": "a-zA-Z", "digit": "0-9", "alnum": "a-zA-Z0-9", "upper": "A-Z", "lower": "a-z",

@@ -1,15 +1,20 @@
-"""System applets: test, env, sleep, id, date, uname, ps, kill, which, xargs, expr, sums..."""
+"""System applets: env, sleep, id, date, uname, ps, kill, which, xargs, sums, base64...
+
+``test``/``[`` and ``expr`` have modules of their own (:mod:`conditions`, :mod:`expr`); this
+module's ``APPLETS`` lists them with the rest.
+"""
 
 from __future__ import annotations
 
 import base64 as b64
 import hashlib
-import posixpath
 import re
 import time
 
-from .base import FsError, Io, RunsForever, lookup, may_access, prog_name, read_file
-from .text import read_inputs, split_options
+from .base import Io, RunsForever, prog_name, read_file
+from .cmdline import read_inputs, split_options
+from .conditions import test
+from .expr import expr
 from .users import group_name, groups_of, user_name
 
 KERNEL_RELEASE = "5.15.0-layerlab"
@@ -23,151 +28,6 @@ def true(argv: list[str], io: Io) -> int:
 
 def false(argv: list[str], io: Io) -> int:
     return 1
-
-
-# -- test -----------------------------------------------------------------------------------
-
-
-class TestError(Exception):
-    pass
-
-
-UNARY_TESTS = frozenset("efdsrwxLhznbcpSugkOGt")
-BINARY_TESTS = frozenset(
-    {"=", "==", "!=", "<", ">", "-eq", "-ne", "-lt", "-le", "-gt", "-ge", "-nt", "-ot", "-ef"}
-)
-
-
-class _Test:
-    def __init__(self, args: list[str], io: Io, name: str) -> None:
-        self.args, self.pos, self.io, self.name = args, 0, io, name
-
-    def peek(self, offset: int = 0) -> str | None:
-        index = self.pos + offset
-        return self.args[index] if index < len(self.args) else None
-
-    def take(self) -> str:
-        value = self.peek()
-        if value is None:
-            raise TestError("argument expected")
-        self.pos += 1
-        return value
-
-    def run(self) -> bool:
-        if not self.args:
-            return False
-        result = self.or_expr()
-        if self.pos < len(self.args):
-            raise TestError(f"{self.args[self.pos]}: unknown operand")
-        return result
-
-    def or_expr(self) -> bool:
-        result = self.and_expr()
-        while self.peek() == "-o":
-            self.take()
-            result = self.and_expr() or result
-        return result
-
-    def and_expr(self) -> bool:
-        result = self.not_expr()
-        while self.peek() == "-a":
-            self.take()
-            result = self.not_expr() and result
-        return result
-
-    def not_expr(self) -> bool:
-        remaining = len(self.args) - self.pos
-        if (
-            self.peek() == "!"
-            and remaining > 1
-            and not (remaining == 3 and self.peek(1) in BINARY_TESTS)
-        ):
-            self.take()
-            return not self.not_expr()
-        return self.primary()
-
-    def primary(self) -> bool:
-        first = self.take()
-        if (first == "(" and self.peek(1) != ")") or (
-            first == "(" and len(self.args) - self.pos > 2
-        ):
-            result = self.or_expr()
-            if self.take() != ")":
-                raise TestError("syntax error")
-            return result
-        nxt = self.peek()
-        if nxt in BINARY_TESTS and self.peek(1) is not None:
-            self.take()
-            return self.binary(first, nxt, self.take())
-        if len(first) == 2 and first[0] == "-" and first[1] in UNARY_TESTS and nxt is not None:
-            return self.unary(first[1], self.take())
-        return first != ""
-
-    def number(self, text: str) -> int:
-        if re.fullmatch(r"\s*[-+]?\d+\s*", text):
-            return int(text)
-        raise TestError(f"{text}: bad number")
-
-    def binary(self, left: str, op: str, right: str) -> bool:
-        if op in ("=", "=="):
-            return left == right
-        if op == "!=":
-            return left != right
-        if op == "<":
-            return left < right
-        if op == ">":
-            return left > right
-        if op in ("-nt", "-ot", "-ef"):
-            try:
-                a = lookup(self.io.tree, left, self.io.cwd)
-                b = lookup(self.io.tree, right, self.io.cwd)
-            except FsError:
-                return False
-            if op == "-ef":
-                return a[0] == b[0]
-            return a[1].mtime > b[1].mtime if op == "-nt" else a[1].mtime < b[1].mtime
-        x, y = self.number(left), self.number(right)
-        return {"-eq": x == y, "-ne": x != y, "-lt": x < y, "-le": x <= y, "-gt": x > y,
-                "-ge": x >= y}[op]  # fmt: skip
-
-    def unary(self, op: str, arg: str) -> bool:
-        if op == "z":
-            return arg == ""
-        if op == "n":
-            return arg != ""
-        if op == "t":
-            return False
-        try:
-            _, entry = lookup(self.io.tree, arg, self.io.cwd, follow_last=op not in "Lh")
-        except FsError:
-            return False
-        checks = {
-            "e": True, "f": entry.kind == "file", "d": entry.kind == "dir",
-            "L": entry.kind == "symlink", "h": entry.kind == "symlink",
-            "s": (entry.kind == "file" and bool(entry.data)) or entry.kind == "dir",
-            "r": may_access(self.io, entry, 4), "w": may_access(self.io, entry, 2),
-            "x": may_access(self.io, entry, 1), "u": bool(entry.mode & 0o4000),
-            "g": bool(entry.mode & 0o2000), "k": bool(entry.mode & 0o1000),
-            "O": entry.uid == self.io.uid, "G": entry.gid == self.io.gid,
-        }  # fmt: skip
-        return checks.get(op, False)
-
-
-def test(argv: list[str], io: Io) -> int:
-    name = prog_name(argv, io)
-    args = argv[1:]
-    base = posixpath.basename(argv[0])
-    if base in ("[", "[["):
-        closer = "]" if base == "[" else "]]"
-        if not args or args[-1] != closer:
-            io.err(f"{name}: missing {closer}\n")
-            return 2
-        args = args[:-1]
-    try:
-        return 0 if _Test(args, io, name).run() else 1
-    except TestError as error:
-        io.err(f"{name}: {error}\n")
-        return 2
 
 
 # -- environment and identity ---------------------------------------------------------------
@@ -394,124 +254,6 @@ def xargs(argv: list[str], io: Io) -> int:
             return 127
         status = 123 if code else status
     return status
-
-
-# -- expr -----------------------------------------------------------------------------------
-
-
-class ExprError(Exception):
-    pass
-
-
-def _expr_int(value: str) -> int:
-    if re.fullmatch(r"-?\d+", value):
-        return int(value)
-    raise ExprError("non-numeric argument")
-
-
-def _expr(tokens: list[str]) -> str:
-    pos = 0
-
-    def peek() -> str | None:
-        return tokens[pos] if pos < len(tokens) else None
-
-    def take() -> str:
-        nonlocal pos
-        if pos >= len(tokens):
-            raise ExprError("syntax error")
-        pos += 1
-        return tokens[pos - 1]
-
-    def truthy(value: str) -> bool:
-        return value not in ("", "0")
-
-    def level(depth: int) -> str:
-        ops = [
-            ("|",),
-            ("&",),
-            ("=", "==", "!=", "<", "<=", ">", ">="),
-            ("+", "-"),
-            ("*", "/", "%"),
-            (":",),
-        ]
-        if depth == len(ops):
-            return primary()
-        left = level(depth + 1)
-        while peek() in ops[depth] and pos + 1 < len(tokens):
-            op = take()
-            right = level(depth + 1)
-            left = apply(op, left, right)
-        return left
-
-    def apply(op: str, left: str, right: str) -> str:
-        if op == "|":
-            return left if truthy(left) else (right if truthy(right) else "0")
-        if op == "&":
-            return left if truthy(left) and truthy(right) else "0"
-        if op in ("=", "==", "!=", "<", "<=", ">", ">="):
-            try:
-                a, b = int(left), int(right)
-                pair: tuple[object, object] = (a, b)
-            except ValueError:
-                pair = (left, right)
-            x, y = pair
-            return str(int({"=": x == y, "==": x == y, "!=": x != y, "<": x < y, "<=": x <= y,  # type: ignore[operator]
-                            ">": x > y, ">=": x >= y}[op]))  # type: ignore[operator]  # fmt: skip
-        if op == ":":
-            from .search import posix_regex
-
-            match = re.match(posix_regex(right, extended=False), left)
-            if match is None:
-                return "" if re.compile(posix_regex(right, False)).groups else "0"
-            return match.group(1) or "" if match.re.groups else str(match.end())
-        a, b = _expr_int(left), _expr_int(right)
-        if op in ("/", "%") and b == 0:
-            raise ExprError("division by zero")
-        if op == "/":
-            return str(abs(a) // abs(b) * (1 if (a >= 0) == (b >= 0) else -1))
-        if op == "%":
-            return str(abs(a) % abs(b) * (1 if a >= 0 else -1))
-        return str({"+": a + b, "-": a - b, "*": a * b}[op])
-
-    def primary() -> str:
-        token = take()
-        if token == "(":
-            value = level(0)
-            if take() != ")":
-                raise ExprError("syntax error")
-            return value
-        if token == "length" and peek() is not None:
-            return str(len(take()))
-        if token == "substr" and pos + 3 <= len(tokens):
-            text, start, length = take(), _expr_int(take()), _expr_int(take())
-            return text[start - 1 : start - 1 + length] if start > 0 and length > 0 else ""
-        if token == "index" and pos + 2 <= len(tokens):
-            text, chars = take(), take()
-            return str(next((i + 1 for i, c in enumerate(text) if c in chars), 0))
-        if token == "match" and pos + 2 <= len(tokens):
-            return apply(":", take(), take())
-        return token
-
-    result = level(0)
-    if pos != len(tokens):
-        raise ExprError("syntax error")
-    return result
-
-
-def expr(argv: list[str], io: Io) -> int:
-    if len(argv) < 2:
-        io.err("Usage: expr EXPRESSION\n")
-        return 2
-    try:
-        result = _expr(argv[1:])
-    except ExprError as error:
-        io.err(f"expr: {error}\n")
-        return 2
-    except re.error:
-        io.err("expr: bad regex\n")
-        return 2
-    io.out(result + "\n")
-    return 0 if result not in ("", "0") else 1
 
 
 # -- checksums and encodings ----------------------------------------------------------------

@@ -1,0 +1,228 @@
+"""The lexer of Go's text/template (``text/template/parse/lex.go``) for docker's formats.
+
+It turns template source into tokens (text, delimiters, fields, variables, literals...),
+honouring trim markers (``{{-``/``-}}``) and comments. Lexing errors become an ``error`` token
+where the lexer stopped, because Go's parser reads tokens lazily and reports whichever problem
+it reaches first. ``go_unquote`` decodes Go string and character literals for the parser.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_SPACE = " \t\r\n"
+_KEYWORDS = {"if", "else", "end", "range", "with", "define", "template", "block"}
+_KEYWORDS |= {"break", "continue", "nil"}
+_NUMBER = re.compile(
+    r"[+-]?(0[xX][0-9a-fA-F_]*\.?[0-9a-fA-F_]*([pP][+-]?[0-9_]+)?|"
+    r"0[bB][01_]+|0[oO][0-7_]+|[0-9_]*\.?[0-9_]*([eE][+-]?[0-9_]+)?)i?"
+)
+_ALNUM = re.compile(r"[A-Za-z0-9_\u0080-\U0010ffff]*")
+
+
+@dataclass
+class Token:
+    kind: str  # text, left, right, space, field, var, dot, ident, kw, bool, number, ...
+    value: str
+    pos: int
+    line: int
+
+
+class _LexError(Exception):
+    def __init__(self, message: str, pos: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.pos = pos
+
+
+class Lexer:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.tokens: list[Token] = []
+        self.pos = 0
+        self.paren_depth = 0
+
+    def line_at(self, pos: int) -> int:
+        return 1 + self.text.count("\n", 0, pos)
+
+    def error(self, message: str, pos: int) -> _LexError:
+        return _LexError(message, pos)
+
+    def emit(self, kind: str, start: int, end: int, value: str | None = None) -> None:
+        text = self.text[start:end] if value is None else value
+        self.tokens.append(Token(kind, text, start, self.line_at(start)))
+
+    def run(self) -> list[Token]:
+        """Tokenize; a lexing error becomes an ``error`` token where the lexer stopped.
+
+        Go's parser reads tokens lazily, so an earlier parse error wins over a lexing
+        error further right; the error token reproduces that order.
+        """
+        try:
+            return self.lex_all()
+        except _LexError as problem:
+            self.emit("error", problem.pos, problem.pos, problem.message)
+            return self.tokens
+
+    def lex_all(self) -> list[Token]:
+        text = self.text
+        trim_next = False
+        while True:
+            start = self.pos
+            left = text.find("{{", start)
+            end = len(text) if left < 0 else left
+            chunk = text[start:end]
+            if trim_next:
+                chunk = chunk.lstrip(_SPACE)
+            trim_left = left >= 0 and text[left + 2 : left + 3] == "-"
+            trim_left = trim_left and text[left + 3 : left + 4] in tuple(_SPACE)
+            if trim_left:
+                chunk = chunk.rstrip(_SPACE)
+            if chunk:
+                self.emit("text", start, end, chunk)
+            if left < 0:
+                self.emit("eof", len(text), len(text))
+                return self.tokens
+            self.pos = left + (4 if trim_left else 2)
+            trim_next = self.lex_action(left)
+
+    def at_right(self) -> tuple[bool, bool]:
+        rest = self.text[self.pos :]
+        if len(rest) >= 2 and rest[0] in _SPACE and rest[1] == "-" and rest[2:4] == "}}":
+            return True, True
+        return rest.startswith("}}"), False
+
+    def lex_action(self, left: int) -> bool:
+        text = self.text
+        if text.startswith("/*", self.pos):
+            close = text.find("*/", self.pos + 2)
+            if close < 0:
+                raise self.error("unclosed comment", left)
+            self.pos = close + 2
+            is_right, trim = self.at_right()
+            if not is_right:
+                raise self.error("comment ends before closing delimiter", left)
+            self.pos += 4 if trim else 2
+            return trim
+        self.emit("left", left, self.pos)
+        self.paren_depth = 0
+        while True:
+            is_right, trim = self.at_right()
+            if is_right and self.paren_depth == 0:
+                start = self.pos
+                self.pos += 4 if trim else 2
+                self.emit("right", start, self.pos)
+                return trim
+            if self.pos >= len(text):
+                raise self.error("unclosed action", left)
+            self.lex_inside(left)
+
+    def lex_inside(self, left: int) -> None:
+        text, start = self.text, self.pos
+        char = text[start]
+        if text.startswith("}}", start) or (char in _SPACE and text.startswith("-}}", start + 1)):
+            message = "unclosed left paren" if self.paren_depth else "unexpected right delim"
+            raise self.error(message, left)
+        if char in _SPACE:
+            while self.pos < len(text) and text[self.pos] in _SPACE:
+                if self.at_right()[0] and self.at_right()[1]:
+                    break
+                self.pos += 1
+            self.emit("space", start, self.pos)
+        elif char == "\n":
+            raise self.error("unclosed action", left)
+        elif text.startswith(":=", start):
+            self.pos += 2
+            self.emit("declare", start, self.pos)
+        elif char in "=|,()":
+            self.pos += 1
+            kinds = {"=": "assign", "|": "pipe", ",": "comma", "(": "lparen", ")": "rparen"}
+            self.emit(kinds[char], start, self.pos)
+            if char == "(":
+                self.paren_depth += 1
+            elif char == ")":
+                self.paren_depth -= 1
+                if self.paren_depth < 0:
+                    raise self.error(f"unexpected right paren {_rune_repr(char)}", left)
+        elif char in "\"`'":
+            self.lex_quote(char, left)
+        elif char == "$":
+            self.pos = _ALNUM.match(text, start + 1).end()
+            self.emit("var", start, self.pos)
+        elif char == "." and not text[start + 1 : start + 2].isdigit():
+            end = _ALNUM.match(text, start + 1).end()
+            self.pos = end
+            self.emit("field" if end > start + 1 else "dot", start, end)
+        elif char.isdigit() or char in "+-.":
+            match = _NUMBER.match(text, start)
+            end = match.end() if match else start + 1
+            end = _ALNUM.match(text, end).end() if end < len(text) else end
+            self.pos = max(end, start + 1)
+            self.emit("number", start, self.pos)
+        elif char.isalpha() or char == "_":
+            self.pos = _ALNUM.match(text, start).end()
+            word = text[start : self.pos]
+            kind = "bool" if word in ("true", "false") else "kw" if word in _KEYWORDS else "ident"
+            self.emit(kind, start, self.pos)
+        elif char.isascii() and char.isprintable():
+            self.pos += 1
+            self.emit("char", start, self.pos)
+        else:
+            raise self.error(f"unrecognized character in action: {_rune_repr(char)}", left)
+
+    def lex_quote(self, quote: str, left: int) -> None:
+        text, start = self.text, self.pos
+        index = start + 1
+        while True:
+            if index >= len(text) or (quote != "`" and text[index] == "\n"):
+                messages = {
+                    '"': "unterminated quoted string",
+                    "`": "unterminated raw quoted string",
+                    "'": "unterminated character constant",
+                }
+                raise self.error(messages[quote], left)
+            if text[index] == "\\" and quote != "`":
+                index += 2
+                continue
+            if text[index] == quote:
+                break
+            index += 1
+        self.pos = index + 1
+        kind = {'"': "string", "`": "rawstring", "'": "charconst"}[quote]
+        self.emit(kind, start, self.pos)
+
+
+def _rune_repr(char: str) -> str:
+    """Go's ``%#U``: ``U+0021 '!'``."""
+    code = ord(char)
+    return f"U+{code:04X} '{char}'" if char.isprintable() else f"U+{code:04X}"
+
+
+_SIMPLE_ESCAPES = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v"}
+_SIMPLE_ESCAPES |= {"\\": "\\", '"': '"', "'": "'"}
+
+
+def go_unquote(literal: str) -> str:
+    """strconv.Unquote for an interpreted string or character literal."""
+    body, out, index = literal[1:-1], [], 0
+    while index < len(body):
+        char = body[index]
+        if char != "\\":
+            out.append(char)
+            index += 1
+            continue
+        kind = body[index + 1 : index + 2]
+        if kind in _SIMPLE_ESCAPES:
+            out.append(_SIMPLE_ESCAPES[kind])
+            index += 2
+        elif kind in ("x", "u", "U"):
+            size = {"x": 2, "u": 4, "U": 8}[kind]
+            out.append(chr(int(body[index + 2 : index + 2 + size], 16)))
+            index += 2 + size
+        elif kind.isdigit():
+            out.append(chr(int(body[index + 1 : index + 4], 8)))
+            index += 4
+        else:
+            raise ValueError(f"invalid escape \\{kind}")
+    return "".join(out)

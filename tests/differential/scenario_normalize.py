@@ -1,0 +1,167 @@
+"""Normalising scenario output: replace what legitimately differs between runs or engines.
+
+IDs become ``<idN>`` numbered by first appearance, times, durations and sizes become
+placeholders, concurrent layer progress is regrouped per layer, and table columns are
+collapsed so width differences do not matter. Nothing else is touched, so every other
+difference between the engines shows up in a comparison.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .scenario_model import CommandResult
+
+
+@dataclass
+class IdMap:
+    """Numbers IDs by first appearance across one scenario. Keyed by the first 12 hex digits,
+    so a short ID, its full 64-hex form and a `…`-truncated form get the same number."""
+
+    numbers: dict[str, int] = field(default_factory=dict)
+
+    def label(self, hex_digits: str) -> str:
+        key = hex_digits[:12]
+        if key not in self.numbers:
+            self.numbers[key] = len(self.numbers) + 1
+        return f"<id{self.numbers[key]}>"
+
+
+# Rule 1: the classic builder's banner (stderr, first lines of every `build`): which variant
+# appears depends on DOCKER_BUILDKIT and on buildx being installed, not on the engine.
+_BANNER = re.compile(
+    r"^DEPRECATED: The legacy builder is deprecated[^\n]*\n(?: {8,}[^\n]*\n)*\n?", re.M
+)
+# Rule 2: the build context size is the size of a tar stream the CLI makes (padding included).
+# (The real line ends in "\r\r\n": the carriage returns are kept, only the size goes.)
+_CONTEXT_LINE = re.compile(r"^(Sending build context to Docker daemon)[ \t]+[^\s]+", re.M)
+# Rule 2b: the classic builder paints each chunk a RUN step writes to stderr red
+# (ESC[91m … ESC[0m); how the shell's writes split into chunks is timing. A reset directly
+# followed by red again changes nothing on screen, so it is dropped.
+_COLOUR_SEAM = "\x1b[0m\x1b[91m"
+# Rule 3: layer progress of push/pull. The daemon moves layers concurrently, so lines of
+# different layers interleave at random. Regroup each block per layer, in order of the layer's
+# first line (that order is fixed), and drop the in-between statuses that depend on timing
+# (the daemon coalesces fast progress updates, so `Verifying Checksum` may or may not appear,
+# and on a busy machine even `Download complete` can be coalesced into `Pull complete`).
+_PROGRESS_LINE = re.compile(r"^[0-9a-f]{12}: [A-Z][^\n]*$")
+_TRANSIENT_STATUSES = (
+    "Waiting", "Verifying Checksum", "Downloading", "Download complete", "Extracting", "Pushing",
+)  # fmt: skip
+# Rule 3b: `docker diff` lists a directory before its contents, but siblings come out in Go
+# map order (random from run to run). Sort each block of change lines by path; a parent still
+# sorts before its children.
+_CHANGE_LINE = re.compile(r"^[ACD] /[^\n]*$")
+# Rule 4: IDs and digests: 64 or 12 hex digits standing alone, hex after `sha256:`, and content
+# hashes after `file:`/`dir:` (history cuts those short with `…`).
+_HEX_ID = re.compile(
+    r"(?<=sha256:)[0-9a-f]{12,64}"
+    r"|(?<=file:)[0-9a-f]{12,64}|(?<=dir:)[0-9a-f]{12,64}"
+    r"|(?<![0-9A-Za-z_])(?:[0-9a-f]{64}|[0-9a-f]{12})(?![0-9A-Za-z_])"
+)
+# Rule 5: RFC 3339 timestamps (inspect, logs -t); the zero time means "never" and is kept.
+_TIMESTAMP = re.compile(
+    r"(?!0001-01-01T00:00:00Z)\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})"
+)
+# Rule 6: human durations in CREATED (`… ago`) and STATUS (`Up …`, `Exited (N) … ago`).
+_DURATION = (
+    r"(?:Less than a second|About a minute|About an hour"
+    r"|\d+ (?:seconds?|minutes?|hours?|days?|weeks?|months?|years?))"
+)
+_AGO = re.compile(rf"{_DURATION} ago")
+_UP = re.compile(rf"\bUp {_DURATION}")
+# Rule 7: sizes of 1 kB and more (file system block and metadata overheads differ); byte
+# sizes below 1 kB are the sizes of the files a scenario wrote, so they are compared.
+_SIZE = re.compile(r"(?<![0-9A-Za-z.])\d+(?:\.\d+)?(?:kB|MB|GB|TB|PB)(?![0-9A-Za-z])")
+# Rule 7b: the byte length of a pushed manifest (`TAG: digest: sha256:… size: 735`). The
+# manifest lists each layer's compressed size, whose digits depend on the gzip implementation.
+_MANIFEST_SIZE = re.compile(r"(: digest: sha256:\S+ size: )\d+")
+# Rule 8: tables. A header is a line of upper-case column titles separated by 2+ spaces; it
+# and the rows below it (to a blank line) lose trailing spaces, and runs of 2+ spaces become
+# one " | ", so a wider ID or size in one engine cannot shift the other columns.
+_TABLE_HEADER = re.compile(r"^[A-Z][A-Z ]*[A-Z](?: {2,}[A-Z][A-Z ]*[A-Z])+ *$")
+_COLUMN_GAP = re.compile(r" {2,}")
+TABLE_SEPARATOR = " | "
+
+
+def normalize(text: str, ids: IdMap) -> str:
+    text = _BANNER.sub("", text)
+    text = _CONTEXT_LINE.sub(r"\1  <size>", text)
+    text = text.replace(_COLOUR_SEAM, "")
+    text = _regroup_layer_progress(text)
+    text = _sort_change_blocks(text)
+    text = _HEX_ID.sub(lambda match: ids.label(match.group(0)), text)
+    text = _TIMESTAMP.sub("<time>", text)
+    text = _AGO.sub("<duration> ago", text)
+    text = _UP.sub("Up <duration>", text)
+    text = _SIZE.sub("<size>", text)
+    text = _MANIFEST_SIZE.sub(r"\1<size>", text)
+    return _collapse_tables(text)
+
+
+def _regroup_layer_progress(text: str) -> str:
+    lines = text.split("\n")
+    output: list[str] = []
+    block: list[str] = []
+
+    def flush() -> None:
+        per_layer: dict[str, list[str]] = {}
+        for line in block:
+            layer, status = line.split(": ", 1)
+            if not status.startswith(_TRANSIENT_STATUSES):
+                per_layer.setdefault(layer, []).append(line)
+        for layer_lines in per_layer.values():
+            output.extend(layer_lines)
+        block.clear()
+
+    for line in lines:
+        if _PROGRESS_LINE.match(line):
+            block.append(line)
+            continue
+        flush()
+        output.append(line)
+    flush()
+    return "\n".join(output)
+
+
+def _sort_change_blocks(text: str) -> str:
+    lines = text.split("\n")
+    output: list[str] = []
+    block: list[str] = []
+    for line in [*lines, None]:
+        if line is not None and _CHANGE_LINE.match(line):
+            block.append(line)
+            continue
+        output.extend(sorted(block, key=lambda change: change[2:]))
+        block.clear()
+        if line is not None:
+            output.append(line)
+    return "\n".join(output)
+
+
+def _collapse_tables(text: str) -> str:
+    lines = text.split("\n")
+    in_table = False
+    for index, line in enumerate(lines):
+        if _TABLE_HEADER.match(line):
+            in_table = True
+        elif not line.strip():
+            in_table = False
+        if in_table:
+            lines[index] = _COLUMN_GAP.sub(TABLE_SEPARATOR, line.rstrip())
+    return "\n".join(lines)
+
+
+def normalize_results(results: list[CommandResult]) -> list[CommandResult]:
+    """Normalise one scenario's results with one shared IdMap (stdout before stderr)."""
+    ids = IdMap()
+    return [
+        CommandResult(
+            command=result.command,
+            stdout=normalize(result.stdout, ids),
+            stderr=normalize(result.stderr, ids),
+            exit_code=result.exit_code,
+        )
+        for result in results
+    ]
