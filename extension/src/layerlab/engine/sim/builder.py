@@ -20,6 +20,7 @@ from . import fs
 from .builder_commit import Committer, StageState, base_run_config
 from .builder_copy import BuildContext, SourceTree
 from .builder_steps import BUILTIN_ARGS, StepFailed, dispatch
+from .clock import DETERMINISTIC_EPOCH
 from .config import rfc3339
 from .dockerfile import (
     NO_IMAGE_GENERATED,
@@ -51,7 +52,8 @@ def build(
 ) -> Iterator[Json]:
     """Build an image from ``context_tar`` and return the daemon's message stream."""
     refs = [_tag_reference(tag) for tag in tags]
-    context = BuildContext.from_tar(context_tar)
+    fixed = int(DETERMINISTIC_EPOCH) if engine.clock.deterministic else None
+    context = BuildContext.from_tar(context_tar, fixed_mtime=fixed)
     name = dockerfile or "Dockerfile"
     text = _dockerfile_text(context, name)
     parsed = parse_dockerfile_result(text, name)

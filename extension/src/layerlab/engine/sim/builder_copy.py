@@ -44,7 +44,9 @@ class BuildContext:
     sums: dict[str, str]
 
     @classmethod
-    def from_tar(cls, data: bytes) -> BuildContext:
+    def from_tar(cls, data: bytes, fixed_mtime: int | None = None) -> BuildContext:
+        """``fixed_mtime`` replaces every file time (deterministic mode): COPY keeps times, so
+        files rewritten with the same content would otherwise give new image IDs each run."""
         tree: fs.Tree = {}
         sums: dict[str, str] = {}
         if not data:
@@ -58,6 +60,8 @@ class BuildContext:
                 if member.isfile():
                     handle = tar.extractfile(member)
                     content = handle.read() if handle is not None else b""
+                if fixed_mtime is not None:
+                    member.mtime = fixed_mtime
                 entry = _entry_of(member, content)
                 if entry is None:
                     continue

@@ -181,10 +181,12 @@ def _run_file(
             interp_real, interp_entry = lookup(io.tree, interpreter, io.cwd)
         except FsError:
             raise ExecError("not_found", argv[0]) from None
+        # The kernel hands the interpreter the script's path as found, not the bare name.
+        script = argv[0] if "/" in argv[0] else real
         new_argv = [
             interpreter,
             *([argument.strip()] if argument.strip() else []),
-            argv[0],
+            script,
             *argv[1:],
         ]
         return _run_file(new_argv, interp_real, interp_entry, io, from_shell, depth + 1)
