@@ -24,9 +24,13 @@ def docker(command: str | list[str], cwd: str | None = None) -> DockerResult:
 
 
 def load_ipython_extension(ipython: Any) -> None:
+    from .grading.magic import GradingMagics
     from .magic import DockerMagics
+    from .viz.magics import VizMagics
 
     ipython.register_magics(DockerMagics(ipython))
+    ipython.register_magics(VizMagics(ipython))
+    ipython.register_magics(GradingMagics(ipython))
 
 
 def unload_ipython_extension(ipython: Any) -> None:

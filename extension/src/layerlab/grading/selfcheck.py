@@ -1,0 +1,58 @@
+"""The learner's self-check: a task's public checks against the current engine, with hints.
+
+Hidden checks are never run, shown or counted here; they run only in the grader.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+
+from .model import CheckResult, Context, Task, run_task
+
+
+@dataclass
+class TaskReport:
+    task: Task
+    results: list[CheckResult]
+
+    @property
+    def score(self) -> float:
+        return sum(r.score for r in self.results)
+
+    @property
+    def max_score(self) -> float:
+        return sum(r.check.points for r in self.results)
+
+    @property
+    def passed(self) -> bool:
+        return all(r.passed for r in self.results)
+
+    def __str__(self) -> str:
+        lines = [f"{self.task.id}: {self.task.title}"]
+        for result in self.results:
+            mark = "PASS" if result.passed else "FAIL"
+            lines.append(f"  [{mark}] {result.message}")
+        lines.append(
+            f"  {_points(self.score)}/{_points(self.max_score)} points from the public checks"
+            " (the grader runs further checks)"
+        )
+        return "\n".join(lines)
+
+    def _ipython_display_(self) -> None:
+        sys.stdout.write(str(self) + "\n")
+
+
+def _points(value: float) -> str:
+    return f"{value:g}"
+
+
+def check(task_id: str) -> TaskReport:
+    """Run the public checks of ``task_id`` against the current engine: in a notebook,
+    ``layerlab.grading.check("01-hello")`` or ``%docker_check 01-hello``."""
+    from ..session import current_session
+    from .tasks import find_task
+
+    _, task = find_task(task_id)
+    context = Context(current_session().engine())
+    return TaskReport(task, run_task(task, context, include_hidden=False))

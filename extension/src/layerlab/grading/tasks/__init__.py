@@ -1,0 +1,28 @@
+"""Every exercise of the course, with its tasks and checks, by notebook name and task ID."""
+
+from __future__ import annotations
+
+from ..model import Exercise, Task
+from . import images_containers, layers, managing_containers, managing_images, sharing
+
+EXERCISES: dict[str, Exercise] = {
+    module.EXERCISE.id: module.EXERCISE
+    for module in (images_containers, layers, managing_images, managing_containers, sharing)
+}
+
+
+def find_task(task_id: str) -> tuple[Exercise, Task]:
+    for exercise in EXERCISES.values():
+        for task in exercise.tasks:
+            if task.id == task_id:
+                return exercise, task
+    known = ", ".join(t.id for e in EXERCISES.values() for t in e.tasks)
+    raise KeyError(f"unknown task {task_id!r}; the tasks are: {known}")
+
+
+def find_exercise(name: str) -> Exercise:
+    """The exercise by its ID or a notebook file name/stem that starts with it."""
+    for exercise in EXERCISES.values():
+        if name == exercise.id or name.startswith(exercise.id):
+            return exercise
+    raise KeyError(f"no exercise matches {name!r}; the exercises are: {', '.join(EXERCISES)}")

@@ -1,0 +1,146 @@
+"""Exercise 02: layers: which instructions add a layer, and how the build cache reuses them."""
+
+from __future__ import annotations
+
+from ..checks import expect, history, layers, require_image, shared_prefix
+from ..model import Check, CheckFailed, Context, Exercise, Resources, Task
+
+BASE = "busybox:latest"
+
+
+def _added_layers(ctx: Context, reference: str) -> int:
+    image, base = require_image(ctx, reference), layers(require_image(ctx, BASE))
+    own = layers(image)
+    expect(own[: len(base)] == base, f"{reference} is not built on busybox")
+    return len(own) - len(base)
+
+
+def _layers_v1_exists(ctx: Context) -> None:
+    require_image(ctx, "layers:v1")
+
+
+def _three_layers(ctx: Context) -> None:
+    added = _added_layers(ctx, "layers:v1")
+    expect(added == 3, f"layers:v1 adds {added} layer(s) to busybox")
+
+
+def _labelled(ctx: Context) -> None:
+    labels = require_image(ctx, "layers:v1")["Config"].get("Labels") or {}
+    expect(labels.get("course") == "layerlab", f"its labels are {labels}")
+
+
+def _metadata_adds_no_layer(ctx: Context) -> None:
+    _labelled(ctx)
+    _three_layers(ctx)
+    command = require_image(ctx, "layers:v1")["Config"].get("Cmd")
+    expect(command == ["cat", "/layers/three.txt"], f"its CMD is {command}")
+
+
+def _shop_versions(ctx: Context) -> None:
+    first, second = require_image(ctx, "shop:v1"), require_image(ctx, "shop:v2")
+    expect(first["Id"] != second["Id"], "shop:v1 and shop:v2 are the same image")
+
+
+def _only_last_layer_differs(ctx: Context) -> None:
+    _shop_versions(ctx)
+    first = layers(require_image(ctx, "shop:v1"))
+    second = layers(require_image(ctx, "shop:v2"))
+    base = len(layers(require_image(ctx, BASE)))
+    shared = shared_prefix(first, second)
+    expect(len(second) >= base + 2, "shop:v2 has no layer for the dependencies")
+    expect(
+        shared == len(second) - 1 == len(first) - 1,
+        f"shop:v2 reuses {shared - base} of shop:v1's {len(first) - base} own layers",
+    )
+
+
+def _install_step(ctx: Context, reference: str) -> str:
+    for step in history(ctx, reference):
+        if "install-deps.sh" in step.get("CreatedBy", ""):
+            return str(step.get("Id", ""))
+    raise CheckFailed(f"{reference} has no step that runs install-deps.sh")
+
+
+def _install_from_cache(ctx: Context) -> None:
+    _only_last_layer_differs(ctx)
+    first, second = _install_step(ctx, "shop:v1"), _install_step(ctx, "shop:v2")
+    expect(first == second and first != "<missing>", "the install step was built twice")
+
+
+EXERCISE = Exercise(
+    id="02-layers",
+    state="exercise-02",
+    resources=Resources(images=("layers:v1", "shop:v1", "shop:v2")),
+    tasks=(
+        Task(
+            "02-three-layers",
+            "Build layers:v1: busybox plus exactly three layers",
+            (
+                Check(
+                    "image layers:v1",
+                    1,
+                    _layers_v1_exists,
+                    "layers:v1 exists.",
+                    "build it with `docker build -t layers:v1 layers`",
+                ),
+                Check(
+                    "layers:v1 adds three layers",
+                    2,
+                    _three_layers,
+                    "layers:v1 is busybox plus three layers.",
+                    "each RUN, COPY or ADD adds one layer; see `docker history layers:v1`",
+                ),
+            ),
+        ),
+        Task(
+            "02-metadata-only",
+            "Label layers:v1 course=layerlab and give it a CMD, without adding a layer",
+            (
+                Check(
+                    "label course=layerlab",
+                    1,
+                    _labelled,
+                    "layers:v1 carries the label course=layerlab.",
+                    "add `LABEL course=layerlab` to the Dockerfile and build again",
+                ),
+                Check(
+                    "metadata only",
+                    1,
+                    _metadata_adds_no_layer,
+                    "The LABEL and CMD changed the configuration, not the layers.",
+                    'LABEL and CMD ["cat", "/layers/three.txt"] add no layer',
+                    "hidden",
+                ),
+            ),
+        ),
+        Task(
+            "02-cache-order",
+            "Order the shop Dockerfile so a source change does not rerun the dependency install",
+            (
+                Check(
+                    "shop:v1 and shop:v2",
+                    1,
+                    _shop_versions,
+                    "shop:v1 and shop:v2 are two different builds.",
+                    "build shop:v1, change src/app.sh, then build shop:v2",
+                ),
+                Check(
+                    "only the source layer differs",
+                    2,
+                    _only_last_layer_differs,
+                    "shop:v2 shares every layer with shop:v1 but the last one.",
+                    "copy requirements.txt and install-deps.sh and RUN the install before "
+                    "copying src/",
+                ),
+                Check(
+                    "install came from the cache",
+                    1,
+                    _install_from_cache,
+                    "The dependency install ran once; shop:v2 used the cache.",
+                    "the RUN install step must come before the step that copies src/",
+                    "hidden",
+                ),
+            ),
+        ),
+    ),
+)

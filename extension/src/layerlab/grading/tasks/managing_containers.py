@@ -1,0 +1,182 @@
+"""Exercise 04: managing containers: background containers, exec, stop, environment, removal."""
+
+from __future__ import annotations
+
+from ..checks import diff_paths, expect, logs, require_container, require_no_container
+from ..model import Check, Context, Exercise, Resources, Task
+
+
+def _running(ctx: Context, name: str) -> dict:
+    container = require_container(ctx, name)
+    expect(container["State"].get("Running") is True, f"{name} is {container['State']['Status']}")
+    return container
+
+
+def _ticker_running(ctx: Context) -> None:
+    _running(ctx, "ticker")
+
+
+def _ticker_sleeps(ctx: Context) -> None:
+    command = _running(ctx, "ticker")["Config"].get("Cmd") or []
+    expect(command[:1] == ["sleep"], f"ticker runs {command}")
+
+
+def _note_written(ctx: Context) -> None:
+    require_container(ctx, "ticker")
+    changes = diff_paths(ctx, "ticker")
+    expect("/tmp/note.txt" in changes, f"`docker diff ticker` shows {sorted(changes) or 'nothing'}")
+
+
+def _note_while_running(ctx: Context) -> None:
+    _note_written(ctx)
+    _running(ctx, "ticker")
+
+
+def _worker_exited(ctx: Context) -> None:
+    container = require_container(ctx, "worker")
+    expect(container["State"]["Status"] == "exited", f"worker is {container['State']['Status']}")
+
+
+def _worker_stopped(ctx: Context) -> None:
+    _worker_exited(ctx)
+    container = require_container(ctx, "worker")
+    code = container["State"]["ExitCode"]
+    expect(code in (137, 143), f"worker exited by itself with code {code}")
+    expect((container["Config"].get("Cmd") or [])[:1] == ["sleep"], "worker does not run sleep")
+
+
+def _environment(ctx: Context) -> None:
+    variables = require_container(ctx, "configured")["Config"].get("Env") or []
+    expect("GREETING=hello" in variables, "GREETING=hello is not in its environment")
+
+
+def _printed_greeting(ctx: Context) -> None:
+    _environment(ctx)
+    output = logs(ctx, "configured")
+    expect(output.strip() == "hello", f"it printed {output.strip()[:60]!r}")
+
+
+def _temporaries_removed(ctx: Context) -> None:
+    require_no_container(ctx, "tmp-1")
+    require_no_container(ctx, "tmp-2")
+    _running(ctx, "ticker")
+
+
+def _others_kept(ctx: Context) -> None:
+    _temporaries_removed(ctx)
+    for name in ("worker", "configured"):
+        require_container(ctx, name)
+
+
+EXERCISE = Exercise(
+    id="04-managing-containers",
+    state="exercise-04",
+    resources=Resources(containers=("ticker", "worker", "configured", "tmp-1", "tmp-2")),
+    tasks=(
+        Task(
+            "04-background",
+            "Start ticker in the background, running `sleep 3600`",
+            (
+                Check(
+                    "ticker is running",
+                    1,
+                    _ticker_running,
+                    "ticker runs in the background.",
+                    "`docker run -d --name ticker busybox sleep 3600`",
+                ),
+                Check(
+                    "ticker sleeps",
+                    1,
+                    _ticker_sleeps,
+                    "ticker runs sleep.",
+                    "the container's command is `sleep 3600`",
+                    "hidden",
+                ),
+            ),
+        ),
+        Task(
+            "04-exec",
+            "Write /tmp/note.txt inside the running ticker",
+            (
+                Check(
+                    "ticker has /tmp/note.txt",
+                    1,
+                    _note_written,
+                    "ticker's writable layer holds /tmp/note.txt.",
+                    "`docker exec ticker sh -c 'echo ... > /tmp/note.txt'`",
+                ),
+                Check(
+                    "ticker still running",
+                    1,
+                    _note_while_running,
+                    "The note was written and ticker keeps running.",
+                    "exec runs a second process; the container's own keeps going",
+                    "hidden",
+                ),
+            ),
+        ),
+        Task(
+            "04-stop",
+            "Run worker in the background, then stop it",
+            (
+                Check(
+                    "worker exited",
+                    1,
+                    _worker_exited,
+                    "worker has exited.",
+                    "`docker run -d --name worker busybox sleep 3600`, then `docker stop worker`",
+                ),
+                Check(
+                    "worker was stopped",
+                    1,
+                    _worker_stopped,
+                    "worker was stopped by a signal while sleeping.",
+                    "worker must run `sleep 3600` and be stopped with `docker stop`",
+                    "hidden",
+                ),
+            ),
+        ),
+        Task(
+            "04-env",
+            "Run configured with GREETING=hello in its environment, printing it",
+            (
+                Check(
+                    "GREETING=hello",
+                    1,
+                    _environment,
+                    "configured has GREETING=hello in its environment.",
+                    "`docker run -e GREETING=hello --name configured busybox ...`",
+                ),
+                Check(
+                    "configured printed hello",
+                    1,
+                    _printed_greeting,
+                    "configured printed its greeting.",
+                    "`sh -c 'echo $GREETING'` prints the variable",
+                    "hidden",
+                ),
+            ),
+        ),
+        Task(
+            "04-cleanup",
+            "Remove the stopped containers tmp-1 and tmp-2, and only them",
+            (
+                Check(
+                    "tmp-1 and tmp-2 removed",
+                    1,
+                    _temporaries_removed,
+                    "tmp-1 and tmp-2 are gone; ticker still runs.",
+                    "`docker rm tmp-1 tmp-2`",
+                ),
+                Check(
+                    "other containers kept",
+                    1,
+                    _others_kept,
+                    "worker and configured were kept.",
+                    "`docker container prune` removes every stopped container, not only these",
+                    "hidden",
+                ),
+            ),
+        ),
+    ),
+)

@@ -1,0 +1,112 @@
+"""Exercise 03: managing images: tags are names for an image; dangling images and untagging."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..checks import dangling_images, expect, require_image, require_no_image
+from ..model import Check, Context, Exercise, Resources, Task
+
+
+def _same_as_notes(ctx: Context, reference: str) -> None:
+    wanted = require_image(ctx, "notes:v1")["Id"]
+    expect(require_image(ctx, reference)["Id"] == wanted, f"{reference} is another image")
+
+
+def _no_dangling(ctx: Context) -> None:
+    require_image(ctx, "notes:v1")
+    left = dangling_images(ctx)
+    expect(not left, f"{len(left)} dangling image(s) left")
+
+
+def _no_orphans(ctx: Context) -> None:
+    """Untagged images that no tagged image is built on are what prune should have taken."""
+    _no_dangling(ctx)
+    engine: Any = ctx.engine
+    every = engine.images(all=True)
+    ancestors: set[str] = set()
+    for image in every:
+        if not image.get("RepoTags") or image["RepoTags"] == ["<none>:<none>"]:
+            continue
+        parent = image.get("ParentId") or ""
+        while parent and parent not in ancestors:
+            ancestors.add(parent)
+            parent = engine.inspect_image(parent).get("Parent") or ""
+    orphans = [
+        image["Id"]
+        for image in every
+        if (not image.get("RepoTags") or image["RepoTags"] == ["<none>:<none>"])
+        and image["Id"] not in ancestors
+        and image["Id"] not in ctx.preexisting_images
+    ]
+    expect(not orphans, f"{len(orphans)} untagged image(s) no tagged image uses")
+
+
+def _untagged_old(ctx: Context) -> None:
+    require_image(ctx, "notes:v1")
+    require_no_image(ctx, "notes:old")
+
+
+EXERCISE = Exercise(
+    id="03-managing-images",
+    state="exercise-03",
+    resources=Resources(
+        images=("notes:v1", "notes:old", "course/notes:1.0", "course/notes:latest")
+    ),
+    tasks=(
+        Task(
+            "03-tag",
+            "Give notes:v1 the names course/notes:1.0 and course/notes:latest",
+            (
+                Check(
+                    "course/notes:1.0",
+                    1,
+                    lambda ctx: _same_as_notes(ctx, "course/notes:1.0"),
+                    "course/notes:1.0 names the notes:v1 image.",
+                    "`docker tag notes:v1 course/notes:1.0`",
+                ),
+                Check(
+                    "course/notes:latest",
+                    1,
+                    lambda ctx: _same_as_notes(ctx, "course/notes:latest"),
+                    "course/notes:latest names the notes:v1 image.",
+                    "a tag left out means `latest`",
+                ),
+            ),
+        ),
+        Task(
+            "03-dangling",
+            "Remove the dangling images the rebuilds left behind, and nothing else",
+            (
+                Check(
+                    "no dangling images",
+                    1,
+                    _no_dangling,
+                    "No dangling images are left, and notes:v1 stays.",
+                    "`docker images -f dangling=true` lists, `docker image prune` removes them",
+                ),
+                Check(
+                    "no orphaned layers",
+                    1,
+                    _no_orphans,
+                    "Every untagged image left is a parent of a tagged one.",
+                    "remove the dangling images themselves (prune, or rmi by ID), not only names",
+                    "hidden",
+                ),
+            ),
+        ),
+        Task(
+            "03-untag",
+            "Remove the name notes:old without deleting the image",
+            (
+                Check(
+                    "notes:old removed, notes:v1 kept",
+                    2,
+                    _untagged_old,
+                    "notes:old is gone and the image lives on as notes:v1.",
+                    "`docker rmi notes:old` only removes that name while others remain",
+                ),
+            ),
+        ),
+    ),
+)

@@ -1,0 +1,59 @@
+"""Every solution scores full marks and every untouched exercise zero, through `layerlab grade`
+on the simulated engine, with results.json and the CSV summary."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+
+from layerlab.grading.cli import main
+from layerlab.grading.tasks import EXERCISES
+
+from .helpers import EXERCISES as EXERCISE_DIR
+from .helpers import SOLUTIONS, notebooks
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    out = tmp_path_factory.mktemp("graded")
+    code = main(
+        [str(SOLUTIONS), str(EXERCISE_DIR), "--jobs", "3", "--timeout", "60",
+         "--json", str(out / "results.json"), "--csv", str(out / "summary.csv")]
+    )  # fmt: skip
+    assert code == 0
+    rows = list(csv.DictReader((out / "summary.csv").open(encoding="utf-8")))
+    return {row["submission"]: row for row in rows}, json.loads((out / "results.json").read_text())
+
+
+@pytest.mark.parametrize("path", notebooks(SOLUTIONS), ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_solution_scores_full_marks(graded, path):
+    row = graded[0][str(path)]
+    exercise = EXERCISES[path.stem]
+    assert float(row["score"]) == exercise.max_score > 0, row["notes"]
+    assert row["notes"] == ""
+
+
+@pytest.mark.parametrize("path", notebooks(EXERCISE_DIR), ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_untouched_exercise_scores_zero(graded, path):
+    row = graded[0][str(path)]
+    assert row["exercise"] == path.stem
+    assert float(row["score"]) == 0
+    assert float(row["max_score"]) == EXERCISES[path.stem].max_score
+
+
+def test_results_json_is_gradescope_shaped(graded):
+    submissions = graded[1]["submissions"]
+    assert len(submissions) == len(notebooks(SOLUTIONS)) + len(notebooks(EXERCISE_DIR))
+    first = submissions[0]
+    assert set(first) >= {"submission", "score", "max_score", "tests", "output"}
+    visibility = {test["visibility"] for s in submissions for test in s["tests"]}
+    assert visibility == {"visible", "hidden"}
+    for submission in submissions:
+        assert sum(t["score"] for t in submission["tests"]) == submission["score"]
+        assert sum(t["max_score"] for t in submission["tests"]) == submission["max_score"]
+    failing = next(t for s in submissions if s["score"] == 0 for t in s["tests"])
+    assert "Hint:" in failing["output"]
