@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from layerlab.cli import render
@@ -174,7 +174,7 @@ def cmd_history(ctx: CommandContext, parsed: ParsedArgs) -> int:
 
 
 def _rfc3339(unix: int) -> str:
-    moment = datetime.fromtimestamp(unix, timezone.utc).astimezone()
+    moment = datetime.fromtimestamp(unix, UTC).astimezone()
     text = moment.isoformat()
     return text.replace("+00:00", "Z") if moment.utcoffset().total_seconds() == 0 else text  # type: ignore[union-attr]
 

@@ -27,7 +27,7 @@ def rfc3339(unix: float) -> str:
     nanos = round((unix - whole) * 1e9)
     if nanos >= 1_000_000_000:
         whole, nanos = whole + 1, nanos - 1_000_000_000
-    stamp = dt.datetime.fromtimestamp(whole, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+    stamp = dt.datetime.fromtimestamp(whole, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S")
     fraction = f"{nanos:09d}".rstrip("0")
     return f"{stamp}.{fraction}Z" if fraction else f"{stamp}Z"
 
@@ -36,7 +36,7 @@ def parse_rfc3339(text: str) -> float:
     if text.startswith("0001-"):
         return 0.0
     main, _, rest = text.rstrip("Z").partition(".")
-    whole = dt.datetime.strptime(main, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=dt.timezone.utc)
+    whole = dt.datetime.strptime(main, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=dt.UTC)
     return whole.timestamp() + (float("0." + rest) if rest else 0.0)
 
 

@@ -1,0 +1,30 @@
+"""Seeing layers: graphs of images, layers and containers, explorer widgets and a build
+explainer. Everything here reads the engine only through the Engine API, so it works the same
+on the simulated and on a real engine."""
+
+from __future__ import annotations
+
+from .explain import BuildExplanation, explain_build
+from .graph import GraphSpec, graph_spec, layer_graph, layer_view
+from .magics import draw
+from .render import LayerGraph, RendererUnavailable, available_renderer, render_svg
+from .state import EngineState, collect_state
+from .widgets import ContainerExplorer, ImageExplorer
+
+__all__ = [
+    "BuildExplanation",
+    "ContainerExplorer",
+    "EngineState",
+    "GraphSpec",
+    "ImageExplorer",
+    "LayerGraph",
+    "RendererUnavailable",
+    "available_renderer",
+    "collect_state",
+    "draw",
+    "explain_build",
+    "graph_spec",
+    "layer_graph",
+    "layer_view",
+    "render_svg",
+]
