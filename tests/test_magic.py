@@ -99,9 +99,7 @@ def test_deterministic_mode_gives_the_same_bytes(ip: InteractiveShell) -> None:
 
     def run_once() -> str:
         ip.run_line_magic("docker_reset", "baseline --deterministic")
-        return "".join(
-            ip.run_line_magic("docker", line).stdout for line in cell_commands(cell)
-        )
+        return "".join(ip.run_line_magic("docker", line).stdout for line in cell_commands(cell))
 
     assert run_once() == run_once()
 

@@ -26,7 +26,9 @@ class ScriptedEngine:
     def now(self) -> float:
         return NOW
 
-    def containers(self, all: bool = False, filters: Any = None) -> list[dict[str, Any]]:
+    def containers(
+        self, all: bool = False, filters: Any = None, size: bool = False
+    ) -> list[dict[str, Any]]:
         self.calls.append(("containers", (all, filters)))
         return [{
             "Id": CID, "Names": ["/web"], "Image": "busybox", "ImageID": IID,
@@ -178,4 +180,3 @@ def test_version_is_honest_about_the_client() -> None:
     assert out.startswith("Client: LayerLab") and code == 0
     assert "\nServer:\n Engine:\n  Version:          20.10.24\n" in out
     assert "  Built:            Sun May  7 21:09:36 2023\n" in out
-

@@ -340,3 +340,50 @@ def test_render_format_row_error_is_raised() -> None:
 
 def test_go_sprint_of_missing_value() -> None:
     assert gotemplate.go_sprint(gotemplate.MISSING) == "<no value>"
+
+
+# Go's `slice` (measured with docker CLI 28.2.2: `docker ps -a --format ...`, `images`, `inspect`)
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('{{slice "c987ebf0e041" 0 5}}', "c987e"),
+        ('{{slice "c987ebf0e041"}}', "c987ebf0e041"),
+        ('{{slice "abc" 1}}', "bc"),
+        ('{{slice "héllo" 1 3}}', "é"),  # bytes, as Go strings are
+        ('{{slice (split "a,b,c" ",") 1 2 3}}', "[b]"),
+        ('{{json (slice (split "a,b,c" ",") 1)}}', '["b","c"]'),
+        ('{{index (slice (split "a,b,c" ",") 1) 0}}', "b"),
+        ("{{slice .sl 0 1}}", "[a]"),
+    ],
+)
+def test_slice(text: str, expected: str) -> None:
+    assert run(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('{{slice "abc" 0 50}}', "index out of range: 50"),
+        ('{{slice "abc" -1}}', "index out of range: -1"),
+        ('{{slice "abcdef" 5 2}}', "invalid slice index: 5 > 2"),
+        ('{{slice "abc" 1 2 3}}', "cannot 3-index slice a string"),
+        ('{{slice "abc" "a"}}', "cannot index slice/array with type string"),
+        ('{{slice "abc" 1.5}}', "cannot index slice/array with type float64"),
+        ('{{slice "abc" nil}}', "cannot index slice/array with nil"),
+        ('{{slice "abc" 1 2 3 4}}', "too many slice indexes: 4"),
+        ('{{slice (split "a,b,c" ",") 2 1 3}}', "invalid slice index: 2 > 1"),
+        ('{{slice (split "a,b,c" ",") 1 3 2}}', "invalid slice index: 3 > 2"),
+        ('{{slice (split "a,b,c" ",") 1 4}}', "index out of range: 4"),
+        ("{{slice nil 1}}", "slice of untyped nil"),
+        ("{{slice 5 1}}", "can't slice item of type int"),
+    ],
+)
+def test_slice_errors(text: str, expected: str) -> None:
+    assert go_error(text).endswith(f"error calling slice: {expected}")
+
+
+def test_slice_needs_an_argument() -> None:
+    assert go_error("{{slice}}") == (
+        'template: :1:2: executing "" at <slice>: wrong number of args for slice: '
+        "want at least 1 got 0"
+    )

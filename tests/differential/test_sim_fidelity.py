@@ -3,7 +3,7 @@
 Each scenario runs through ``layerlab docker`` on a fresh simulated state; outputs are normalised
 on both sides with the same rules and compared. The match rate must not fall below
 ``SIM_MATCH_FLOOR`` (a ratchet: raise it as the simulator improves). Set
-``LAYERLAB_FIDELITY_REPORT=path`` to write the report (rate and every differing command).
+``LAYERLAB_GOLDEN_REPORT=path`` to write the report (rate and every differing command).
 """
 
 from __future__ import annotations
@@ -93,7 +93,7 @@ def test_every_scenario_has_a_golden_transcript() -> None:
 
 def test_simulator_matches_real_engine(outcomes: list[Outcome]) -> None:
     text = report(outcomes)
-    target = os.environ.get("LAYERLAB_FIDELITY_REPORT")
+    target = os.environ.get("LAYERLAB_GOLDEN_REPORT")
     if target:
         Path(target).write_text(text + "\n", encoding="utf-8")
     matched = sum(o.matches for o in outcomes)

@@ -136,12 +136,31 @@ class DockerMagics(Magics):
         args = parse_argstring(self.docker_reset, line)
         session = current_session()
         engine: Any = session.engine()
+        if session.engine_name == "real":
+            from .safety import remove_managed
+
+            print(remove_managed(engine).summary())
+            return
         try:
             engine.reset(args.state, deterministic=args.deterministic or None)
         except ValueError as err:
             print(f"layerlab: {err}", file=sys.stderr)
             return
         print(f"engine reset to '{args.state}'")
+
+    @line_magic
+    def docker_safe(self, line: str) -> None:
+        """`%docker_safe on|off`: on the real engine, refuse options that reach outside the
+        container (host mounts, --privileged, host namespaces) and label what LayerLab creates.
+        On by default; turn it off only on a machine of your own."""
+        value = line.strip().lower()
+        session = current_session()
+        if value in ("on", "off"):
+            session.safe = value == "on"
+        elif value:
+            print("layerlab: use %docker_safe on or %docker_safe off", file=sys.stderr)
+        applies = "" if session.engine_name == "real" else " (applies to the real engine)"
+        print(f"safe mode: {'on' if session.safe else 'off'}{applies}")
 
     @line_magic
     def docker_raise(self, line: str) -> None:

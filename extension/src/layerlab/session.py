@@ -1,7 +1,8 @@
 """Which engine LayerLab talks to, and how one command line runs against it.
 
 Settings come from the environment (``LAYERLAB_ENGINE=sim|real``, ``LAYERLAB_HOME``,
-``LAYERLAB_DETERMINISTIC=1``) and can be changed from the notebook with magics.
+``LAYERLAB_DETERMINISTIC=1``, ``LAYERLAB_SAFE=0``) and can be changed from the notebook with
+magics.
 """
 
 from __future__ import annotations
@@ -9,16 +10,22 @@ from __future__ import annotations
 import io
 import os
 import shlex
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from .result import DockerCommandError, DockerResult
+from .safety import REFUSED_EXIT_CODE, check_argv, enforcing, owner, safe_by_default
 
 if TYPE_CHECKING:
     from .engine.api import Engine
 
 ENGINES = ("sim", "real")
+
+# Called as listener("before" | "after", argv, engine) around each command; layerlab.viz uses
+# it to show what the last command changed. A listener must not raise.
+CommandListener = Callable[[str, list[str], "Engine"], None]
 
 
 @dataclass
@@ -26,7 +33,14 @@ class Session:
     engine_name: str = field(default_factory=lambda: os.environ.get("LAYERLAB_ENGINE", "sim"))
     state: str = field(default_factory=lambda: os.environ.get("LAYERLAB_STATE", "default"))
     raise_on_error: bool = False
+    # Safe mode (layerlab.safety) applies to the real engine only: the simulator has no host.
+    safe: bool = field(default_factory=safe_by_default)
+    listeners: list[CommandListener] = field(default_factory=list)
     _engine: Engine | None = None
+
+    @property
+    def safe_active(self) -> bool:
+        return self.safe and self.engine_name == "real"
 
     def engine(self) -> Engine:
         if self._engine is None:
@@ -87,7 +101,20 @@ class Session:
         begin = getattr(engine, "begin_command", None)
         if begin is not None:
             begin()
-        return run_cli(argv, engine, stdout, stderr, cwd=cwd or os.getcwd())
+        if hasattr(engine, "safe_owner"):  # in safe mode the real engine marks what it creates
+            engine.safe_owner = owner() if self.safe_active else None
+        refused = check_argv(argv) if self.safe_active else None
+        if refused is not None:
+            stderr.write(refused + "\n")
+            return REFUSED_EXIT_CODE
+        for listener in self.listeners:
+            listener("before", argv, engine)
+        try:
+            with enforcing(self.safe_active):
+                return run_cli(argv, engine, stdout, stderr, cwd=cwd or os.getcwd())
+        finally:
+            for listener in self.listeners:
+                listener("after", argv, engine)
 
 
 def open_engine(name: str, state: str = "default") -> Engine:

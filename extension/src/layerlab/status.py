@@ -5,9 +5,20 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .engine.errors import EngineError
+from .safety import owner
 
 if TYPE_CHECKING:
     from .session import Session
+
+
+def safe_mode_line(session: Session) -> str:
+    """Whether safe mode is on; it only ever acts on the real engine."""
+    if not session.safe:
+        return "safe mode: off (applies to the real engine only; %docker_safe on turns it on)"
+    return (
+        f"safe mode: on for {owner()} (applies to the real engine only: refuses host access, "
+        "%docker_reset removes only what LayerLab created)"
+    )
 
 
 def describe(session: Session) -> str:
@@ -15,8 +26,8 @@ def describe(session: Session) -> str:
         engine = session.engine()
         info = engine.info()
     except EngineError as err:
-        return f"engine: {session.engine_name} (not reachable)\n{err}"
-    lines = [f"engine: {session.engine_name}"]
+        return f"engine: {session.engine_name} (not reachable)\n{safe_mode_line(session)}\n{err}"
+    lines = [f"engine: {session.engine_name}", safe_mode_line(session)]
     store = getattr(engine, "store", None)
     if store is not None:
         deterministic = getattr(getattr(engine, "clock", None), "deterministic", False)

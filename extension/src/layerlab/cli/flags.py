@@ -161,6 +161,9 @@ class FlagSet:
 
     def _set(self, spec: FlagSpec, raw: str, parsed: ParsedArgs) -> None:
         value = _convert(spec, raw)
+        if spec.long == "help":  # run/create list --help as a flag (their -h is --hostname)
+            parsed.help = bool(value)
+            return
         if spec.kind in REPEATABLE_KINDS:
             existing = parsed.values.get(spec.long)
             value = [*existing, raw] if isinstance(existing, list) else [raw]

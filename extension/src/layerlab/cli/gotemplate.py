@@ -22,7 +22,7 @@ Data model (what ``{{.Field}}`` means for a Python value):
 
 The template never interprets backslash escapes in its text; docker's formatter replaces the
 two-character sequences ``\\t`` and ``\\n`` before parsing (see ``prepare_format``).
-Not supported: ``define``/``template``/``block``, and the functions ``js``, ``call``, ``slice``.
+Not supported: ``define``/``template``/``block``, and the functions ``js`` and ``call``.
 
 This module is the public face; the stages live in ``gotemplate_lexer``, ``gotemplate_parser``
 (tree in ``gotemplate_nodes``), ``gotemplate_exec``, ``gotemplate_functions`` and

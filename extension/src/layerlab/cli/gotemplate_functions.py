@@ -1,6 +1,6 @@
 """The functions a docker format can call: Go's builtins plus docker's ``templates`` additions.
 
-Go's text/template builtins (``and``, ``or``, ``not``, ``len``, ``index``, ``print*``,
+Go's text/template builtins (``and``, ``or``, ``not``, ``len``, ``index``, ``slice``, ``print*``,
 comparisons, ``html``, ``urlquery``) and docker/cli's ``basicFunctions`` (``json``, ``split``,
 ``join``, ``title``, ``lower``, ``upper``, ``pad``, ``truncate``). Each is a :class:`Func`
 whose Go parameter types drive the executor's argument checks; ``HEADER_FUNCTIONS`` is
@@ -91,6 +91,46 @@ def _index(item: Any, *indexes: Any) -> Any:
         if isinstance(item, Boxed) and len(indexes) > 1:
             item = unbox(item)
     return item
+
+
+def _slice_index(raw: Any, cap: int) -> int:
+    index = plain(raw)
+    if index is None or index is MISSING:
+        raise CallError("cannot index slice/array with nil")
+    if not isinstance(index, int) or isinstance(index, bool):
+        raise CallError(f"cannot index slice/array with type {go_type(index)}")
+    if not 0 <= index <= cap:
+        raise CallError(f"index out of range: {index}")
+    return index
+
+
+def _slice(item: Any, *indexes: Any) -> Any:
+    """Go's ``slice x 1 2`` (``x[1:2]``): strings by bytes, lists; Go's checks and texts."""
+    item = unbox(item)
+    if item is MISSING or item is None:
+        raise CallError("slice of untyped nil")
+    if len(indexes) > 3:
+        raise CallError(f"too many slice indexes: {len(indexes)}")
+    if isinstance(item, str):
+        if len(indexes) == 3:
+            raise CallError("cannot 3-index slice a string")
+        data = item.encode()
+    elif isinstance(item, (list, tuple)):
+        data = item
+    else:
+        raise CallError(f"can't slice item of type {go_type(item)}")
+    bounds = [0, len(data)]
+    for position, raw in enumerate(indexes):
+        if position < 2:
+            bounds[position] = _slice_index(raw, len(data))
+        else:
+            bounds.append(_slice_index(raw, len(data)))
+    if bounds[0] > bounds[1]:
+        raise CallError(f"invalid slice index: {bounds[0]} > {bounds[1]}")
+    if len(bounds) == 3 and bounds[1] > bounds[2]:
+        raise CallError(f"invalid slice index: {bounds[1]} > {bounds[2]}")
+    part = data[bounds[0] : bounds[1]]
+    return part.decode(errors="replace") if isinstance(part, bytes) else list(part)
 
 
 class CallError(Exception):
@@ -190,6 +230,7 @@ BASE_FUNCTIONS: dict[str, Func] = {
     "not": Func(lambda value: not truth(value), ["any"]),
     "len": Func(_len, ["any"]),
     "index": Func(_index, ["any"], "any"),
+    "slice": Func(_slice, ["any"], "any"),
     "print": Func(_sprint, [], "any"),
     "println": Func(_sprintln, [], "any"),
     "printf": Func(lambda fmt, *a: go_sprintf(fmt, *map(plain, a)), ["string"], "any"),

@@ -24,11 +24,14 @@ NONE: ArgRule = ("none", 0)
 HIDDEN_FLAGS: dict[str, list[FlagSpec]] = {
     "stop": [FlagSpec("time", None, "int", deprecated="use --timeout instead")],
     "restart": [FlagSpec("time", None, "int", deprecated="use --timeout instead")],
+    # The old name of --network; both add to the same list.
+    "run": [FlagSpec("net", None, "network")],
+    "create": [FlagSpec("net", None, "network")],
 }
 
 _CREATE_FLAGS = {
     "attach", "env", "entrypoint", "expose", "hostname", "interactive", "label", "name",
-    "network", "publish", "tty", "user", "workdir", "rm",
+    "network", "net", "publish", "tty", "user", "workdir", "rm",
 }  # fmt: skip
 
 
@@ -122,7 +125,7 @@ def _build_table() -> tuple[dict[str, Command], dict[str, Group]]:
         "container", "exec", ("min", 2), c + "cmd_exec", exec_flags, interspersed=False
     )
     diff, c_diff = _pair("container", "diff", EXACT1, c + "cmd_diff", set())
-    ps_flags = {"all", "filter", "format", "last", "latest", "no-trunc", "quiet"}
+    ps_flags = {"all", "filter", "format", "last", "latest", "no-trunc", "quiet", "size"}
     ps = _cmd("ps", NONE, c + "cmd_ps", ps_flags)
     c_ls = _cmd("container ls", NONE, c + "cmd_ps", ps_flags)
     c_inspect = _cmd("container inspect", MIN1, "system:cmd_container_inspect", {"format"})
@@ -154,7 +157,7 @@ def _build_table() -> tuple[dict[str, Command], dict[str, Group]]:
     version = _cmd("version", NONE, s + "cmd_version", {"format"})
     info = _cmd("info", NONE, s + "cmd_info", {"format"})
     s_info = _cmd("system info", NONE, s + "cmd_info", {"format"}, derive="info.txt")
-    s_df = _cmd("system df", NONE, s + "cmd_df", {"format"})
+    s_df = _cmd("system df", NONE, s + "cmd_df", {"format", "verbose"})
     login = _cmd("login", MAX1, "registry:cmd_login", {"username", "password", "password-stdin"})
     logout = _cmd("logout", MAX1, "registry:cmd_logout", set())
 

@@ -12,12 +12,14 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator
+from functools import partial
 from typing import Any, TypeVar
 
 import docker
 import docker.errors
 import requests
 
+from layerlab.engine import real_records
 from layerlab.engine.api import Json
 from layerlab.engine.errors import (
     Conflict,
@@ -27,12 +29,21 @@ from layerlab.engine.errors import (
     NotFound,
     NotModified,
 )
+from layerlab.ledger import Ledger
+from layerlab.safety import CONTAINER, MANAGED_LABEL, managed_value
 
 API_VERSION = "1.41"  # what the docker CLI negotiates with the reference 20.10 daemon
 _BY_STATUS: dict[int, type[EngineError]] = {
     304: NotModified, 400: InvalidArgument, 404: NotFound, 409: Conflict,
 }  # fmt: skip
 T = TypeVar("T")
+# What the docker CLI always sends in a create's HostConfig (docker-py sends none of it), so
+# that `docker inspect` shows `[]`, not `null`, as for a container the CLI created.
+_CLI_HOST_CONFIG: dict[str, Any] = {
+    "PortBindings": {}, "Dns": [], "DnsOptions": [], "DnsSearch": [], "Devices": [],
+    "Ulimits": [], "BlkioWeightDevice": [], "BlkioDeviceReadBps": [], "BlkioDeviceWriteBps": [],
+    "BlkioDeviceReadIOps": [], "BlkioDeviceWriteIOps": [],
+}  # fmt: skip
 
 
 def _unavailable(base_url: str, exc: Exception) -> EngineUnavailable:
@@ -70,8 +81,15 @@ class RealEngine:
             self.api = docker.APIClient(base_url=base_url, version=API_VERSION, timeout=timeout)
         except docker.errors.DockerException as exc:
             raise _unavailable(base_url, exc) from None
+        # Safe mode (layerlab.safety): for whom created containers are labelled and created
+        # images recorded in the ledger; None: safe mode is off.
+        self.safe_owner: str | None = None
+        self.ledger = Ledger()
         # Exit-status waits posted before start, as the docker CLI does for run/start -a.
         self._waiters: dict[str, tuple[threading.Thread, dict[str, Any]]] = {}
+        # Container ID -> HostConfig.AutoRemove, for the containers created here: which exit
+        # condition a wait must use.
+        self._auto_remove: dict[str, bool] = {}
 
     @classmethod
     def from_env(cls) -> RealEngine:
@@ -141,8 +159,13 @@ class RealEngine:
     def history(self, image: str) -> list[Json]:
         return self._call(self.api.history, image)
 
+    def _recording(self, record: Callable[..., T], begin: Callable[[], Any], *args: Any) -> T:
+        """``begin()``, and in safe mode also write what it creates to the ledger."""
+        return record(self, begin, *args) if self.safe_owner else begin()
+
     def tag(self, image: str, repository: str, tag: str | None = None) -> bool:
-        return self._call(self.api.tag, image, repository, tag)
+        apply = partial(self._call, self.api.tag, image, repository, tag)
+        return self._recording(real_records.tag, apply, repository, tag)
 
     def remove_image(self, image: str, force: bool = False, noprune: bool = False) -> list[Json]:
         # docker-py drops the response body; the CLI prints it (Untagged/Deleted lines).
@@ -152,7 +175,10 @@ class RealEngine:
             self.api._raise_for_status(response)
             return list(response.json())
 
-        return self._call(remove)
+        removed = self._call(remove)
+        if self.safe_owner:  # what is gone leaves the ledger: an ID or name may come back later
+            real_records.removed(self, removed)
+        return removed
 
     def prune_images(self, filters: Json | None = None) -> Json:
         return self._call(self.api.prune_images, filters=filters)
@@ -176,6 +202,8 @@ class RealEngine:
         }  # fmt: skip
         if buildargs:
             params["buildargs"] = json.dumps(buildargs)
+        # No label in safe mode: the classic builder would show it as one more step. The
+        # ledger records the image instead.
         if labels:
             params["labels"] = json.dumps(labels)
 
@@ -191,15 +219,18 @@ class RealEngine:
             self.api._raise_for_status(response)
             return self.api._stream_helper(response, decode=True)
 
-        return self._stream(self._call(start))
+        return self._recording(real_records.build, lambda: self._stream(self._call(start)), tags)
 
     def pull(
         self, repository: str, tag: str | None = None, all_tags: bool = False
     ) -> Iterator[Json]:
-        messages = self._call(
-            self.api.pull, repository, tag=tag, all_tags=all_tags, stream=True, decode=True
-        )
-        return self._stream(messages)
+        def begin() -> Iterator[Json]:
+            messages = self._call(
+                self.api.pull, repository, tag=tag, all_tags=all_tags, stream=True, decode=True
+            )
+            return self._stream(messages)
+
+        return self._recording(real_records.pull, begin, repository, all_tags)
 
     def push(self, repository: str, tag: str | None = None) -> Iterator[Json]:
         messages = self._call(self.api.push, repository, tag=tag, stream=True, decode=True)
@@ -216,7 +247,8 @@ class RealEngine:
         return self._call(save)
 
     def load_image(self, data: bytes, quiet: bool = False) -> Iterator[Json]:
-        return self._stream(self._call(self.api.load_image, data, quiet=quiet))
+        begin = partial(self._call, self.api.load_image, data, quiet=quiet)
+        return self._recording(real_records.load, lambda: self._stream(begin()))
 
     # -- containers -----------------------------------------------------------------------------
 
@@ -235,10 +267,13 @@ class RealEngine:
         tty: bool = False,
         stdin_open: bool = False,
         host_config: Json | None = None,
+        detach: bool = False,
     ) -> Json:
         # docker-py appends "/tcp" to list entries unless given as (port, proto) tuples.
         port_specs = [tuple(p.split("/", 1)) if "/" in p else p for p in ports or []]
-        return self._call(
+        if self.safe_owner:
+            labels = {**(labels or {}), MANAGED_LABEL: managed_value(CONTAINER, self.safe_owner)}
+        created = self._call(
             self.api.create_container,
             image,
             command=command,
@@ -252,8 +287,11 @@ class RealEngine:
             ports=port_specs or None,
             tty=tty,
             stdin_open=stdin_open,
-            host_config=host_config,
+            detach=detach,  # docker-py then leaves Config.AttachStdout/AttachStderr false
+            host_config={**_CLI_HOST_CONFIG, **(host_config or {})},
         )
+        self._auto_remove[created["Id"]] = bool((host_config or {}).get("AutoRemove"))
+        return created
 
     def start(self, container: str) -> None:
         self._call(self.api.start, container)
@@ -287,8 +325,10 @@ class RealEngine:
     def remove_container(self, container: str, v: bool = False, force: bool = False) -> None:
         self._call(self.api.remove_container, container, v=v, force=force)
 
-    def containers(self, all: bool = False, filters: Json | None = None) -> list[Json]:
-        return self._call(self.api.containers, all=all, filters=filters)
+    def containers(
+        self, all: bool = False, filters: Json | None = None, size: bool = False
+    ) -> list[Json]:
+        return self._call(self.api.containers, all=all, filters=filters, size=size)
 
     def inspect_container(self, container: str) -> Json:
         return self._call(self.api.inspect_container, container)
@@ -317,12 +357,18 @@ class RealEngine:
         return self._stream(chunks)  # type: ignore[arg-type]
 
     def _post_wait(self, container: str) -> None:
-        """Ask for the next exit before the container starts, as the CLI's
-        ``waitExitOrRemoved`` does, so an auto-removed container still reports its exit code.
-        The daemon answers the headers once the wait is registered; a thread reads the body."""
+        """Ask for the container's exit before it starts, as the CLI's ``waitExitOrRemoved``
+        does, so an auto-removed container still reports its exit code. For a ``--rm``
+        container it waits for the removal, as the CLI does: once ``run --rm`` returns, the
+        container is gone and its image can be removed. The daemon answers the headers once
+        the wait is registered; a thread reads the body."""
+        auto_remove = self._auto_remove.pop(container, None)
+        if auto_remove is None:  # not created here (`start -a`): the CLI inspects it too
+            auto_remove = bool(self.inspect_container(container)["HostConfig"].get("AutoRemove"))
+        condition = "removed" if auto_remove else "next-exit"
         waiter = docker.APIClient(base_url=self.base_url, version=API_VERSION, timeout=None)
         url = waiter._url("/containers/{0}/wait", container)
-        response = self._call(waiter._post, url, params={"condition": "next-exit"}, stream=True)
+        response = self._call(waiter._post, url, params={"condition": condition}, stream=True)
         self._call(waiter._raise_for_status, response)
         result: dict[str, Any] = {}
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
 
 from layerlab.cli import render
 from layerlab.cli.commands.base import CommandContext, StreamError, display_stream
@@ -10,6 +13,29 @@ from layerlab.cli.context import build_context_tar, resolve_context
 from layerlab.cli.errors import CliError
 from layerlab.cli.flags import ParsedArgs
 from layerlab.engine.sim.reference import InvalidReference, parse_normalized
+
+
+@dataclass
+class BuildRecord:
+    """The last ``docker build`` run in this process, kept for the build explainer
+    (``layerlab.viz.explain``): what was asked for and every message the engine sent."""
+
+    engine: str
+    tags: list[str]
+    dockerfile: str
+    nocache: bool
+    context: bytes
+    started: float  # the engine's clock when the build began
+    messages: list[dict[str, Any]] = field(default_factory=list)
+
+
+last_build: BuildRecord | None = None
+
+
+def _recorded(record: BuildRecord, messages: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    for message in messages:
+        record.messages.append(message)
+        yield message
 
 
 def _pairs(values: list[str]) -> dict[str, str]:
@@ -58,6 +84,11 @@ def cmd_build(ctx: CommandContext, parsed: ParsedArgs) -> int:
         rm=bool(parsed.get("rm", True)),
         pull=parsed.flag("pull"),
     )
+    global last_build
+    last_build = BuildRecord(
+        ctx.engine.name, tags, dockerfile, parsed.flag("no-cache"), archive, ctx.engine.now()
+    )
+    messages = _recorded(last_build, messages)
     try:
         aux = display_stream(target, messages)
     except StreamError as exc:

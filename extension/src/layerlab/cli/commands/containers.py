@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from layerlab.cli import render
+from layerlab.cli import gotemplate, render
 from layerlab.cli.commands.base import (
     CommandContext,
     format_rows,
@@ -195,7 +195,36 @@ def cmd_container_prune(ctx: CommandContext, parsed: ParsedArgs) -> int:
 # -- inspection -----------------------------------------------------------------------------
 
 
-def _ps_row(container: dict[str, Any], trunc: bool, now: float) -> dict[str, str]:
+class ContainerRow(gotemplate.StructContext):
+    """docker's ``*formatter.ContainerContext``: remembers which fields a format reads, since
+    the CLI asks the daemon for sizes only when ``.Size`` is among them."""
+
+    def __init__(self, fields: dict[str, str], labels: dict[str, str]) -> None:
+        super().__init__(fields, "*formatter.ContainerContext")
+        self.labels = labels
+        self.used: set[str] = set()
+
+    def __getitem__(self, key: str) -> Any:
+        self.used.add(key)
+        return super().__getitem__(key)
+
+    def items(self) -> Any:  # `{{json .}}` reads every field
+        self.used.update(self.keys())
+        return super().items()
+
+    def Label(self, name: str) -> str:
+        return self.labels.get(name, "")
+
+
+def size_text(container: dict[str, Any], virtual: bool = True) -> str:
+    """``ContainerContext.Size``: ``2B (virtual 21.5MB)``; just the writable layer when the
+    daemon sent no SizeRootFs (or ``virtual`` is off, as in ``system df -v``)."""
+    text = render.human_size(int(container.get("SizeRw") or 0), 3)
+    root = int(container.get("SizeRootFs") or 0) if virtual else 0
+    return f"{text} (virtual {render.human_size(root, 3)})" if root > 0 else text
+
+
+def _ps_row(container: dict[str, Any], trunc: bool, now: float) -> ContainerRow:
     image = container.get("Image") or "<no image>"
     if trunc:
         if short_id(container.get("ImageID", "")) == short_id(image) and len(image) >= 12:
@@ -210,7 +239,7 @@ def _ps_row(container: dict[str, Any], trunc: bool, now: float) -> dict[str, str
     created = int(container.get("Created", 0))
     networks = (container.get("NetworkSettings") or {}).get("Networks") or {}
     mounts = container.get("Mounts") or []
-    return {
+    fields = {
         "ID": container["Id"][:12] if trunc else container["Id"],
         "Image": image,
         "Command": render.go_quote(render.ellipsis(command, 20) if trunc else command),
@@ -219,13 +248,31 @@ def _ps_row(container: dict[str, Any], trunc: bool, now: float) -> dict[str, str
         "Ports": render.format_ports(container.get("Ports") or []),
         "State": container.get("State", ""),
         "Status": container.get("Status", ""),
-        "Size": "",
+        "Size": size_text(container),
         "Names": ",".join(names),
         "Labels": ",".join(f"{k}={v}" for k, v in labels.items()),
         "Mounts": ",".join(m.get("Name") or m.get("Source", "") for m in mounts),
         "Networks": ",".join(sorted(networks)),
         "LocalVolumes": str(sum(1 for m in mounts if m.get("Driver") == "local")),
     }  # fmt: skip
+    return ContainerRow(fields, dict(labels))
+
+
+def _format_wants_size(fmt: str, trunc: bool) -> bool:
+    """Run the format once on an empty container, as the CLI does to validate it; a format
+    that fails there fails the command, and one that reads ``.Size`` turns ``--size`` on."""
+    if not fmt:
+        return False
+    empty = _ps_row({"Id": ""}, trunc, 0.0)
+    try:
+        template = gotemplate.compile_template(fmt)
+    except gotemplate.TemplateError as exc:
+        raise CliError(f"failed to parse template: {exc.go_error}") from None
+    try:
+        template.execute(empty)
+    except gotemplate.TemplateError as exc:
+        raise CliError(f"failed to execute template: {exc.go_error}") from None
+    return "Size" in empty.used
 
 
 def cmd_ps(ctx: CommandContext, parsed: ParsedArgs) -> int:
@@ -234,14 +281,22 @@ def cmd_ps(ctx: CommandContext, parsed: ParsedArgs) -> int:
         last = 1
     show_all = parsed.flag("all") or last > 0
     filters = parse_filters(parsed.items("filter")) or None
-    containers = ctx.engine.containers(all=show_all, filters=filters)
+    trunc = not parsed.flag("no-trunc")
+    quiet, size, fmt = parsed.flag("quiet"), parsed.flag("size"), parsed.text("format")
+    wants_size = _format_wants_size(fmt, trunc)
+    if not quiet and not size and not parsed.given("size"):
+        size = wants_size
+    if fmt and quiet:
+        ctx.err("WARNING: Ignoring custom format, because both --format and --quiet are set.")
+    containers = ctx.engine.containers(all=show_all, filters=filters, size=size)
     if last > 0:
         containers = containers[:last]
-    trunc = not parsed.flag("no-trunc")
     now = ctx.now()
     rows = [_ps_row(c, trunc, now) for c in containers]
-    fmt = "{{.ID}}" if parsed.flag("quiet") else parsed.text("format")
-    ctx.stdout.write(format_rows(fmt, rows, PS_HEADERS, PS_DEFAULT))
+    if quiet:
+        fmt = "{{.ID}}"
+    default = PS_DEFAULT + ("\t{{.Size}}" if size else "")
+    ctx.stdout.write(format_rows(fmt, rows, PS_HEADERS, default))
     return 0
 
 

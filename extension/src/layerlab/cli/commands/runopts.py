@@ -8,6 +8,7 @@ from typing import Any
 
 from layerlab.cli.errors import CliError
 from layerlab.cli.flags import ParsedArgs
+from layerlab.safety import refuse_unsafe
 
 RUN_HINT = "Run 'docker run --help' for more information"
 
@@ -113,6 +114,7 @@ def parse_publish(specs: list[str]) -> tuple[list[str], dict[str, list[dict[str,
 
 def create_kwargs(parsed: ParsedArgs) -> dict[str, Any]:
     """Keyword arguments of ``Engine.create_container`` for a run/create command line."""
+    refuse_unsafe(parsed)  # safe mode (real engine): nothing that reaches outside the container
     exposed, bindings = parse_publish(parsed.items("publish"))
     for port in parsed.items("expose"):
         body, _, proto = port.partition("/")
@@ -125,7 +127,7 @@ def create_kwargs(parsed: ParsedArgs) -> dict[str, Any]:
         host_config["PortBindings"] = bindings
     if parsed.flag("rm"):
         host_config["AutoRemove"] = True
-    networks = parsed.items("network")
+    networks = parsed.items("network") + parsed.items("net")  # --net: docker's hidden alias
     if networks:
         host_config["NetworkMode"] = networks[0]
     entrypoint: list[str] | None = None
@@ -145,4 +147,6 @@ def create_kwargs(parsed: ParsedArgs) -> dict[str, Any]:
         "tty": parsed.flag("tty"),
         "stdin_open": parsed.flag("interactive"),
         "host_config": host_config or None,
+        # `run -d` attaches nothing: docker leaves Config.AttachStdout/AttachStderr false.
+        "detach": parsed.flag("detach"),
     }

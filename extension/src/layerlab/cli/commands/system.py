@@ -259,6 +259,14 @@ def _df_rows(df: Json) -> list[dict[str, Any]]:
 
 
 def cmd_df(ctx: CommandContext, parsed: ParsedArgs) -> int:
+    fmt = parsed.text("format")
+    if parsed.flag("verbose"):
+        if fmt not in ("", "table"):
+            raise CliError("layerlab: 'docker system df --verbose' supports only the table format")
+        from layerlab.cli.commands.system_df import write_verbose
+
+        write_verbose(ctx, ctx.engine.df())
+        return 0
     rows = _df_rows(ctx.engine.df())
-    ctx.stdout.write(format_rows(parsed.text("format"), rows, DF_HEADERS, DF_DEFAULT))
+    ctx.stdout.write(format_rows(fmt, rows, DF_HEADERS, DF_DEFAULT))
     return 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import TYPE_CHECKING, Any
 
@@ -9,6 +10,7 @@ from ..errors import Conflict, InvalidArgument, NotFound
 from . import fs, names
 from .config import parse_rfc3339, rfc3339
 from .containers import Container, new_container_doc
+from .image_ops import graph_driver, sorted_labels
 from .images import missing_name
 from .runtime import exec_error_text, exit_code_for, process_context
 
@@ -153,7 +155,9 @@ def _ports(c: Container) -> list[Json]:
     return ports
 
 
-def list_containers(engine: SimEngine, all: bool, filters: Json | None) -> list[Json]:
+def list_containers(
+    engine: SimEngine, all: bool, filters: Json | None, size: bool = False
+) -> list[Json]:
     from .image_ops import _list_filter
 
     filters = filters or {}
@@ -171,8 +175,17 @@ def list_containers(engine: SimEngine, all: bool, filters: Json | None) -> list[
             continue
         if not _matches(engine, c, filters):
             continue
-        result.append(_summary(c, now))
+        result.append(_summary(c, now, _sizes(engine, c) if size else None))
     return result
+
+
+def _sizes(engine: SimEngine, c: Container) -> Json:
+    """``SizeRw`` (the writable layer; left out when 0, as the daemon's omitempty does) and
+    ``SizeRootFs`` (that plus the image)."""
+    rw = fs.layer_size(fs.tar_to_changes(c.upper)) if c.upper else 0
+    image = engine.image_store.get(c.image_id)
+    root = rw + (engine.image_store.size(image) if image is not None else 0)
+    return {"SizeRw": rw, "SizeRootFs": root} if rw else {"SizeRootFs": root}
 
 
 def _bound(engine: SimEngine, filters: Json, key: str) -> Container | None:
@@ -231,7 +244,7 @@ def _descends(engine: SimEngine, c: Container, ancestor: str) -> bool:
     return False
 
 
-def _summary(c: Container, now: float) -> Json:
+def _summary(c: Container, now: float, sizes: Json | None = None) -> Json:
     defaults = c.doc["HostConfig"]
     return {
         "Id": c.id,
@@ -241,7 +254,8 @@ def _summary(c: Container, now: float) -> Json:
         "Command": _command_text(c),
         "Created": int(c.run.get("created", parse_rfc3339(c.doc["Created"]))),
         "Ports": _ports(c),
-        "Labels": c.doc["Config"].get("Labels") or {},
+        **(sizes or {}),
+        "Labels": dict(sorted((c.doc["Config"].get("Labels") or {}).items())),
         "State": c.state["Status"],
         "Status": _status_text(c, now),
         "HostConfig": {"NetworkMode": defaults.get("NetworkMode", "default")},
@@ -253,7 +267,10 @@ def _summary(c: Container, now: float) -> Json:
 def inspect(engine: SimEngine, container: str) -> Json:
     c = engine.containers_store.resolve(container)
     doc = {k: v for k, v in c.doc.items() if k != "LayerLab"}
-    doc["GraphDriver"] = engine.graph_driver(fs.digest(c.id.encode()))
+    key = fs.digest(c.id.encode())
+    image = engine.image_store.get(c.doc["Image"])
+    lower = fs.chain_ids(image.diff_ids)[::-1] if image is not None else []
+    doc["GraphDriver"] = graph_driver(engine, key, lower, init=key)
     ordered: Json = {}
     for key in [
         "Id",
@@ -280,7 +297,9 @@ def inspect(engine: SimEngine, container: str) -> Json:
         "Config",
         "NetworkSettings",
     ]:
-        if key in doc:
+        if key == "Config" and key in doc:
+            ordered[key] = sorted_labels(doc[key])
+        elif key in doc:
             ordered[key] = doc[key]
         elif key.endswith("Path"):
             base = f"/var/lib/docker/containers/{c.id}"
@@ -392,6 +411,12 @@ def exec_start(engine: SimEngine, exec_id: str) -> tuple[bytes, bytes]:
         tree, [*(config.get("Env") or []), *doc["Env"]], doc["User"] or config.get("User") or "",
         doc["WorkingDir"] or config.get("WorkingDir") or "/", c.id, engine.clock.now(),
     )  # fmt: skip
+    run = c.run
+    context.tty = bool(config.get("Tty"))
+    context.pid = int(run.get("last_pid", 1)) + 6
+    context.main = (int(run.get("main_uid", 0)), " ".join([c.doc["Path"], *c.doc["Args"]]))
+    context.mounted_at = run.get("started")
+    context.dev_kept = base64.b64decode(run.get("dev", ""))
     try:
         result = run_process(doc["Cmd"], context)
     except ExecError as err:
@@ -403,6 +428,7 @@ def exec_start(engine: SimEngine, exec_id: str) -> tuple[bytes, bytes]:
         )
         return b"", message.encode() + b"\n"
     store.set_tree(c, tree)
+    run.update(last_pid=result.last_pid, dev=base64.b64encode(result.dev_kept).decode("ascii"))
     store.save(c)
     doc["ExitCode"] = result.exit_code
     _save_exec(engine, doc)

@@ -8,6 +8,7 @@ virtual clock passes that duration, so ``sleep 1000`` stays up, ``docker stop`` 
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
 from collections.abc import Callable
@@ -139,6 +140,8 @@ class ContainerStore:
         return tree
 
     def set_tree(self, c: Container, tree: fs.Tree) -> None:
+        # Devices live on the run-time /dev mount only (see devices.py), never in a layer.
+        tree = {path: entry for path, entry in tree.items() if entry.kind != "chardev"}
         changes = fs.compute_changes(self.image_tree(c), tree)
         c.upper = fs.changes_to_tar(changes) if changes else b""
 
@@ -219,6 +222,7 @@ class ContainerStore:
             tree, config.get("Env") or [], config.get("User") or "",
             config.get("WorkingDir") or "/", c.id, now,
         )  # fmt: skip
+        context.tty = bool(config.get("Tty"))
         try:
             result = run_process(argv, context)
         except ExecError as err:
@@ -242,6 +246,8 @@ class ContainerStore:
             FinishedAt=ZERO_TIME,
         )
         c.run.update(_timeline(result, now))
+        # What `ps` and the /dev tmpfs need while the container runs (docker exec).
+        c.run.update(main_uid=context.uid, last_pid=result.last_pid, dev=_b64(result.dev_kept))
         self.add_output(c, result.output, now)
         self.save(c)
         return None
@@ -286,6 +292,10 @@ class ContainerStore:
             # PID 1 ignores signals it has no handler for.
             return
         self._after_exit(c)
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
 
 
 def _timeline(result: ProgramResult, started: float) -> Json:

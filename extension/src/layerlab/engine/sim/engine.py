@@ -323,8 +323,10 @@ class SimEngine:
         store.delete(c)
 
     @transactional
-    def containers(self, all: bool = False, filters: Json | None = None) -> list[Json]:
-        return container_ops.list_containers(self, all, filters)
+    def containers(
+        self, all: bool = False, filters: Json | None = None, size: bool = False
+    ) -> list[Json]:
+        return container_ops.list_containers(self, all, filters, size)
 
     @transactional
     def inspect_container(self, container: str) -> Json:

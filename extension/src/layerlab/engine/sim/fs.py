@@ -19,7 +19,9 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Literal
 
-Kind = Literal["file", "dir", "symlink"]
+# "chardev" only ever appears in a container's run-time view (the /dev the runtime mounts, see
+# :mod:`devices`): it is never part of a layer, so the tar code below never meets one.
+Kind = Literal["file", "dir", "symlink", "chardev"]
 
 WHITEOUT_PREFIX = ".wh."
 OPAQUE_MARKER = ".wh..wh..opq"
@@ -35,6 +37,7 @@ class Entry:
     uid: int = 0
     gid: int = 0
     mtime: int = 0
+    rdev: tuple[int, int] = (0, 0)  # a character device's (major, minor)
 
     @property
     def is_dir(self) -> bool:
@@ -58,6 +61,10 @@ def regular(data: bytes, mode: int = 0o644, mtime: int = 0, uid: int = 0, gid: i
 
 def symlink(target: str, mtime: int = 0) -> Entry:
     return Entry("symlink", mode=0o777, target=target, mtime=mtime)
+
+
+def chardev(major: int, minor: int, mode: int = 0o666, mtime: int = 0, gid: int = 0) -> Entry:
+    return Entry("chardev", mode=mode, rdev=(major, minor), mtime=mtime, gid=gid)
 
 
 Tree = dict[str, Entry]
@@ -271,5 +278,7 @@ def walk_files(tree: Mapping[str, Entry]) -> Iterator[tuple[str, Entry]]:
 
 def file_mode_string(entry: Entry) -> str:
     """``ls -l`` style mode string, e.g. ``drwxr-xr-x``."""
-    kind_bits = {"dir": stat.S_IFDIR, "symlink": stat.S_IFLNK, "file": stat.S_IFREG}[entry.kind]
+    kind_bits = {
+        "dir": stat.S_IFDIR, "symlink": stat.S_IFLNK, "file": stat.S_IFREG, "chardev": stat.S_IFCHR,
+    }[entry.kind]  # fmt: skip
     return stat.filemode(kind_bits | entry.mode)

@@ -64,7 +64,7 @@ def list_images(engine: SimEngine, name: str | None, all: bool, filters: Json | 
                 "Containers": -1,
                 "Created": int(image.created),
                 "Id": image.id,
-                "Labels": config.get("Labels"),
+                "Labels": (sorted_labels(config) or {}).get("Labels"),
                 "ParentId": image.parent,
                 "RepoDigests": [familiar(d) for d in digests] or ["<none>@<none>"] * (not tags),
                 "RepoTags": [familiar(t) for t in tags] or ["<none>:<none>"],
@@ -145,15 +145,34 @@ def inspect_image(engine: SimEngine, name: str) -> Json:
         "ContainerConfig": config.get("container_config") or _empty_container_config(),
         "DockerVersion": config.get("docker_version", ""),
         "Author": config.get("author", ""),
-        "Config": config.get("config"),
+        "Config": sorted_labels(config.get("config")),
         "Architecture": config.get("architecture", "amd64"),
         "Os": config.get("os", "linux"),
         "Size": size,
         "VirtualSize": size,
-        "GraphDriver": engine.graph_driver(image.chain_id),
+        "GraphDriver": graph_driver(engine, image.chain_id, fs.chain_ids(image.diff_ids)[-2::-1]),
         "RootFS": {"Type": "layers", "Layers": image.diff_ids},
         "Metadata": {"LastTagTime": image.last_tag_time or "0001-01-01T00:00:00Z"},
     }
+
+
+def sorted_labels(config: Json | None) -> Json | None:
+    """``config`` with its labels in key order: the daemon's JSON encoder sorts map keys."""
+    if not config or not config.get("Labels"):
+        return config
+    return {**config, "Labels": dict(sorted(config["Labels"].items()))}
+
+
+def graph_driver(engine: SimEngine, top: str, lower: list[str], init: str = "") -> Json:
+    """overlay2's GraphDriver: ``LowerDir`` lists the layers below ``top`` nearest first (an
+    ``init`` layer on top of them for a container) and is absent when there are none."""
+    driver = engine.graph_driver(top)
+    dirs = [f"/var/lib/docker/overlay2/{key.removeprefix('sha256:')}/diff" for key in lower]
+    if init:
+        dirs.insert(0, f"/var/lib/docker/overlay2/{init.removeprefix('sha256:')}-init/diff")
+    if dirs:
+        driver["Data"] = {"LowerDir": ":".join(dirs), **driver["Data"]}
+    return driver
 
 
 def _empty_container_config() -> Json:

@@ -10,9 +10,11 @@ on ENOEXEC).
 
 from __future__ import annotations
 
+import contextlib
 import posixpath
 from dataclasses import dataclass, field
 
+from . import devices
 from .applets import busybox_main
 from .applets.base import (
     FsError,
@@ -21,6 +23,7 @@ from .applets.base import (
     Program,
     RunsForever,
     System,
+    WriteFailed,
     lookup,
     may_access,
 )
@@ -56,6 +59,12 @@ class ProcessContext:
     hostname: str = ""  # container short ID
     now: float = 0.0  # virtual wall-clock (unix seconds) when the program starts
     stdin: bytes = b""
+    tty: bool = False  # started with -t: /dev/console exists
+    pid: int = 1  # 1 for a container's main program; an exec'd one gets its own
+    # PID 1 as `ps` shows it while an exec'd program runs: (uid, command line).
+    main: tuple[int, str] | None = None
+    mounted_at: float | None = None  # when the container's /dev was mounted (default: now)
+    dev_kept: bytes = b""  # files left in the /dev tmpfs by earlier execs (devices.unmount)
 
 
 @dataclass
@@ -65,6 +74,8 @@ class ProgramResult:
     duration: float = 0.0  # virtual seconds the program ran before exiting
     runs_forever: bool = False  # still running after `duration`
     exits_on_sigterm: int | None = None  # exit code on SIGTERM; None: ignores it
+    dev_kept: bytes = b""  # what the program left in the /dev tmpfs
+    last_pid: int = 1  # the highest PID the run used (the next exec's PID follows it)
 
 
 class ExecError(Exception):
@@ -160,9 +171,31 @@ def spawn(argv: list[str], io: Io, from_shell: bool = False, depth: int = 0) -> 
 
     name = argv[0] if argv else ""
     if from_shell and io.standalone and "/" not in name and (program := applet(name)):
-        return program(argv, io)
+        # busybox runs its own applets without exec: the command line stays the shell's.
+        return as_process(io, name, io.cmdline, program, argv)
     real, entry = resolve_executable(io, name)
     return _run_file(argv, real, entry, io, from_shell, depth)
+
+
+def as_process(io: Io, comm: str, cmdline: str, program: Program, argv: list[str]) -> int:
+    """Run ``program`` as process ``io.pid`` (listed by `ps` while it runs). A write its output
+    refuses (``/dev/full``) ends it the way busybox's exit path reports it."""
+    procs = io.sys.procs
+    previous = procs.get(io.pid)
+    procs[io.pid] = (io.uid, comm, cmdline)
+    io.cmdline = cmdline
+    try:
+        return program(argv, io)
+    except WriteFailed as failed:
+        name = posixpath.basename(argv[0]) if argv else comm
+        with contextlib.suppress(WriteFailed):  # stderr may be /dev/full too
+            io.err(f"{name}: write error: {failed.reason}\n")
+        return 1
+    finally:
+        if previous is None:
+            procs.pop(io.pid, None)
+        else:
+            procs[io.pid] = previous
 
 
 def _run_file(
@@ -171,7 +204,8 @@ def _run_file(
     data = entry.data
     program = program_of(data)
     if program is not None:
-        return _program_for(program)(argv, io)
+        comm = posixpath.basename(argv[0]) if argv else program
+        return as_process(io, comm, " ".join(argv), _program_for(program), argv)
     if data.startswith(b"#!") and depth < MAX_INTERPRETER_DEPTH:
         line = data[2:].split(b"\n", 1)[0].decode("utf-8", "replace").strip()
         interpreter, _, argument = line.partition(" ")
@@ -196,10 +230,19 @@ def _run_file(
 
 
 def run_process(argv: list[str], ctx: ProcessContext) -> ProgramResult:
-    """Run the main program of a container (or an exec'd one) to its end or its steady state."""
+    """Run the main program of a container (or an exec'd one) to its end or its steady state.
+
+    The container's /dev is mounted over ``ctx.tree`` while the program runs and taken out
+    again before this returns, whatever happens."""
     system = System(tree=ctx.tree, hostname=ctx.hostname, start=ctx.now)
-    system.main_command = " ".join(argv)
-    system.next_pid = 2
+    command = " ".join(argv)
+    main_uid, system.main_command = ctx.main if ctx.main is not None else (ctx.uid, command)
+    system.procs[1] = (main_uid, posixpath.basename(system.main_command.split(" ")[0]),
+                       system.main_command)  # fmt: skip
+    # A new process's first child comes a few PIDs later (runc's helpers took those), then
+    # they follow one another: measured with `ps` in busybox containers.
+    system.next_pid = ctx.pid + 6
+    system.mounts = dict(devices.MOUNTS)
     io = Io(
         sys=system,
         env=dict(ctx.env),
@@ -208,8 +251,25 @@ def run_process(argv: list[str], ctx: ProcessContext) -> ProgramResult:
         gid=ctx.gid,
         stdin=ctx.stdin,
         fds={1: LogSink(system, 1), 2: LogSink(system, 2)},
-        pid=1,
+        pid=ctx.pid,
+        cmdline=command,
     )
+    mounted = devices.mount(
+        ctx.tree, ctx.now if ctx.mounted_at is None else ctx.mounted_at, ctx.tty, ctx.dev_kept
+    )
+    try:
+        result = _run_mounted(argv, io, system)
+    finally:
+        kept = devices.unmount(ctx.tree, mounted)
+    result.dev_kept = kept
+    # A program that never ends (a `while true` loop) would have used up the PIDs of its whole
+    # future; only a finished run's children are counted.
+    forked = system.next_pid > ctx.pid + 6 and not result.runs_forever
+    result.last_pid = system.next_pid - 1 if forked else ctx.pid
+    return result
+
+
+def _run_mounted(argv: list[str], io: Io, system: System) -> ProgramResult:
     real, entry = resolve_executable(io, argv[0] if argv else "")
     runs_forever = False
     sigterm: int | None = None

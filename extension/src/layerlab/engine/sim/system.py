@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import platform
+from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 from . import fs
@@ -78,53 +79,42 @@ def info(engine: SimEngine) -> Json:
         "LoggingDriver": "json-file",
         "CgroupDriver": "none",
         "DefaultRuntime": "runc",
+        # Read by `docker info`; the simulator has no kernel or cgroups of its own to report.
+        "CgroupVersion": "",
+        "KernelVersion": "",
+        "Debug": False,
+        "ExperimentalBuild": False,
+        "LiveRestoreEnabled": False,
     }
 
 
 def disk_usage(engine: SimEngine) -> Json:
+    """``GET /system/df`` as Engine 20.10 answers it: the listed images (as ``docker images``
+    lists them) with their container counts and shared sizes, every container with its sizes,
+    no volumes, and no build cache (the classic builder keeps none)."""
+    from .container_ops import list_containers
+    from .image_ops import list_images
+
     layers_size = sum(row[0] for row in engine.store.query("SELECT size FROM layers"))
-    in_use = {c.image_id for c in engine.all_containers()}
-    images = []
-    for image in engine.image_store.all():
-        size = engine.image_store.size(image)
-        images.append(
-            {
-                "Containers": sum(1 for c in engine.all_containers() if c.image_id == image.id),
-                "Created": int(image.created),
-                "Id": image.id,
-                "Labels": (image.config.get("config") or {}).get("Labels"),
-                "ParentId": image.parent,
-                "RepoDigests": engine.image_store.refs(image.id, "digest"),
-                "RepoTags": engine.image_store.refs(image.id, "tag"),
-                "SharedSize": 0 if image.id not in in_use else -1,
-                "Size": size,
-                "VirtualSize": size,
-            }
-        )
-    containers = []
-    for c in engine.all_containers():
-        upper = fs.layer_size(fs.tar_to_changes(c.upper)) if c.upper else 0
-        containers.append(
-            {
-                "Id": c.id,
-                "Names": ["/" + c.name],
-                "Image": c.doc["Config"]["Image"],
-                "ImageID": c.image_id,
-                "Command": c.doc["Path"],
-                "Created": int(c.run.get("created", 0)),
-                "State": c.state["Status"],
-                "Status": c.state["Status"],
-                "SizeRw": upper,
-                "SizeRootFs": upper
-                + engine.image_store.size(engine.image_store.require(c.image_id)),
-                "Labels": c.doc["Config"].get("Labels") or {},
-                "Mounts": [],
-            }
+    images = list_images(engine, None, False, None)
+    containers = list_containers(engine, True, None, size=True)
+    layer_sizes = engine.layers.sizes()
+    chains = {
+        image["Id"]: fs.chain_ids(engine.image_store.require(image["Id"]).diff_ids)
+        for image in images
+    }
+    # A layer is shared when more than one listed image stands on it.
+    references = Counter(chain for ids in chains.values() for chain in ids)
+    for image in images:
+        image["Containers"] = sum(1 for c in containers if c["ImageID"] == image["Id"])
+        image["SharedSize"] = sum(
+            layer_sizes.get(chain, 0) for chain in chains[image["Id"]] if references[chain] > 1
         )
     return {
         "LayersSize": layers_size,
         "Images": images,
         "Containers": containers,
         "Volumes": [],
-        "BuildCache": [],
+        "BuildCache": None,
+        "BuilderSize": 0,
     }

@@ -7,6 +7,7 @@ from functools import cache
 from importlib import resources
 
 from .base import Io, Program, prog_name
+from .dd import APPLETS as _DD
 from .files import APPLETS as _FILES
 from .listing import APPLETS as _LISTING
 from .search import APPLETS as _SEARCH
@@ -24,7 +25,7 @@ def _sh(argv: list[str], io: Io) -> int:
 
 
 APPLETS: dict[str, Program] = {
-    **_TEXT, **_SEARCH, **_FILES, **_LISTING, **_SYSTEM, "sh": _sh, "ash": _sh,
+    **_TEXT, **_SEARCH, **_FILES, **_LISTING, **_SYSTEM, **_DD, "sh": _sh, "ash": _sh,
 }  # fmt: skip
 
 

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 
 from ..shell_ast import Redir
 from .ash_state import InStream, RedirectError
-from .base import FileSink, FsError, Io, NullSink, lookup, write_file
+from .base import FileSink, FsError, Io, NullSink, Sink, lookup, write_file
+from .devices import device_sink, stdin_of_device
 
 if TYPE_CHECKING:
     from .ash import Shell
@@ -66,18 +67,38 @@ def open_redirections(shell: Shell, redirs: list[Redir]) -> tuple[Io, InStream]:
     return shell.io.child(fds=fds, env=shell.io.env), stdin
 
 
-def _device(shell: Shell, target: str):
-    path = posixpath.normpath(posixpath.join(shell.io.cwd, target))
-    if path in ("/dev/null", "/dev/zero"):
-        return NullSink()
-    if path in ("/dev/stdout", "/dev/fd/1"):
-        return shell.io.fds.get(1, NullSink())
-    if path in ("/dev/stderr", "/dev/fd/2"):
-        return shell.io.fds.get(2, NullSink())
+_FD_PATHS = {"/dev/stdout": 1, "/dev/stderr": 2, "/dev/stdin": 0}
+
+
+def _fd_of(path: str) -> int | None:
+    """``/dev/stdout``, ``/dev/fd/N``, ``/proc/self/fd/N``: the shell's own descriptor N."""
+    if path in _FD_PATHS:
+        return _FD_PATHS[path]
+    for prefix in ("/dev/fd/", "/proc/self/fd/"):
+        if path.startswith(prefix) and path[len(prefix) :].isdigit():
+            return int(path[len(prefix) :])
     return None
 
 
-def _open_output(shell: Shell, target: str, append: bool):
+def _device(shell: Shell, target: str) -> Sink | None:
+    """The sink of a device or descriptor path, or None for a plain file."""
+    path = posixpath.normpath(posixpath.join(shell.io.cwd, target))
+    fd = _fd_of(path)
+    if fd is not None:
+        return shell.io.fds.get(fd, NullSink())
+    try:
+        real, entry = lookup(shell.io.tree, target, shell.io.cwd)
+    except FsError:
+        return None
+    if entry.kind != "chardev":
+        return None
+    try:
+        return device_sink(shell.io, real, entry)
+    except FsError as error:
+        raise RedirectError(f"can't create {target}: {error.reason}") from None
+
+
+def _open_output(shell: Shell, target: str, append: bool) -> Sink:
     device = _device(shell, target)
     if device is not None:
         return device
@@ -92,11 +113,14 @@ def _open_output(shell: Shell, target: str, append: bool):
 
 
 def _open_input(shell: Shell, target: str) -> bytes:
-    if _device(shell, target) is not None:
+    path = posixpath.normpath(posixpath.join(shell.io.cwd, target))
+    if _fd_of(path) is not None:
         return b""
     try:
-        _, entry = lookup(shell.io.tree, target, shell.io.cwd)
+        real, entry = lookup(shell.io.tree, target, shell.io.cwd)
+        if entry.kind == "chardev":
+            return stdin_of_device(shell.io, real, entry)
     except FsError as error:
-        reason = "no such file" if error.reason.startswith("No such") else error.reason
+        reason = "no such file" if error.reason.startswith("No such file") else error.reason
         raise RedirectError(f"can't open {target}: {reason}") from None
     return entry.data

@@ -104,7 +104,9 @@ def run_program(shell: Shell, argv: list[str], assigns: list[tuple[str, str]]) -
 
     env = shell.environment()
     env.update(assigns)
-    child = shell.io.child(env=env, stdin=shell.stdin.take_all(), pid=shell.io.sys.new_pid())
+    # The script's last command replaces the shell (exec), keeping its PID; others are forked.
+    pid = shell.io.pid if shell.exec_mode else shell.io.sys.new_pid()
+    child = shell.io.child(env=env, stdin=shell.stdin.take_all(), pid=pid)
     try:
         return spawn(argv, child, from_shell=True)
     except ExecError as error:

@@ -27,6 +27,8 @@ EACCES = "Permission denied"
 ENOTEMPTY = "Directory not empty"
 ELOOP = "Symbolic link loop"
 EINVAL = "Invalid argument"
+ENOSPC = "No space left on device"
+ENXIO = "No such device or address"
 
 
 class RunsForever(Exception):
@@ -51,6 +53,11 @@ class FsError(Exception):
         self.path = path
 
 
+class WriteFailed(FsError):
+    """A write to an output that refuses it (``/dev/full``): the program stops there and
+    busybox's exit path reports ``NAME: write error: REASON``."""
+
+
 @dataclass
 class Clock:
     t: float = 0.0  # seconds since the top-level program started
@@ -66,6 +73,11 @@ class System:
     log: list[tuple[int, bytes, float]] = field(default_factory=list)
     next_pid: int = 1
     main_command: str = ""  # what `ps` shows for PID 1
+    # Live processes for `ps`: pid -> (uid, comm, cmdline); see process.py.
+    procs: dict[int, tuple[int, str, str]] = field(default_factory=dict)
+    # Mount point -> filesystem type (the run-time /dev, see ..devices), for `ls` and `df`.
+    mounts: dict[str, str] = field(default_factory=dict)
+    random_reads: int = 0  # how many reads of /dev/urandom so far: each gets its own bytes
 
     def new_pid(self) -> int:
         pid = self.next_pid
@@ -102,6 +114,14 @@ class NullSink(Sink):
         pass
 
 
+class FullSink(Sink):
+    """``/dev/full``: every write fails with ENOSPC."""
+
+    def write(self, data: bytes, when: float) -> None:
+        if data:
+            raise WriteFailed(ENOSPC, "/dev/full")
+
+
 class FileSink(Sink):
     """A file in the tree opened for writing: each write lands in the tree at once."""
 
@@ -130,6 +150,7 @@ class Io:
     pid: int = 1
     prog: str = ""  # name in error messages when it is not argv[0] (a shell builtin: "sh")
     standalone: bool = False  # a busybox shell: applets win over PATH
+    cmdline: str = ""  # the process's command line, as `ps` shows it
 
     # -- output -----------------------------------------------------------------------------
     def write(self, fd: int, data: bytes | str) -> None:
@@ -172,6 +193,7 @@ class Io:
             "pid": self.pid,
             "prog": self.prog,
             "standalone": self.standalone,
+            "cmdline": self.cmdline,
         }
         values.update(changes)
         return Io(**values)  # type: ignore[arg-type]
@@ -235,15 +257,21 @@ def exists(tree: Tree, path: str, cwd: str = "/", follow_last: bool = True) -> b
     return True
 
 
-def read_file(io: Io, path: str) -> bytes:
+def read_file(io: Io, path: str, limit: int | None = None) -> bytes:
+    """The file's bytes; a reader that needs at most ``limit`` bytes says so, which is what
+    lets it read an endless device (``head -c N /dev/zero``)."""
     if path == "-":
-        return io.stdin
+        return io.stdin if limit is None else io.stdin[:limit]
     real, entry = lookup(io.tree, path, io.cwd)
     if entry.is_dir:
         raise FsError(EISDIR, real)
     if not may_access(io, entry, 4):
         raise FsError(EACCES, real)
-    return entry.data
+    if entry.kind == "chardev":
+        from .devices import read_device
+
+        return read_device(io, real, entry, limit)
+    return entry.data if limit is None else entry.data[:limit]
 
 
 def may_access(io: Io, entry: Entry, bit: int) -> bool:
@@ -279,6 +307,11 @@ def write_file(io: Io, path: str, data: bytes, append: bool = False, mode: int =
     mtime = int(io.now())
     if real == "/" or (entry is not None and entry.is_dir):
         raise FsError(EISDIR, real)
+    if entry is not None and entry.kind == "chardev":
+        from .devices import device_sink
+
+        device_sink(io, real, entry).write(data, io.clock.t)
+        return real
     if entry is None:
         _parent_for_create(io, real)
         io.tree[real] = regular(data, mode=mode, mtime=mtime, uid=io.uid, gid=io.gid)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Callable
 
 from .ash import ExitShell, InStream, LoopSignal, ReturnSignal, Shell
-from .base import FsError, RunsForever, read_file
+from .base import FsError, RunsForever, WriteFailed, read_file
 from .expand import ExpansionError
 
 Builtin = Callable[[Shell, list[str]], int]
@@ -22,7 +23,13 @@ def _applet(name: str) -> Builtin:
 
         # None of these read stdin, so a `while read` loop keeps its input.
         io = shell.io.child(env=shell.environment(), stdin=b"", prog="sh")
-        return APPLETS[name](argv, io)
+        try:
+            return APPLETS[name](argv, io)
+        except WriteFailed as failed:
+            if name != "printf":  # ash's printf reports nothing, only its status
+                with contextlib.suppress(WriteFailed):
+                    io.err(f"sh: write error: {failed.reason}\n")
+            return 1
 
     return run
 

@@ -17,13 +17,16 @@ def open_error(io: Io, name: str, path: str, error: FsError) -> None:
         io.err(f"{name}: can't open '{path}': {error.reason}\n")
 
 
-def read_inputs(argv_files: list[str], io: Io, name: str) -> tuple[list[tuple[str, bytes]], int]:
-    """(name, data) for each file operand (stdin when none), printing errors busybox-style."""
+def read_inputs(
+    argv_files: list[str], io: Io, name: str, limit: int | None = None
+) -> tuple[list[tuple[str, bytes]], int]:
+    """(name, data) for each file operand (stdin when none), printing errors busybox-style.
+    ``limit``: the reader needs no more than that many bytes of each."""
     files = argv_files or ["-"]
     result, status = [], 0
     for path in files:
         try:
-            result.append((path, read_file(io, path)))
+            result.append((path, read_file(io, path, limit)))
         except FsError as error:
             open_error(io, name, path, error)
             status = 1

@@ -128,6 +128,7 @@ class _Test:
             return False
         checks = {
             "e": True, "f": entry.kind == "file", "d": entry.kind == "dir",
+            "c": entry.kind == "chardev",
             "L": entry.kind == "symlink", "h": entry.kind == "symlink",
             "s": (entry.kind == "file" and bool(entry.data)) or entry.kind == "dir",
             "r": may_access(self.io, entry, 4), "w": may_access(self.io, entry, 2),

@@ -14,9 +14,11 @@ from .base import (
     ENOTEMPTY,
     FsError,
     Io,
+    WriteFailed,
     lookup,
     make_dir,
     may_access,
+    read_file,
     remove_path,
     resolve,
     touch_parent,
@@ -196,11 +198,18 @@ def cp(argv: list[str], io: Io) -> int:
                 io.err(f"cp: '{source}' and '{target}' are the same file\n")
                 status = 1
                 continue
-            if entry.is_dir or dest not in io.tree:
+            if entry.kind == "chardev" and not recursive:
+                # Without -R/-a cp copies what the device reads, not the device node.
+                _check_writable_parent(io, dest)
+                write_file(io, dest, read_file(io, real))
+            elif entry.is_dir or dest not in io.tree:
                 _check_writable_parent(io, dest)
                 _copy_tree(io, real, dest, keep)
             else:
                 write_file(io, dest, entry.data)
+        except WriteFailed as error:
+            io.err(f"cp: write error: {error.reason}\n")
+            status = 1
         except FsError as error:
             io.err(f"cp: can't create '{target}': {error.reason}\n")
             status = 1

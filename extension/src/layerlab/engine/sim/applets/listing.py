@@ -7,6 +7,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 
+from ..devices import mount_type
 from ..fs import Entry, children, descendants, directory, file_mode_string, normpath
 from .base import FsError, Io, lookup, resolve
 from .cmdline import split_options
@@ -21,13 +22,13 @@ def display_size(entry: Entry) -> int:
         return 4096
     if entry.kind == "symlink":
         return len(entry.target)
-    return len(entry.data)
+    return len(entry.data)  # a device has no data: 0
 
 
 def blocks_kb(entry: Entry) -> int:
     """Disk usage in KiB as `ls -s`/`du` count it: 4 KiB blocks."""
     size = display_size(entry)
-    return 0 if entry.kind == "symlink" else -(-size // 4096) * 4
+    return 0 if entry.kind in ("symlink", "chardev") else -(-size // 4096) * 4
 
 
 def link_counts(tree: dict[str, Entry]) -> Counter[int]:
@@ -55,10 +56,29 @@ def ls_date(mtime: int, now: float) -> str:
     return f"{month} {stamp.tm_mday:2d}  {stamp.tm_year}"
 
 
+def mounted_size(io: Io, path: str, entry: Entry) -> tuple[int, int] | None:
+    """(size, KiB blocks) of a directory on a run-time mount (tmpfs: 40 bytes plus 20 per
+    entry, no blocks; devpts: nothing), or None when ``path`` is on the image's rootfs."""
+    if entry.kind != "dir":
+        return None
+    kind = mount_type(io.sys.mounts, path)
+    if kind is None:
+        return None
+    return (0, 0) if kind == "devpts" else (40 + 20 * len(children(io.tree, path)), 0)
+
+
 class Lister:
     def __init__(self, io: Io, options: dict[str, str]) -> None:
         self.io, self.options = io, options
         self.links = link_counts(io.tree) if "l" in options else Counter()
+
+    def size(self, path: str, entry: Entry) -> int:
+        mounted = mounted_size(self.io, path, entry)
+        return mounted[0] if mounted else display_size(entry)
+
+    def blocks(self, path: str, entry: Entry) -> int:
+        mounted = mounted_size(self.io, path, entry)
+        return mounted[1] if mounted else blocks_kb(entry)
 
     def nlink(self, path: str, entry: Entry) -> int:
         if entry.kind == "dir":
@@ -78,8 +98,11 @@ class Lister:
         numeric = "n" in self.options
         owner = (None if numeric else user_name(tree, entry.uid)) or str(entry.uid)
         group = (None if numeric else group_name(tree, entry.gid)) or str(entry.gid)
-        size = display_size(entry)
+        size = self.size(path, entry)
         size_text = human(size) if "h" in self.options else str(size)
+        if entry.kind == "chardev":
+            major, minor = entry.rdev  # busybox prints them in the size column
+            size_text = f"{major:4d},{minor:4d}"
         if entry.kind == "symlink":
             shown = f"{name} -> {entry.target}"
         return (
@@ -126,7 +149,7 @@ class Lister:
             io.out(("" if first else "\n") + f"{shown}:\n")
         items = self.directory_items(path)
         if "l" in self.options or "n" in self.options or "s" in self.options:
-            io.out(f"total {sum(blocks_kb(e) for _, _, e in items)}\n")
+            io.out(f"total {sum(self.blocks(p, e) for _, p, e in items)}\n")
         for name, item_path, entry in items:
             io.out(self.line(name, item_path, entry) + "\n")
         if "R" in self.options:
@@ -254,7 +277,7 @@ def _find_test(test: str, value: str, shown: str, entry: Entry) -> bool:
         return matches(name.lower(), [(c, False) for c in value.lower()])
     if test == "-path":
         return matches(shown, [(c, False) for c in value])
-    kind = {"f": "file", "d": "dir", "l": "symlink"}.get(value)
+    kind = {"f": "file", "d": "dir", "l": "symlink", "c": "chardev"}.get(value)
     return entry.kind == kind
 
 
@@ -314,7 +337,8 @@ def stat(argv: list[str], io: Io) -> int:
         owner = user_name(io.tree, entry.uid) or "UNKNOWN"
         group = group_name(io.tree, entry.gid) or "UNKNOWN"
         kind = {"file": "regular file" if entry.data else "regular empty file",
-                "dir": "directory", "symlink": "symbolic link"}[entry.kind]  # fmt: skip
+                "dir": "directory", "symlink": "symbolic link",
+                "chardev": "character special file"}[entry.kind]  # fmt: skip
         when = time.strftime("%Y-%m-%d %H:%M:%S.000000000 +0000", time.gmtime(entry.mtime))
         fields = {
             "n": operand, "s": str(display_size(entry)), "a": f"{entry.mode & 0o7777:o}",
@@ -334,10 +358,12 @@ def stat(argv: list[str], io: Io) -> int:
             io.out("".join(out) + "\n")
             continue
         name = f"'{operand}' -> '{entry.target}'" if entry.kind == "symlink" else operand
+        major, minor = entry.rdev
+        device = f"     Device type: {major:x},{minor:x}" if entry.kind == "chardev" else ""
         io.out(
             f"  File: {name}\n"
             f"  Size: {fields['s']:<10}\tBlocks: {fields['b']:<10} IO Block: 4096   {kind}\n"
-            f"Device: 2bh/43d\tInode: {abs(hash(real)) % 10_000_000:<10} Links: 1\n"
+            f"Device: 2bh/43d\tInode: {abs(hash(real)) % 10_000_000:<10} Links: 1{device}\n"
             f"Access: ({entry.mode & 0o7777:04o}/{fields['A']})  Uid: ({entry.uid:5d}/{owner:>8})"
             f"   Gid: ({entry.gid:5d}/{group:>8})\n"
             f"Access: {when}\nModify: {when}\nChange: {when}\n"

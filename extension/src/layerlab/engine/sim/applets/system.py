@@ -184,13 +184,86 @@ def usleep(argv: list[str], io: Io) -> int:
     return 0
 
 
+# `ps -o` columns: (header, width); the last column is never padded. From busybox 1.35.
+PS_COLUMNS = {
+    "user": ("USER", 8), "group": ("GROUP", 8), "comm": ("COMMAND", 16), "args": ("COMMAND", 0),
+    "pid": ("PID", 5), "ppid": ("PPID", 5), "pgid": ("PGID", 5), "nice": ("NI", 5),
+    "rgroup": ("RGROUP", 8), "ruser": ("RUSER", 8), "tty": ("TT", 6), "vsz": ("VSZ", 6),
+    "sid": ("SID", 5), "stat": ("STAT", 4), "rss": ("RSS", 5),
+}  # fmt: skip
+PS_USAGE = (
+    "BusyBox v1.35.0 (Debian 1:1.35.0-4+deb12u1+b1) multi-call binary.\n\n"
+    "Usage: ps [-o COL1,COL2=HEADER] [-T]\n\nShow list of processes\n\n"
+    "\t-o COL1,COL2=HEADER\tSelect columns for display\n\t-T\t\t\tShow threads\n"
+)
+
+
+def _ps_columns(argv: list[str], io: Io) -> list[tuple[str, str]] | None:
+    columns: list[tuple[str, str]] = []
+    args = argv[1:]
+    while args:
+        arg = args.pop(0)
+        if not arg.startswith("-") or arg == "-":
+            continue  # BSD-style `ps aux`: busybox ignores it
+        letters = arg[1:]
+        while letters:
+            letter, letters = letters[0], letters[1:]
+            if letter == "o":
+                spec = letters or (args.pop(0) if args else "")
+                letters = ""
+                for item in spec.split(","):
+                    name, _, header = item.partition("=")
+                    if name not in PS_COLUMNS:
+                        supported = ",".join(PS_COLUMNS)
+                        io.err(f"ps: bad -o argument '{name}', supported arguments: {supported}\n")
+                        return None
+                    columns.append((name, header or PS_COLUMNS[name][0]))
+            elif letter not in "TAaedflx":
+                io.err(f"ps: invalid option -- '{letter}'\n{PS_USAGE}")
+                return None
+    return columns or [("pid", "PID"), ("user", "USER"), ("args", "COMMAND")]
+
+
+def _ps_cell(name: str, pid: int, uid: int, comm: str, cmdline: str, io: Io) -> str:
+    if name in ("user", "ruser"):
+        return user_name(io.tree, uid) or str(uid)
+    if name in ("group", "rgroup"):
+        return group_name(io.tree, uid) or str(uid)
+    if name == "comm":
+        return comm
+    if name == "args":
+        shown = cmdline.split(" ", 1)[0].rsplit("/", 1)[-1]
+        return cmdline if shown == comm else f"{{{comm}}} {cmdline}"
+    if name == "ppid":
+        return "0" if pid == 1 else "1"
+    if name in ("pid", "pgid", "sid"):
+        return str(pid if name == "pid" else 1)
+    return {"tty": "?", "stat": "S", "nice": "0"}.get(name, "0")
+
+
 def ps(argv: list[str], io: Io) -> int:
-    main = io.sys.main_command or "sh"
-    io.out("PID   USER     TIME  COMMAND\n")
-    user = user_name(io.tree, 0) or "0"
-    io.out(f"{1:5d} {user:<8} {'0:00':>5} {main}\n")
-    if io.pid != 1:
-        io.out(f"{io.pid:5d} {user_name(io.tree, io.uid) or io.uid!s:<8} {'0:00':>5} ps\n")
+    """busybox ps: the container's processes (PID 1, exec'd programs, their children)."""
+    columns = _ps_columns(argv, io)
+    if columns is None:
+        return 1
+    last = len(columns) - 1
+
+    def line(cells: list[str], numeric: bool) -> str:
+        out = []
+        for index, ((name, _), cell) in enumerate(zip(columns, cells, strict=True)):
+            width = PS_COLUMNS[name][1]
+            if index == last:
+                out.append(cell)
+            elif numeric and name in ("pid", "ppid", "pgid", "sid", "nice", "vsz", "rss"):
+                out.append(f"{cell:>{width}}")
+            else:
+                out.append(f"{cell:<{width}}")
+        return " ".join(out) + "\n"
+
+    io.out(line([header for _, header in columns], numeric=False))
+    for pid, (uid, comm, cmdline) in sorted(io.sys.procs.items()):
+        cells = [_ps_cell(name, pid, uid, comm, cmdline, io) for name, _ in columns]
+        io.out(line(cells, numeric=True))
     return 0
 
 

@@ -36,14 +36,17 @@ def head(argv: list[str], io: Io) -> int:
     count = _count(options.get("n", "10"), io, "head")
     if count is None:
         return 1
-    inputs, status = read_inputs(files, io, "head")
+    byte_count = _count(options["c"] or "0", io, "head") if "c" in options else None
+    if "c" in options and byte_count is None:
+        return 1
+    inputs, status = read_inputs(files, io, "head", limit=byte_count)
     for index, (path, data) in enumerate(inputs):
         if len(inputs) > 1:
             io.out(
                 ("\n" if index else "") + f"==> {'standard input' if path == '-' else path} <==\n"
             )
         if "c" in options:
-            io.out(data[: int(options["c"] or 0)])
+            io.out(data[:byte_count])
         else:
             io.out(b"".join(line + b"\n" for line in data.split(b"\n")[:count])[: len(data)])
     return status

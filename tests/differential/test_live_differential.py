@@ -1,0 +1,190 @@
+"""Three-way live differential: every scenario on the real CLI, on LayerLab's real-engine adapter
+and on the simulator, compared command by command (stdout, stderr, exit code).
+
+(a) the real ``docker`` CLI on the real engine, (b) ``layerlab docker`` with
+``LAYERLAB_ENGINE=real`` on the same engine, (c) ``layerlab docker`` on the simulator (a fresh
+``LAYERLAB_HOME`` per scenario). The engine is reset to the baseline before (a) and before (b),
+so this RESETS the engine at ``DOCKER_HOST``: it runs only with ``LAYERLAB_LIVE_DIFFERENTIAL=1``,
+on a private engine (``scripts/real-engine``, as CI starts it). (b) runs with the defaults a
+learner gets, safe mode included: what safe mode adds (container labels, a ledger of what
+LayerLab built) must not change a byte of the output.
+
+With ``LAYERLAB_FIDELITY_REPORT=PATH`` the report (rates, counts, every differing command) is
+written to PATH; the repository keeps it as ``FIDELITY.md``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from .scenario import (
+    CommandResult,
+    normalize_results,
+    parse_scenario,
+    reset_real_engine,
+    run_scenario,
+    scenario_paths,
+)
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from realengine import reachable_real_engine
+
+pytestmark = [pytest.mark.real, pytest.mark.slow]
+
+REAL_ADAPTER_FLOOR = 1.0  # (b) against (a): the adapter must print what docker prints
+SIMULATOR_FLOOR = 1.0  # (c) against (a): a ratchet at the measured 266/266, raise only
+LAYERLAB = [sys.executable, "-m", "layerlab", "docker"]
+
+
+@dataclass
+class Comparison:
+    scenario: str
+    real: CommandResult
+    adapter: CommandResult
+    simulator: CommandResult
+
+
+def _same(a: CommandResult, b: CommandResult) -> bool:
+    return (a.stdout, a.stderr, a.exit_code) == (b.stdout, b.stderr, b.exit_code)
+
+
+@pytest.fixture(scope="module")
+def live_env() -> dict[str, str]:
+    if os.environ.get("LAYERLAB_LIVE_DIFFERENTIAL") != "1":
+        pytest.skip(
+            "live differential off: set LAYERLAB_LIVE_DIFFERENTIAL=1 to run it (it resets the "
+            "engine at DOCKER_HOST, so only ever against a private engine)"
+        )
+    engine = reachable_real_engine()
+    if not shutil.which("docker"):
+        pytest.fail("LAYERLAB_LIVE_DIFFERENTIAL=1 but the real `docker` CLI is not on PATH")
+    env = dict(os.environ)
+    env.pop("DOCKER_BUILDKIT", None)  # the machine's default: the classic builder
+    env["DOCKER_HOST"] = engine.base_url
+    return env
+
+
+def _simulate(path: Path, tmp: Path) -> list[CommandResult]:
+    env = {
+        **os.environ,
+        "LAYERLAB_ENGINE": "sim",
+        "LAYERLAB_HOME": str(tmp / "sim-home"),
+        "LAYERLAB_DETERMINISTIC": "0",
+    }
+    return run_scenario(parse_scenario(path), LAYERLAB, env, tmp / "sim-work")
+
+
+@pytest.fixture(scope="module")
+def comparisons(
+    live_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> list[Comparison]:
+    started = time.monotonic()
+    paths = scenario_paths()
+    tmps = {path: tmp_path_factory.mktemp(path.stem) for path in paths}
+    adapter_env = {**live_env, "LAYERLAB_ENGINE": "real"}
+    collected: list[Comparison] = []
+    # The simulator shares nothing with the real engine, so it runs alongside (a) and (b).
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        simulated = {path: pool.submit(_simulate, path, tmps[path]) for path in paths}
+        try:
+            for path in paths:
+                scenario, tmp = parse_scenario(path), tmps[path]
+                reset_real_engine(live_env)
+                real = run_scenario(scenario, ["docker"], live_env, tmp / "real-work")
+                reset_real_engine(live_env)
+                env = {**adapter_env, "LAYERLAB_HOME": str(tmp / "adapter-home")}
+                adapter = run_scenario(scenario, LAYERLAB, env, tmp / "adapter-work")
+                rows = zip(
+                    normalize_results(real),
+                    normalize_results(adapter),
+                    normalize_results(simulated[path].result()),
+                    strict=True,
+                )
+                collected += [Comparison(path.stem, a, b, c) for a, b, c in rows]
+        finally:
+            reset_real_engine(live_env)
+    print(f"\nlive differential: {len(paths)} scenarios in {time.monotonic() - started:.0f}s")
+    return collected
+
+
+def _rate(matches: list[bool]) -> tuple[int, float]:
+    return sum(matches), (sum(matches) / len(matches) if matches else 0.0)
+
+
+def _diff_block(scenario: str, want: CommandResult, got: CommandResult) -> list[str]:
+    lines = [f"### {scenario}: `{want.command}`", "", "```diff"]
+    for stream in ("stdout", "stderr", "exit_code"):
+        expected, actual = getattr(want, stream), getattr(got, stream)
+        if expected != actual:
+            lines += [f"- {stream}: {expected!r}", f"+ {stream}: {actual!r}"]
+    return [*lines, "```", ""]
+
+
+def report(comparisons: list[Comparison], versions: str) -> str:
+    scenarios = len({c.scenario for c in comparisons})
+    total = len(comparisons)
+    adapter_ok, adapter_rate = _rate([_same(c.real, c.adapter) for c in comparisons])
+    sim_ok, sim_rate = _rate([_same(c.real, c.simulator) for c in comparisons])
+    lines = [
+        "# Fidelity: LayerLab against the real docker CLI",
+        "",
+        "Generated by `tests/differential/test_live_differential.py` (in CI, on a private",
+        f"engine). Every scenario in `tests/scenarios/` ({scenarios} scenarios, {total} commands)",
+        f"runs three ways: with the real `docker` CLI ({versions}), with `layerlab docker` on the",
+        "same real engine (with its defaults, safe mode on), and with",
+        "`layerlab docker` on the simulator. Outputs are normalised by the rules documented in",
+        "`tests/differential/scenario_normalize.py` and compared command by command: stdout,",
+        "stderr and exit code.",
+        "",
+        "| comparison | matching commands | rate |",
+        "| --- | --- | --- |",
+        f"| real-engine adapter vs docker | {adapter_ok} / {total} | {adapter_rate:.1%} |",
+        f"| simulator vs docker | {sim_ok} / {total} | {sim_rate:.1%} |",
+        "",
+    ]
+    for title, side in (("real-engine adapter", "adapter"), ("simulator", "simulator")):
+        lines += [f"## Commands where the {title} differs", ""]
+        differing = [c for c in comparisons if not _same(c.real, getattr(c, side))]
+        if not differing:
+            lines += ["None.", ""]
+        for c in differing:
+            lines += _diff_block(c.scenario, c.real, getattr(c, side))
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _versions(env: dict[str, str]) -> str:
+    done = subprocess.run(
+        ["docker", "version", "--format", "CLI {{.Client.Version}}, engine {{.Server.Version}}"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return done.stdout.strip() or "version unknown"
+
+
+def test_live_three_way(comparisons: list[Comparison], live_env: dict[str, str]) -> None:
+    text = report(comparisons, _versions(live_env))
+    target = os.environ.get("LAYERLAB_FIDELITY_REPORT")
+    if target:
+        Path(target).write_text(text, encoding="utf-8")
+    adapter_ok, adapter_rate = _rate([_same(c.real, c.adapter) for c in comparisons])
+    sim_ok, sim_rate = _rate([_same(c.real, c.simulator) for c in comparisons])
+    total = len(comparisons)
+    print(f"real-engine adapter: {adapter_ok}/{total} = {adapter_rate:.1%}")
+    print(f"simulator:           {sim_ok}/{total} = {sim_rate:.1%}")
+    for c in comparisons:
+        for name, got in (("adapter", c.adapter), ("simulator", c.simulator)):
+            if not _same(c.real, got):
+                print(f"  {name} differs: {c.scenario}: {c.real.command}")
+    assert adapter_rate >= REAL_ADAPTER_FLOOR, text
+    assert sim_rate >= SIMULATOR_FLOOR, text
