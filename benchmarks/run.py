@@ -11,24 +11,17 @@ import argparse
 import contextlib
 import io
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 
+from timing import median_seconds
+
 
 def median_ms(action: Callable[[], None], runs: int, warmup: int = 2) -> float:
-    for _ in range(warmup):
-        action()
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        action()
-        samples.append((time.perf_counter() - start) * 1000)
-    return statistics.median(samples)
+    return median_seconds(action, runs, warmup) * 1000
 
 
 class Magic:

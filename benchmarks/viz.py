@@ -14,17 +14,15 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import statistics
 import sys
 import tarfile
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 from layerlab.engine.sim.engine import SimEngine
 from layerlab.viz import ImageExplorer, LayerGraph, collect_state, layer_view
 from layerlab.viz.render import RendererUnavailable, available_renderer, render_svg
+from timing import median_seconds
 
 GRAPH_GOAL_S = 1.0
 EXPLORER_GOAL_S = 0.2
@@ -82,17 +80,6 @@ def engine_with(home: Path, images: dict[str, list[str]]) -> SimEngine:
     return engine
 
 
-def median_s(action: Callable[[], object], runs: int = 5, warmup: int = 1) -> float:
-    for _ in range(warmup):
-        action()
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        action()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
-
-
 def main() -> int:
     renderer = available_renderer()
     failures = 0
@@ -110,22 +97,22 @@ def main() -> int:
         def graph_svg() -> None:
             LayerGraph(layer_view(engine)).svg()
 
-        read = median_s(lambda: collect_state(engine))
-        spec = median_s(lambda: LayerGraph(layer_view(state)).source)
+        read = median_seconds(lambda: collect_state(engine))
+        spec = median_seconds(lambda: LayerGraph(layer_view(state)).source)
         print(f"  read engine state    {read * 1000:7.1f} ms")
         print(f"  graph + DOT source   {spec * 1000:7.1f} ms")
         if renderer is None:
             print("  no Graphviz renderer here: SVG not measured")
             failures += 1
         else:
-            total = median_s(graph_svg, runs=3)
+            total = median_seconds(graph_svg, runs=3)
             verdict = "ok" if total <= GRAPH_GOAL_S else "TOO SLOW"
             line = f"  read + graph + SVG   {total * 1000:7.1f} ms  ({renderer}, goal ≤ 1000)"
             print(f"{line}  {verdict}")
             failures += total > GRAPH_GOAL_S
         graph = LayerGraph(layer_view(state)).graph
         try:
-            wasm = median_s(lambda: render_svg(graph, "wasm"), runs=3)
+            wasm = median_seconds(lambda: render_svg(graph, "wasm"), runs=3)
             print(f"  SVG by WebAssembly   {wasm * 1000:7.1f} ms  (the fallback without `dot`)")
         except RendererUnavailable as err:
             print(f"  WebAssembly renderer not measured: {err}")
@@ -133,7 +120,7 @@ def main() -> int:
 
         deep = {"deep:latest": [f"d{k}" for k in range(50)], "other:latest": ["d0", "d1", "o"]}
         engine = engine_with(Path(tmp) / "explorer", deep)
-        opened = median_s(lambda: ImageExplorer(engine, "deep:latest"))
+        opened = median_seconds(lambda: ImageExplorer(engine, "deep:latest"))
         verdict = "ok" if opened <= EXPLORER_GOAL_S else "TOO SLOW"
         print(f"explorer: open a 50-layer image {opened * 1000:6.1f} ms  (goal ≤ 200)  {verdict}")
         failures += opened > EXPLORER_GOAL_S

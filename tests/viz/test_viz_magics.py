@@ -2,27 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
-from layerlab import session as session_module
 from layerlab.viz import LayerGraph
 from layerlab.viz.explain import BuildExplanation
-
-
-@pytest.fixture
-def ip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[InteractiveShell]:
-    monkeypatch.setenv("LAYERLAB_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("LAYERLAB_ENGINE", "sim")
-    monkeypatch.setattr(session_module, "_session", None)
-    shell = InteractiveShell.instance()
-    shell.run_line_magic("load_ext", "layerlab")
-    shell.run_line_magic("docker_reset", "baseline --deterministic")
-    yield shell
-    session_module.current_session().close()
 
 
 def test_graph_highlights_the_last_command(ip: InteractiveShell) -> None:

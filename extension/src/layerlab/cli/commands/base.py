@@ -33,6 +33,15 @@ class CommandContext:
         return self.engine.now()
 
 
+def key_values(values: Iterable[str]) -> dict[str, str]:
+    """``KEY=VALUE`` flag values (``--label``, ``--build-arg``) as a dict; a bare KEY maps to ""."""
+    result: dict[str, str] = {}
+    for value in values:
+        key, _, val = value.partition("=")
+        result[key] = val
+    return result
+
+
 class StreamError(CliError):
     """An error message inside a JSON progress stream (the CLI prints it bare)."""
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from layerlab.cli import render
-from layerlab.cli.commands.base import CommandContext, StreamError, display_stream
+from layerlab.cli.commands.base import CommandContext, StreamError, display_stream, key_values
 from layerlab.cli.context import build_context_tar, resolve_context
 from layerlab.cli.errors import CliError
 from layerlab.cli.flags import ParsedArgs
@@ -38,14 +38,6 @@ def _recorded(record: BuildRecord, messages: Iterator[dict[str, Any]]) -> Iterat
         yield message
 
 
-def _pairs(values: list[str]) -> dict[str, str]:
-    result: dict[str, str] = {}
-    for value in values:
-        key, _, val = value.partition("=")
-        result[key] = val
-    return result
-
-
 def cmd_build(ctx: CommandContext, parsed: ParsedArgs) -> int:
     context = parsed.positionals[0]
     if context == "-" or "://" in context or context.startswith("git@"):
@@ -71,7 +63,7 @@ def cmd_build(ctx: CommandContext, parsed: ParsedArgs) -> int:
     if quiet:
         target = CommandContext(ctx.engine, buffer, ctx.stderr, ctx.cwd, ctx.stdin, ctx.command)
     build_args = {
-        key: val for key, val in _pairs(parsed.items("build-arg")).items()
+        key: val for key, val in key_values(parsed.items("build-arg")).items()
     }  # fmt: skip
     messages = ctx.engine.build(
         archive,
@@ -80,7 +72,7 @@ def cmd_build(ctx: CommandContext, parsed: ParsedArgs) -> int:
         nocache=parsed.flag("no-cache"),
         quiet=quiet,
         buildargs=build_args or None,
-        labels=_pairs(parsed.items("label")) or None,
+        labels=key_values(parsed.items("label")) or None,
         rm=bool(parsed.get("rm", True)),
         pull=parsed.flag("pull"),
     )

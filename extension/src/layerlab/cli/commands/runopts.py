@@ -6,6 +6,7 @@ import os
 import re
 from typing import Any
 
+from layerlab.cli.commands.base import key_values
 from layerlab.cli.errors import CliError
 from layerlab.cli.flags import ParsedArgs
 from layerlab.safety import refuse_unsafe
@@ -63,14 +64,6 @@ def familiar_with_tag(image: str) -> str:
 def _env(values: list[str]) -> list[str]:
     # Like opts.ValidateEnv: a bare name takes the client's value when it has one.
     return [v if "=" in v or v not in os.environ else f"{v}={os.environ[v]}" for v in values]
-
-
-def _labels(values: list[str]) -> dict[str, str]:
-    labels: dict[str, str] = {}
-    for value in values:
-        key, _, val = value.partition("=")
-        labels[key] = val
-    return labels
 
 
 def _port_range(text: str, what: str, spec: str) -> list[int]:
@@ -142,7 +135,7 @@ def create_kwargs(parsed: ParsedArgs) -> dict[str, Any]:
         "entrypoint": entrypoint,
         "hostname": parsed.text("hostname") or None,
         "user": parsed.text("user") or None,
-        "labels": _labels(parsed.items("label")) or None,
+        "labels": key_values(parsed.items("label")) or None,
         "ports": exposed or None,
         "tty": parsed.flag("tty"),
         "stdin_open": parsed.flag("interactive"),

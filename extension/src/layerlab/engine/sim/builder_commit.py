@@ -70,14 +70,6 @@ def base_run_config(image: Image | None) -> Json:
     return config
 
 
-def env_map(env: list[str] | None) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for item in env or []:
-        key, _, value = item.partition("=")
-        out[key] = value
-    return out
-
-
 def same_config(a: Json, b: Json) -> bool:
     """The daemon's cache comparison of two container configs (Image and Hostname ignored)."""
     if a.get("OpenStdin") or b.get("OpenStdin"):

@@ -19,7 +19,6 @@ from . import fs
 from .builder_commit import (
     StageState,
     created_container_config,
-    env_map,
     go_quote_list,
     healthcheck_text,
 )
@@ -32,6 +31,7 @@ from .builder_copy import (
     sources_hash,
 )
 from .dockerfile import Instruction, expand, expand_words, parse_go_duration
+from .runtime import env_map
 
 if TYPE_CHECKING:
     from .builder import Build
@@ -67,7 +67,7 @@ def dispatch(build: Build, state: StageState, ins: Instruction) -> None:
 
 def stage_env(build: Build, state: StageState) -> dict[str, str]:
     """What ``$x`` sees: the stage's Env, then its build args that Env does not override."""
-    env = env_map(state.run_config.get("Env"))
+    env = env_map(state.run_config.get("Env") or [])
     for item in allowed_args(build, state):
         key, _, value = item.partition("=")
         env.setdefault(key, value)
@@ -77,7 +77,7 @@ def stage_env(build: Build, state: StageState) -> dict[str, str]:
 def allowed_args(build: Build, state: StageState) -> list[str]:
     """The daemon's FilterAllowed: ``K=V`` for declared (and builtin proxy) args with a value,
     except those the stage's Env already sets."""
-    env_keys = set(env_map(state.run_config.get("Env")))
+    env_keys = set(env_map(state.run_config.get("Env") or []))
     keys = set(state.allowed_args) | (BUILTIN_ARGS & set(build.options))
     out: list[str] = []
     for key in sorted(keys):
