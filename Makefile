@@ -6,6 +6,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 COURSE_LANG ?= ko
 STAMP := $(VENV)/.installed
+# JupyterLab refuses to run as root unless told to (containers and CI machines often are root).
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 .PHONY: course test lint bench clean
 
@@ -16,7 +18,7 @@ $(STAMP): extension/pyproject.toml
 	touch $(STAMP)
 
 course: $(STAMP)
-	LAYERLAB_ENGINE=sim $(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 \
+	LAYERLAB_ENGINE=sim $(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 $(ALLOW_ROOT) \
 		--notebook-dir=. notebooks/$(COURSE_LANG)/01-images-and-containers.ipynb
 
 test: $(STAMP)

@@ -61,8 +61,10 @@ _HEX_ID = re.compile(
     r"|(?<![0-9A-Za-z_])(?:[0-9a-f]{64}|[0-9a-f]{12})(?![0-9A-Za-z_])"
 )
 # Rule 5: RFC 3339 timestamps (inspect, logs -t); the zero time means "never" and is kept.
+# Go's time.String form too (`2026-11-27 21:31:22 +0000 UTC`: CreatedAt in --format output).
 _TIMESTAMP = re.compile(
     r"(?!0001-01-01T00:00:00Z)\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})"
+    r"|\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} [+-]\d{4} [A-Z]+"
 )
 # Rule 6: human durations in CREATED (`… ago`) and STATUS (`Up …`, `Exited (N) … ago`).
 _DURATION = (

@@ -54,6 +54,18 @@ def unbox(value: Any) -> Any:
     return value
 
 
+class NilMap(dict):  # type: ignore[type-arg]
+    """A typed nil map of a Go struct field: prints ``map[]``, marshals to ``null``."""
+
+    go_nil = True
+
+
+class NilSlice(list):  # type: ignore[type-arg]
+    """A typed nil slice of a Go struct field: prints ``[]``, marshals to ``null``."""
+
+    go_nil = True
+
+
 def plain(value: Any) -> Any:
     """Value handed to an ``interface {}`` parameter: nil stays nil."""
     if isinstance(value, Boxed):
@@ -106,6 +118,8 @@ def fmt_value(value: Any) -> str:
 
 def _json_ready(value: Any) -> Any:
     value = plain(value)
+    if getattr(value, "go_nil", False):
+        return None
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     if isinstance(value, dict):
@@ -174,7 +188,12 @@ def go_json(value: Any) -> str:
             return "{" + ",".join(pairs) + "}"
         return "[" + ",".join(encode(element) for element in item) + "]"
 
-    return encode(_json_ready(value))
+    text = encode(_json_ready(value))
+    if getattr(value, "go_struct", False):
+        # docker's row contexts marshal themselves with json.Marshal, which escapes HTML
+        # characters; the template's encoder keeps those escapes.
+        text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return text
 
 
 def arity(function: Callable[..., Any]) -> tuple[int, int | None]:

@@ -105,16 +105,24 @@ def parse_filters(values: list[str]) -> dict[str, list[str]]:
 
 
 def format_rows(
-    fmt: str, rows: list[Mapping[str, Any]], headers: Mapping[str, str], default: str
+    fmt: str,
+    rows: list[Mapping[str, Any]],
+    headers: Mapping[str, str],
+    default: str,
+    go_type: str = "",
 ) -> str:
     """Render ``--format`` (or the default table) over ``rows`` as docker's formatter does:
-    a ``table`` format prints a header row and goes through the tab writer."""
+    a ``table`` format prints a header row and goes through the tab writer. ``go_type`` names
+    docker's row struct (``*formatter.imageContext``): an unknown field is then an error, as
+    on a Go struct, instead of ``<no value>``."""
     from layerlab.cli import gotemplate
 
     if fmt in ("", "table"):
         fmt = default
     if fmt == "json":
         rows = [dict(sorted(row.items())) for row in rows]
+    if go_type:
+        rows = [gotemplate.StructContext(row, go_type) for row in rows]
     try:
         return gotemplate.render_format(fmt, rows, headers)
     except gotemplate.TemplateError as exc:

@@ -254,6 +254,7 @@ def _ps_row(container: dict[str, Any], trunc: bool, now: float) -> ContainerRow:
         "Mounts": ",".join(m.get("Name") or m.get("Source", "") for m in mounts),
         "Networks": ",".join(sorted(networks)),
         "LocalVolumes": str(sum(1 for m in mounts if m.get("Driver") == "local")),
+        "Platform": container.get("ImageManifestDescriptor"),  # API 1.48+; null before
     }  # fmt: skip
     return ContainerRow(fields, dict(labels))
 

@@ -102,13 +102,14 @@ def cmd_images(ctx: CommandContext, parsed: ParsedArgs) -> int:
                 "CreatedAt": go_time(created),
                 "Size": render.human_size(size),
                 "Containers": _count_or_na(image.get("Containers", -1)),
-                "VirtualSize": render.human_size(int(image.get("VirtualSize") or size)),
+                # docker/cli: Size has 3 significant digits, VirtualSize go-units' default 4
+                "VirtualSize": render.human_size(int(image.get("VirtualSize") or size), 4),
                 "SharedSize": _size_or_na(image.get("SharedSize", -1)),
                 "UniqueSize": "N/A",
             })  # fmt: skip
     fmt = "{{.ID}}" if parsed.flag("quiet") else parsed.text("format")
     default = IMAGES_DIGESTS if show_digests else IMAGES_DEFAULT
-    ctx.stdout.write(format_rows(fmt, rows, IMAGE_HEADERS, default))
+    ctx.stdout.write(format_rows(fmt, rows, IMAGE_HEADERS, default, "*formatter.imageContext"))
     return 0
 
 
@@ -169,7 +170,7 @@ def cmd_history(ctx: CommandContext, parsed: ParsedArgs) -> int:
         })  # fmt: skip
     fmt = "{{.ID}}" if parsed.flag("quiet") else parsed.text("format")
     default = HISTORY_DEFAULT if human else HISTORY_DEFAULT.replace("CreatedSince", "CreatedAt")
-    ctx.stdout.write(format_rows(fmt, rows, HISTORY_HEADERS, default))
+    ctx.stdout.write(format_rows(fmt, rows, HISTORY_HEADERS, default, "*image.historyContext"))
     return 0
 
 

@@ -12,6 +12,7 @@ from layerlab.cli import gotemplate, render
 from layerlab.cli.commands.base import CommandContext, format_rows, go_json
 from layerlab.cli.errors import CliError, daemon_error
 from layerlab.cli.flags import ParsedArgs
+from layerlab.cli.inspect_types import typed
 from layerlab.engine.api import Json
 from layerlab.engine.errors import EngineError, NotFound
 
@@ -26,7 +27,9 @@ def _write_inspect(ctx: CommandContext, fmt: str, items: list[Json], errors: lis
     else:
         try:
             template = gotemplate.compile_template(gotemplate.prepare_format(fmt))
-            text = "".join(template.execute(item, missing_key="error") + "\n" for item in items)
+            text = "".join(
+                template.execute(typed(item), missing_key="error") + "\n" for item in items
+            )
         except gotemplate.TemplateError as exc:
             ctx.out()
             raise CliError(str(exc)) from None

@@ -244,6 +244,16 @@ def _descends(engine: SimEngine, c: Container, ancestor: str) -> bool:
     return False
 
 
+def _networks(c: Container) -> Json:
+    """The endpoints the daemon lists: the default network mode joins "bridge"."""
+    from .containers import container_defaults
+
+    mode = c.doc["HostConfig"].get("NetworkMode") or "default"
+    name = "bridge" if mode == "default" else mode
+    endpoint = container_defaults()["NetworkSettings"]["Networks"]["bridge"]
+    return {name: json.loads(json.dumps(endpoint))}
+
+
 def _summary(c: Container, now: float, sizes: Json | None = None) -> Json:
     defaults = c.doc["HostConfig"]
     return {
@@ -259,7 +269,7 @@ def _summary(c: Container, now: float, sizes: Json | None = None) -> Json:
         "State": c.state["Status"],
         "Status": _status_text(c, now),
         "HostConfig": {"NetworkMode": defaults.get("NetworkMode", "default")},
-        "NetworkSettings": {"Networks": {}},
+        "NetworkSettings": {"Networks": _networks(c)},
         "Mounts": [],
     }
 
@@ -310,9 +320,9 @@ def inspect(engine: SimEngine, container: str) -> Json:
                 "LogPath": f"{base}/{c.id}-json.log",
             }[key]
         elif key == "NetworkSettings":
-            from .containers import _defaults
+            from .containers import container_defaults
 
-            ordered[key] = json.loads(json.dumps(_defaults()["NetworkSettings"]))
+            ordered[key] = json.loads(json.dumps(container_defaults()["NetworkSettings"]))
     return ordered
 
 

@@ -54,7 +54,7 @@ SIGNALS = {
 
 
 @cache
-def _defaults() -> Json:
+def container_defaults() -> Json:
     text = resources.files("layerlab.engine.sim").joinpath("data/container-defaults.json")
     return json.loads(text.read_text())  # type: ignore[no-any-return]
 
@@ -330,7 +330,7 @@ def new_container_doc(
     if not argv:
         raise InvalidArgument("No command specified")
     env = _merge_env(image_config.get("Env") or [], options.get("environment") or [])
-    host_config = copy.deepcopy(_defaults()["HostConfig"])
+    host_config = copy.deepcopy(container_defaults()["HostConfig"])
     host_config.update(options.get("host_config") or {})
     exposed = dict(image_config.get("ExposedPorts") or {})
     for port in host_config.get("PortBindings") or {}:
