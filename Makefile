@@ -30,7 +30,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check extension tests
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/run.py --write BENCHMARKS.md
+	$(BIN)/python benchmarks/run.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

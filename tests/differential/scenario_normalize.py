@@ -9,6 +9,7 @@ difference between the engines shows up in a comparison.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .scenario_model import CommandResult
@@ -53,6 +54,9 @@ _TRANSIENT_STATUSES = (
 # map order (random from run to run). Sort each block of change lines by path; a parent still
 # sorts before its children.
 _CHANGE_LINE = re.compile(r"^[ACD] /[^\n]*$")
+# Rule 3c: `docker load` of a tar holding several images names them in the order of the tar's
+# manifest, which a Docker 20.10 `save` writes in Go map order (random). Sort each block.
+_LOADED_LINE = re.compile(r"^Loaded image(?: ID)?: [^\n]*$")
 # Rule 4: IDs and digests: 64 or 12 hex digits standing alone, hex after `sha256:`, and content
 # hashes after `file:`/`dir:` (history cuts those short with `…`).
 _HEX_ID = re.compile(
@@ -128,14 +132,20 @@ def _regroup_layer_progress(text: str) -> str:
 
 
 def _sort_change_blocks(text: str) -> str:
+    text = _sort_blocks(text, _CHANGE_LINE, lambda change: change[2:])
+    return _sort_blocks(text, _LOADED_LINE, lambda loaded: loaded)
+
+
+def _sort_blocks(text: str, pattern: re.Pattern[str], key: Callable[[str], str]) -> str:
+    """Sort each run of consecutive lines matching ``pattern``; other lines stay put."""
     lines = text.split("\n")
     output: list[str] = []
     block: list[str] = []
     for line in [*lines, None]:
-        if line is not None and _CHANGE_LINE.match(line):
+        if line is not None and pattern.match(line):
             block.append(line)
             continue
-        output.extend(sorted(block, key=lambda change: change[2:]))
+        output.extend(sorted(block, key=key))
         block.clear()
         if line is not None:
             output.append(line)

@@ -321,3 +321,12 @@ def test_normalize_results_shares_ids_across_commands_and_streams() -> None:
         CommandResult("docker run -d busybox", "<id1>\n", "", 0),
         CommandResult("docker rm x", "", "container <id1> in use\n", 1),
     ]
+
+
+def test_loaded_image_lines_are_compared_in_sorted_order() -> None:
+    one = "Loaded image: shared:1\nLoaded image: busybox:latest\n"
+    other = "Loaded image: busybox:latest\nLoaded image: shared:1\n"
+    assert normalize(one, IdMap()) == normalize(other, IdMap())
+    assert normalize("Loaded image: a:1\nother\nLoaded image: b:1\n", IdMap()).split("\n")[1] == (
+        "other"
+    )

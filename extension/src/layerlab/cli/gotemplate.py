@@ -37,7 +37,7 @@ from typing import Any
 
 from layerlab.cli.gotemplate_exec import Executor
 from layerlab.cli.gotemplate_functions import BASE_FUNCTIONS, HEADER_FUNCTIONS, Func
-from layerlab.cli.gotemplate_nodes import Node
+from layerlab.cli.gotemplate_nodes import ActionNode, FieldNode, Node, TextNode
 from layerlab.cli.gotemplate_parser import Parser
 from layerlab.cli.gotemplate_values import MISSING, TemplateError, go_json, go_sprint
 from layerlab.cli.tabwriter import tabwrite
@@ -93,8 +93,15 @@ class Template:
     nodes: list[Node] = field(repr=False)
     header_nodes: list[Node] | None = field(default=None, repr=False)
 
+    def __post_init__(self) -> None:
+        self._plain = _plain_fields(self.nodes)
+
     def execute(self, data: Any, *, missing_key: str = "default") -> str:
         """Render ``data``; ``missing_key="error"`` is Go's ``Option("missingkey=error")``."""
+        if self._plain is not None and type(data) is StructContext:  # not a recording subclass
+            fast = _fill_plain(self._plain, data)
+            if fast is not None:
+                return fast
         return self._run(self.nodes, BASE_FUNCTIONS, data, missing_key)
 
     def execute_header(self, header: Mapping[str, str]) -> tuple[str, TemplateError | None]:
@@ -115,6 +122,38 @@ class Template:
         runner = Executor(self.source, functions, mode, data)
         runner.walk(data, nodes)
         return "".join(runner.out)
+
+
+def _plain_fields(nodes: list[Node]) -> list[str | tuple[str]] | None:
+    """Text and ``{{.Field}}`` actions only (every default table is), as literal strings and
+    1-tuples of field names; None for anything else."""
+    parts: list[str | tuple[str]] = []
+    for node in nodes:
+        if isinstance(node, TextNode):
+            parts.append(node.text)
+            continue
+        if not isinstance(node, ActionNode) or node.pipe.decl or len(node.pipe.cmds) != 1:
+            return None
+        args = node.pipe.cmds[0].args
+        if len(args) != 1 or not isinstance(args[0], FieldNode) or len(args[0].names) != 1:
+            return None
+        parts.append((args[0].names[0],))
+    return parts
+
+
+def _fill_plain(parts: list[str | tuple[str]], row: StructContext) -> str | None:
+    """The fast path of rendering a row: a struct field holding a string prints as itself.
+    None when any field is missing, a method, or not a string: the executor then decides."""
+    out: list[str] = []
+    for part in parts:
+        if isinstance(part, str):
+            out.append(part)
+            continue
+        value = row.get(part[0])
+        if not isinstance(value, str) or hasattr(type(row), part[0]):
+            return None
+        out.append(value)
+    return "".join(out)
 
 
 def compile_template(text: str) -> Template:

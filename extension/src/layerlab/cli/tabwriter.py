@@ -8,6 +8,8 @@ two columns, combining marks none.
 
 from __future__ import annotations
 
+import functools
+import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -28,6 +30,7 @@ def _is_wide(char: str) -> bool:
     return unicodedata.east_asian_width(char) in ("W", "F")
 
 
+@functools.lru_cache(maxsize=8192)  # table cells repeat: tags, sizes, "2 weeks ago"
 def display_width(text: str) -> int:
     """Terminal columns of ``text`` as go-runewidth's ``StringWidth`` counts them.
 
@@ -77,23 +80,25 @@ class _Cell:
     width: int
 
 
+_CELL_END = re.compile(r"[\t\v\n\f]")
+
+
 def _split_cells(text: str) -> list[list[list[_Cell]]]:
     """Split into sections (a form feed flushes the writer) of lines of cells."""
     sections: list[list[list[_Cell]]] = [[[]]]
-    current = ""
-    for char in text:
-        if char not in "\t\v\n\f":
-            current += char
-            continue
+    start = 0
+    for end in _CELL_END.finditer(text):
+        cell, char = text[start : end.start()], end.group()
         lines = sections[-1]
-        lines[-1].append(_Cell(current, display_width(current)))
-        current = ""
+        lines[-1].append(_Cell(cell, display_width(cell)))
         if char in "\n\f":
             lines.append([])
         if char == "\f":
             sections.append([[]])
-    if current:
-        sections[-1][-1].append(_Cell(current, display_width(current)))
+        start = end.end()
+    if start < len(text):
+        rest = text[start:]
+        sections[-1][-1].append(_Cell(rest, display_width(rest)))
     return sections
 
 

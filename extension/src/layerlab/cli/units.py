@@ -7,6 +7,8 @@ and unit steps are reproduced here.
 
 from __future__ import annotations
 
+import functools
+
 from layerlab.cli.gofmt import go_format_float
 
 _DECIMAL_UNITS = ("B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB")
@@ -21,6 +23,7 @@ def _scale(size: float, base: float, units: tuple[str, ...]) -> tuple[float, str
     return size, units[index]
 
 
+@functools.lru_cache(maxsize=4096)  # tables print the same few sizes over and over
 def human_size(size: float, precision: int = 3) -> str:
     """go-units ``HumanSizeWithPrecision``: ``docker images`` SIZE uses precision 3.
 

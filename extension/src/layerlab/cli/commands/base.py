@@ -33,6 +33,16 @@ class CommandContext:
         return self.engine.now()
 
 
+def execute_format(fmt: str, data: Any) -> str:
+    """A ``--format`` template applied to one object (``version``, ``info``)."""
+    from layerlab.cli import gotemplate
+
+    try:
+        return gotemplate.compile_template(gotemplate.prepare_format(fmt)).execute(data)
+    except gotemplate.TemplateError as exc:
+        raise CliError(str(exc)) from None
+
+
 def key_values(values: Iterable[str]) -> dict[str, str]:
     """``KEY=VALUE`` flag values (``--label``, ``--build-arg``) as a dict; a bare KEY maps to ""."""
     result: dict[str, str] = {}

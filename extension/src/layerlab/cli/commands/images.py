@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
 from typing import Any
 
@@ -40,6 +41,7 @@ def print_reclaimed(ctx: CommandContext, space: int) -> None:
     ctx.out(f"Total reclaimed space: {render.human_size(space, 4)}")
 
 
+@functools.lru_cache(maxsize=4096)  # every row of every listing formats its creation time
 def go_time(unix: float) -> str:
     """Go's ``time.Time.String()`` in the local zone, as docker prints CreatedAt."""
     moment = datetime.fromtimestamp(unix).astimezone()

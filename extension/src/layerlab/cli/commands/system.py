@@ -9,7 +9,7 @@ from typing import Any
 
 from layerlab import __version__ as LAYERLAB_VERSION
 from layerlab.cli import gotemplate, render
-from layerlab.cli.commands.base import CommandContext, format_rows, go_json
+from layerlab.cli.commands.base import CommandContext, execute_format, format_rows, go_json
 from layerlab.cli.errors import CliError, daemon_error
 from layerlab.cli.flags import ParsedArgs
 from layerlab.cli.inspect_types import typed
@@ -148,11 +148,7 @@ def cmd_version(ctx: CommandContext, parsed: ParsedArgs) -> int:
         if fmt == "json":
             ctx.out(go_json(data))
             return 0
-        try:
-            template = gotemplate.compile_template(gotemplate.prepare_format(fmt))
-            ctx.out(template.execute(data))
-        except gotemplate.TemplateError as exc:
-            raise CliError(str(exc)) from None
+        ctx.out(execute_format(fmt, data))
         return 0
     lines = [
         "Client: LayerLab (a Python port of the docker CLI, not Docker's own client)",
@@ -175,11 +171,7 @@ def cmd_info(ctx: CommandContext, parsed: ParsedArgs) -> int:
     info = ctx.engine.info()
     fmt = parsed.text("format")
     if fmt:
-        try:
-            template = gotemplate.compile_template(gotemplate.prepare_format(fmt))
-            ctx.out(template.execute(info))
-        except gotemplate.TemplateError as exc:
-            raise CliError(str(exc)) from None
+        ctx.out(execute_format(fmt, info))
         return 0
     plain = [
         ("Server Version", "ServerVersion"), ("Storage Driver", "Driver"),

@@ -6,6 +6,7 @@ learners meet when they try to delete an image a container still uses.
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Any
 
 from ..errors import Conflict, InvalidArgument, NotFound
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
 Json = dict[str, Any]
 
 
+@functools.lru_cache(maxsize=4096)  # every listing names the same references again
 def familiar(ref: str) -> str:
     return parse_normalized(ref).familiar()
 
@@ -45,8 +47,7 @@ def list_images(engine: SimEngine, name: str | None, all: bool, filters: Json | 
             continue
         if dangling is not None and dangling != (not tags and not digests):
             continue
-        document = image.config
-        config = document.get("config") or {}
+        config, diff_ids = _listing_facts(image)
         if labels and not _labels_match(config.get("Labels") or {}, labels):
             continue
         if before is not None and image.created >= before.created:
@@ -58,7 +59,7 @@ def list_images(engine: SimEngine, name: str | None, all: bool, filters: Json | 
             digests = [d for d in digests if any(_ref_matches(d, p) for p in references)]
             if not tags and not digests:
                 continue
-        size = sum(layer_sizes.get(c, 0) for c in fs.chain_ids(document["rootfs"]["diff_ids"]))
+        size = sum(layer_sizes.get(c, 0) for c in fs.chain_ids(diff_ids))
         result.append(
             {
                 "Containers": -1,
@@ -76,6 +77,20 @@ def list_images(engine: SimEngine, name: str | None, all: bool, filters: Json | 
         if not result[-1]["RepoDigests"]:
             result[-1]["RepoDigests"] = None
     return result
+
+
+_FACTS: dict[str, tuple[Json, tuple[str, ...]]] = {}
+
+
+def _listing_facts(image: Image) -> tuple[Json, tuple[str, ...]]:
+    """An image's config section and DiffIDs, parsed once per process: an image ID names its
+    config bytes, so they never change. Callers must not modify the config."""
+    facts = _FACTS.get(image.id)
+    if facts is None:
+        document = image.config
+        facts = (document.get("config") or {}, tuple(document["rootfs"]["diff_ids"]))
+        _FACTS[image.id] = facts
+    return facts
 
 
 def _ref_matches(ref: str, pattern: str) -> bool:
