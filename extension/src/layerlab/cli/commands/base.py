@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +32,21 @@ class CommandContext:
     def now(self) -> float:
         """The clock CREATED columns count from: the engine's, which may be virtual."""
         return self.engine.now()
+
+
+def confirmed(ctx: CommandContext, warning: str) -> bool:
+    """docker's question before a destructive command run without ``-f``. Only ``y``/``yes``
+    goes ahead; no answer (a notebook has no stdin, or it is at its end) declines, and then
+    nothing more is printed, as with docker."""
+    ctx.stdout.write(f"{warning}\nAre you sure you want to continue? [y/N] ")
+    ctx.stdout.flush()
+    if ctx.stdin is not None:
+        answer = ctx.stdin.decode(errors="replace").split("\n", 1)[0]
+    elif sys.stdin is not None and sys.stdin.isatty():
+        answer = sys.stdin.readline()
+    else:
+        answer = ""
+    return answer.strip().lower() in ("y", "yes")
 
 
 def execute_format(fmt: str, data: Any) -> str:

@@ -8,6 +8,7 @@ from typing import Any
 from layerlab.cli import gotemplate, render
 from layerlab.cli.commands.base import (
     CommandContext,
+    confirmed,
     format_rows,
     parse_filters,
     short_id,
@@ -179,8 +180,10 @@ def cmd_rm(ctx: CommandContext, parsed: ParsedArgs) -> int:
 
 
 def cmd_container_prune(ctx: CommandContext, parsed: ParsedArgs) -> int:
-    if not parsed.flag("force"):
-        raise CliError("layerlab: 'docker container prune' needs -f (no interactive prompt)")
+    if not parsed.flag("force") and not confirmed(
+        ctx, "WARNING! This will remove all stopped containers."
+    ):
+        return 0
     report = ctx.engine.prune_containers(filters=parse_filters(parsed.items("filter")) or None)
     deleted = report.get("ContainersDeleted") or []
     if deleted:

@@ -10,6 +10,7 @@ from layerlab.cli import render
 from layerlab.cli.commands.base import (
     CommandContext,
     StreamError,
+    confirmed,
     display_stream,
     format_rows,
     parse_filters,
@@ -135,7 +136,14 @@ def cmd_rmi(ctx: CommandContext, parsed: ParsedArgs) -> int:
 
 def cmd_image_prune(ctx: CommandContext, parsed: ParsedArgs) -> int:
     if not parsed.flag("force"):
-        raise CliError("layerlab: 'docker image prune' needs -f (no interactive prompt)")
+        warning = (
+            "WARNING! This will remove all images without at least one container associated "
+            "to them."
+            if parsed.flag("all")
+            else "WARNING! This will remove all dangling images."
+        )
+        if not confirmed(ctx, warning):
+            return 0
     filters = parse_filters(parsed.items("filter"))
     if parsed.flag("all"):
         filters["dangling"] = ["false"]
