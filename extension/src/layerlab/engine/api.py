@@ -39,6 +39,9 @@ class Engine(Protocol):
     def login(
         self, username: str, password: str | None = None, registry: str | None = None
     ) -> Json: ...
+    def logout(self, registry: str | None = None) -> None:
+        """Forget the credentials ``login`` gave for ``registry`` (Docker Hub when None)."""
+        ...
 
     # -- images ---------------------------------------------------------------------------------
     def images(

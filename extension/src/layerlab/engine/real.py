@@ -146,6 +146,13 @@ class RealEngine:
     ) -> Json:
         return self._call(self.api.login, username, password=password, registry=registry)
 
+    def logout(self, registry: str | None = None) -> None:
+        # Credentials live in the client (docker-py keeps what login gave it), not the daemon.
+        configs = getattr(self.api, "_auth_configs", None)
+        auths = getattr(configs, "auths", None)
+        if isinstance(auths, dict):
+            auths.pop(registry or docker.auth.INDEX_NAME, None)
+
     # -- images ---------------------------------------------------------------------------------
 
     def images(

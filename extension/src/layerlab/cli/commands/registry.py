@@ -101,5 +101,6 @@ def cmd_login(ctx: CommandContext, parsed: ParsedArgs) -> int:
 
 def cmd_logout(ctx: CommandContext, parsed: ParsedArgs) -> int:
     server = parsed.positionals[0] if parsed.positionals else DEFAULT_REGISTRY
+    ctx.engine.logout(parsed.positionals[0] if parsed.positionals else None)
     ctx.out(f"Removing login credentials for {server}")
     return 0

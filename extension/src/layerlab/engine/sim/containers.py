@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import copy
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -394,7 +393,3 @@ def _merge_env(base: list[str], extra: list[str]) -> list[str]:
         key = item.partition("=")[0]
         merged.setdefault(key, item)
     return list(merged.values())
-
-
-def first(store: ContainerStore, predicate: Callable[[Container], bool]) -> Container | None:
-    return next((c for c in store.all() if predicate(c)), None)

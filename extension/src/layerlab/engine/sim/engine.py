@@ -182,12 +182,22 @@ class SimEngine:
 
         return disk_usage(self)
 
+    @transactional
     def login(
         self, username: str, password: str | None = None, registry: str | None = None
     ) -> Json:
+        from .registry import record_login
+
         if not username:
             raise InvalidArgument("Username is required")
+        record_login(self, registry, username)
         return {"IdentityToken": "", "Status": "Login Succeeded"}
+
+    @transactional
+    def logout(self, registry: str | None = None) -> None:
+        from .registry import record_logout
+
+        record_logout(self, registry)
 
     # -- images ---------------------------------------------------------------------------------
     @transactional

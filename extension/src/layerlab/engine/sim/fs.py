@@ -15,7 +15,7 @@ import io
 import posixpath
 import stat
 import tarfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -269,11 +269,6 @@ def _chain_ids(diff_ids: tuple[str, ...]) -> tuple[str, ...]:
     for diff_id in diff_ids:
         chain.append(diff_id if not chain else digest(f"{chain[-1]} {diff_id}".encode()))
     return tuple(chain)
-
-
-def walk_files(tree: Mapping[str, Entry]) -> Iterator[tuple[str, Entry]]:
-    for path in sorted(tree):
-        yield path, tree[path]
 
 
 def file_mode_string(entry: Entry) -> str:

@@ -108,19 +108,6 @@ class LayerStore:
             raise NotFound(f"layer does not exist: {chain_id}")
         return fs.tar_to_changes(self.tar(layer.diff_id))
 
-    def collect_garbage(self) -> None:
-        """Drop layers no image uses and tars no layer or registry uses."""
-        used: set[str] = set()
-        for (config,) in self.store.query("SELECT config FROM images"):
-            used.update(fs.chain_ids(json.loads(config)["rootfs"]["diff_ids"]))
-        for (chain_id,) in self.store.query("SELECT chain_id FROM layers"):
-            if chain_id not in used:
-                self.store.execute("DELETE FROM layers WHERE chain_id = ?", chain_id)
-        self.store.execute(
-            "DELETE FROM blobs WHERE digest NOT IN (SELECT diff_id FROM layers)"
-            " AND digest NOT IN (SELECT diff_id FROM registry_blobs)"
-        )
-
 
 def missing_name(name: str) -> str:
     """How the daemon names an image it cannot find: ``busybox`` becomes ``busybox:latest``."""
