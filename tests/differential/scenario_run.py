@@ -139,8 +139,8 @@ def _docker_lines(env: dict[str, str], *args: str) -> list[str]:
 
 
 def reset_real_engine(env: dict[str, str]) -> None:
-    """Bring the real engine back to the baseline: only busybox:latest, no containers, and an
-    empty registry (the registry is restarted on empty storage by `scripts/real-engine`)."""
+    """Bring the real engine back to the baseline: only busybox:latest, no containers or
+    volumes, and an empty registry (restarted on empty storage by `scripts/real-engine`)."""
     # A `run --rm` whose start failed is removed by the daemon after the CLI returned, so a
     # listed container may vanish before `rm -f` gets to it: retry until none is left.
     for _attempt in range(50):
@@ -151,6 +151,10 @@ def reset_real_engine(env: dict[str, str]) -> None:
         time.sleep(0.1)
     else:
         raise RuntimeError(f"containers left after reset: {containers}")
+    # `system df` counts volumes: anything left by an earlier user of the engine goes too.
+    volumes = _docker_lines(env, "volume", "ls", "-q")
+    if volumes:
+        _docker_lines(env, "volume", "rm", "-f", *volumes)
     baseline_id = _docker_lines(env, "image", "inspect", "-f", "{{.Id}}", BASELINE_IMAGE)[0]
     # Every tag that is not busybox:latest, then every image that is not the baseline.
     for reference in _docker_lines(env, "images", "-a", "--format", "{{.Repository}}:{{.Tag}}"):
