@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from IPython.core.interactiveshell import InteractiveShell
 
 from layerlab.cli.commands.runopts import create_kwargs
 from layerlab.cli.errors import CliError
@@ -356,8 +357,6 @@ def test_reset_removes_only_what_layerlab_created(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from IPython.testing.globalipapp import get_ipython, start_ipython
-
     import layerlab.session
 
     engine = private_engine
@@ -410,7 +409,7 @@ def test_reset_removes_only_what_layerlab_created(
     assert engine.inspect_image("ours:1")["Config"]["Labels"] is None
     ours_id = engine.inspect_image("ours:1")["Id"]
 
-    shell = start_ipython() or get_ipython()  # started once per process
+    shell = InteractiveShell.instance()
     shell.run_line_magic("load_ext", "layerlab")
     with contextlib.redirect_stdout(io.StringIO()) as printed:
         shell.run_line_magic("docker_reset", "")
@@ -457,15 +456,11 @@ def test_reset_keeps_an_image_someone_uses_and_removes_it_later(
     assert not Ledger().entries(engine.base_url, owner_name)
 
 
-def test_docker_safe_magic(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
-    from IPython.testing.globalipapp import get_ipython, start_ipython
+def test_docker_safe_magic(ip: InteractiveShell, capsys: pytest.CaptureFixture) -> None:
+    from layerlab.session import current_session
 
-    import layerlab.session
-
-    session = Session(engine_name="sim")
-    monkeypatch.setattr(layerlab.session, "_session", session)
-    shell = start_ipython() or get_ipython()  # started once per process
-    shell.run_line_magic("load_ext", "layerlab")
+    session = current_session()
+    shell = ip
     shell.run_line_magic("docker_safe", "off")
     assert not session.safe
     shell.run_line_magic("docker_safe", "on")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from IPython.testing.globalipapp import start_ipython
+from IPython.core.interactiveshell import InteractiveShell
 
 from layerlab import session as session_module
 from layerlab.grading import check
@@ -88,7 +88,7 @@ def test_every_check_fails_on_the_baseline(sim):
 
 
 def test_magic_prints_the_report_and_rejects_unknown_tasks(sim, capsys):
-    shell = start_ipython()
+    shell = InteractiveShell.instance()
     shell.run_line_magic("load_ext", "layerlab")
     shell.run_line_magic("docker_check", "01-hello")
     shell.run_line_magic("docker_check", "no-such-task")
