@@ -218,3 +218,73 @@ def test_net_is_the_hidden_alias_of_network(
                 real_engine.remove_container(name, force=True)
     assert results["our"] == results["cli"]
     assert "--net " not in TOP_COMMANDS["run"].help_text  # hidden from --help, as in docker
+
+
+INPUT_LINES = [
+    ("run -i --rm busybox cat", b"hello\n"),
+    ("run -i --rm busybox sh -c 'read x; echo got $x; wc -l'", b"one\ntwo\nthree\n"),
+    ("run -i --rm busybox cat", b""),
+    ("run --rm busybox cat", b"not attached\n"),
+    ("run -t --rm busybox sh -c 'echo out; echo err >&2; exit 3'", b""),
+    ("build -", b""),
+    ("build -f - -", b"FROM busybox\n"),
+]
+
+
+@pytest.mark.real
+@pytest.mark.parametrize(("line", "data"), INPUT_LINES)
+def test_stdin_and_terminal_as_the_docker_cli(
+    line: str,
+    data: bytes,
+    real_engine: RealEngine,  # noqa: F811
+    docker_cli: str,  # noqa: F811
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """-i hands the CLI's stdin to the container, then its end; -t gives one CRLF stream.
+    The real CLI with piped input, LayerLab on the real engine and on the simulator agree."""
+    done = subprocess.run(
+        [docker_cli, *shlex.split(line)], input=data, capture_output=True, timeout=60,
+        env={**os.environ, "DOCKER_HOST": real_engine.base_url},
+    )  # fmt: skip
+    expected = (done.stdout.decode(), done.stderr.decode(), done.returncode)
+    monkeypatch.setenv("LAYERLAB_HOME", str(tmp_path))
+    simulator = SimEngine()
+    try:
+        for engine in (real_engine, simulator):
+            out, err = io.StringIO(), io.StringIO()
+            code = run_cli(shlex.split(line), engine, out, err, stdin=data)
+            assert (out.getvalue(), err.getvalue(), code) == expected, engine.name
+    finally:
+        simulator.close()
+
+
+@pytest.mark.real
+@pytest.mark.parametrize("flags", ["-dit", "-di", "-dt", "-d"])
+def test_a_shell_waits_on_a_terminal_or_an_open_stdin(
+    flags: str,
+    real_engine: RealEngine,  # noqa: F811
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`run -dit busybox sh` keeps running (and greets its terminal); `run -d busybox sh` ends
+    at once. The same on the simulator."""
+    monkeypatch.setenv("LAYERLAB_HOME", str(tmp_path))
+    simulator = SimEngine()
+    seen = {}
+    try:
+        for engine in (real_engine, simulator):
+            name = f"llsh{secrets.token_hex(3)}"
+            try:
+                assert _cli(engine, f"run {flags} --name {name} busybox sh")[2] == 0
+                if engine is real_engine:
+                    _cli(engine, "run --rm busybox sleep 1")  # let the shell start and greet
+                running = engine.inspect_container(name)["State"]["Running"]
+                seen[engine.name] = (running, _cli(engine, f"logs {name}")[:2])
+            finally:
+                with contextlib.suppress(EngineError):
+                    engine.remove_container(name, force=True)
+    finally:
+        simulator.close()
+    assert seen["real"] == seen["sim"]
+    assert seen["sim"][0] == (flags != "-d")

@@ -27,7 +27,9 @@ def main(argv: list[str] | None = None) -> int:
     if command == "docker":
         from .session import current_session
 
-        return current_session().run_argv(rest, sys.stdout, sys.stderr, cwd=None)
+        return current_session().run_argv(
+            rest, sys.stdout, sys.stderr, cwd=None, stdin=_piped_stdin
+        )
     if command == "reset":
         return _reset(rest)
     if command == "grade":
@@ -36,6 +38,14 @@ def main(argv: list[str] | None = None) -> int:
         return grade_main(rest)
     sys.stderr.write(f"layerlab: unknown command {command!r}\n\n{USAGE}")
     return 1
+
+
+def _piped_stdin() -> bytes | None:
+    """Everything piped in (``layerlab docker load < image.tar``); nothing from a terminal,
+    where docker would wait for typing."""
+    if sys.stdin is None or sys.stdin.closed or sys.stdin.isatty():
+        return None
+    return sys.stdin.buffer.read()
 
 
 def _reset(args: list[str]) -> int:

@@ -19,6 +19,7 @@ from .result import DockerCommandError, DockerResult
 from .safety import REFUSED_EXIT_CODE, check_argv, enforcing, owner, safe_by_default
 
 if TYPE_CHECKING:
+    from .cli.commands.base import StdinSource
     from .engine.api import Engine
 
 ENGINES = ("sim", "real")
@@ -89,7 +90,14 @@ class Session:
             raise DockerCommandError(result)
         return result
 
-    def run_argv(self, argv: list[str], stdout: TextIO, stderr: TextIO, cwd: str | None) -> int:
+    def run_argv(
+        self,
+        argv: list[str],
+        stdout: TextIO,
+        stderr: TextIO,
+        cwd: str | None,
+        stdin: StdinSource = None,
+    ) -> int:
         from .cli.main import run_cli
         from .engine.errors import EngineUnavailable
 
@@ -111,7 +119,7 @@ class Session:
             listener("before", argv, engine)
         try:
             with enforcing(self.safe_active):
-                return run_cli(argv, engine, stdout, stderr, cwd=cwd or os.getcwd())
+                return run_cli(argv, engine, stdout, stderr, cwd=cwd or os.getcwd(), stdin=stdin)
         finally:
             for listener in self.listeners:
                 listener("after", argv, engine)

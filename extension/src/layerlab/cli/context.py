@@ -75,6 +75,36 @@ def resolve_context(cwd: Path, context: str, dockerfile: str | None) -> tuple[Pa
     return root, relative
 
 
+def stdin_context(data: bytes, dockerfile: str | None, now: float) -> tuple[bytes, str]:
+    """``docker build -``: stdin is the context when it is an archive (the Dockerfile named by
+    ``-f``, else ``Dockerfile``, inside it), else the Dockerfile alone, in a context of its own."""
+    if dockerfile == "-":
+        raise CliError("invalid argument: can't use stdin for both build context and dockerfile")
+    if _is_archive(data):
+        return data, dockerfile or "Dockerfile"
+    info = tarfile.TarInfo("Dockerfile")
+    info.size, info.mode, info.mtime = len(data), 0o644, int(now)
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.USTAR_FORMAT) as archive:
+        archive.addfile(info, io.BytesIO(data))
+        end = archive.offset
+    return buffer.getvalue()[: end + _END_OF_ARCHIVE], "Dockerfile"
+
+
+_COMPRESSED_MAGIC = (b"\x1f\x8b\x08", b"BZh", b"\xfd7zXZ\x00", b"\x28\xb5\x2f\xfd")
+
+
+def _is_archive(data: bytes) -> bool:
+    """The CLI's IsArchive: a compressed stream, or a first block that is a valid tar header."""
+    if data.startswith(_COMPRESSED_MAGIC):
+        return True
+    try:
+        tarfile.TarInfo.frombuf(data[:512], "utf-8", "surrogateescape")
+    except tarfile.HeaderError:
+        return False
+    return True
+
+
 def build_context_tar(root: Path, dockerfile: str = "Dockerfile") -> bytes:
     """The tar the CLI streams to the daemon for ``docker build root``."""
     ignore_file = root / ".dockerignore"

@@ -13,12 +13,13 @@ from importlib import resources
 
 from layerlab.cli.flags import FlagSet, FlagSpec, specs_from_help
 
-# How cobra validated the positional arguments: (rule, count). The rule picks the message.
-ArgRule = tuple[str, int]
-MIN1: ArgRule = ("min", 1)
-EXACT1: ArgRule = ("exact", 1)
-MAX1: ArgRule = ("max", 1)
-NONE: ArgRule = ("none", 0)
+# How cobra validated the positional arguments: (rule, least, most). The rule picks the message.
+ArgRule = tuple[str, int, int]
+MIN1: ArgRule = ("min", 1, 0)
+EXACT1: ArgRule = ("exact", 1, 1)
+EXACT2: ArgRule = ("exact", 2, 2)
+MAX1: ArgRule = ("max", 0, 1)
+NONE: ArgRule = ("none", 0, 0)
 
 # Flags docker hides from --help but still accepts.
 HIDDEN_FLAGS: dict[str, list[FlagSpec]] = {
@@ -114,16 +115,23 @@ def _build_table() -> tuple[dict[str, Command], dict[str, Group]]:
                        interspersed=False)  # fmt: skip
     create, c_create = _pair("container", "create", MIN1, c + "cmd_create", _CREATE_FLAGS,
                              interspersed=False)  # fmt: skip
-    start, c_start = _pair("container", "start", MIN1, c + "cmd_start", {"attach"})
+    start, c_start = _pair("container", "start", MIN1, c + "cmd_start", {"attach", "interactive"})
     stop, c_stop = _pair("container", "stop", MIN1, c + "cmd_stop", {"timeout", "time"})
     restart, c_restart = _pair("container", "restart", MIN1, c + "cmd_restart", {"timeout", "time"})
     kill, c_kill = _pair("container", "kill", MIN1, c + "cmd_kill", {"signal"})
     rm, c_rm = _pair("container", "rm", MIN1, c + "cmd_rm", {"force", "volumes"})
-    logs, c_logs = _pair("container", "logs", EXACT1, c + "cmd_logs", {"tail", "timestamps"})
-    exec_flags = {"env", "interactive", "tty", "user", "workdir"}
+    logs_flags = {"follow", "tail", "timestamps"}
+    logs, c_logs = _pair("container", "logs", EXACT1, c + "cmd_logs", logs_flags)
+    exec_flags = {"detach", "env", "interactive", "tty", "user", "workdir"}
     exec_, c_exec = _pair(
-        "container", "exec", ("min", 2), c + "cmd_exec", exec_flags, interspersed=False
+        "container", "exec", ("min", 2, 0), c + "cmd_exec", exec_flags, interspersed=False
     )
+    commit_flags = {"author", "change", "message", "pause"}
+    commit, c_commit = _pair(
+        "container", "commit", ("range", 1, 2), "commit:cmd_commit", commit_flags
+    )
+    rename, c_rename = _pair("container", "rename", EXACT2, c + "cmd_rename", set())
+    wait, c_wait = _pair("container", "wait", MIN1, c + "cmd_wait", set())
     diff, c_diff = _pair("container", "diff", EXACT1, c + "cmd_diff", set())
     ps_flags = {"all", "filter", "format", "last", "latest", "no-trunc", "quiet", "size"}
     ps = _cmd("ps", NONE, c + "cmd_ps", ps_flags)
@@ -138,7 +146,7 @@ def _build_table() -> tuple[dict[str, Command], dict[str, Group]]:
     i_rm = _cmd("image rm", MIN1, i + "cmd_rmi", {"force", "no-prune"})
     hist_flags = {"format", "human", "no-trunc", "quiet"}
     history, i_history = _pair("image", "history", EXACT1, i + "cmd_history", hist_flags)
-    tag, i_tag = _pair("image", "tag", ("exact", 2), i + "cmd_tag", set())
+    tag, i_tag = _pair("image", "tag", EXACT2, i + "cmd_tag", set())
     save, i_save = _pair("image", "save", MIN1, i + "cmd_save", {"output"})
     load, i_load = _pair("image", "load", NONE, i + "cmd_load", {"input", "quiet"})
     i_inspect = _cmd("image inspect", MIN1, "system:cmd_image_inspect", {"format"})
@@ -163,14 +171,14 @@ def _build_table() -> tuple[dict[str, Command], dict[str, Group]]:
 
     top = {
         cmd.path[0]: cmd
-        for cmd in (run, create, start, stop, restart, kill, rm, logs, exec_, diff, ps, images,
-                    rmi, history, tag, save, load, build, pull, push, inspect, version, info,
-                    login, logout)
+        for cmd in (run, create, start, stop, restart, kill, rm, logs, exec_, diff, commit,
+                    rename, wait, ps, images, rmi, history, tag, save, load, build, pull, push,
+                    inspect, version, info, login, logout)
     }  # fmt: skip
     container_cmds = {
         cmd.path[1]: cmd
         for cmd in (c_run, c_create, c_start, c_stop, c_restart, c_kill, c_rm, c_logs, c_exec,
-                    c_diff, c_inspect, c_prune, c_ls)
+                    c_diff, c_commit, c_rename, c_wait, c_inspect, c_prune, c_ls)
     }  # fmt: skip
     container_cmds.update({"list": c_ls, "ps": c_ls, "remove": c_rm})
     image_cmds = {

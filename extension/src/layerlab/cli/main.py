@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TextIO
 
 from layerlab import __version__ as LAYERLAB_VERSION
-from layerlab.cli.commands.base import CommandContext
+from layerlab.cli.commands.base import CommandContext, StdinSource
 from layerlab.cli.errors import CliError, UnsupportedFlag, args_error, daemon_error, usage_error
 from layerlab.cli.flags import FlagError, FlagSet, ParsedArgs, specs_from_help
 from layerlab.cli.grammar import GROUPS, TOP_COMMANDS, Command, Group, read_help
@@ -42,7 +42,7 @@ def run_cli(
     stdout: TextIO,
     stderr: TextIO,
     cwd: str | os.PathLike[str] = ".",
-    stdin: bytes | None = None,
+    stdin: StdinSource = None,
 ) -> int:
     """Run one docker command line (``argv`` without the leading ``docker``); write what the docker
     CLI writes to each stream and return its exit code. Never raises for user mistakes."""
@@ -58,6 +58,10 @@ def run_cli(
     except EngineError as exc:
         stderr.write(daemon_error(exc) + "\n")
         return 1
+    except KeyboardInterrupt:
+        # Ctrl-C (an interrupted kernel) ends a wait or a follow as it ends docker: quietly,
+        # with the shell's status for SIGINT.
+        return 130
     except Exception as exc:
         if os.environ.get("LAYERLAB_DEBUG") == "1":
             stderr.write(traceback.format_exc())
@@ -79,7 +83,7 @@ def _dispatch(
     stdout: TextIO,
     stderr: TextIO,
     cwd: Path,
-    stdin: bytes | None,
+    stdin: StdinSource,
 ) -> int:
     root_help = read_help("docker.txt")
     root_flags = FlagSet(specs_from_help(root_help), interspersed=False)
@@ -119,7 +123,7 @@ def _run_group(
     stdout: TextIO,
     stderr: TextIO,
     cwd: Path,
-    stdin: bytes | None,
+    stdin: StdinSource,
 ) -> int:
     help_text = read_help(group.help_file)
     if not args:
@@ -143,16 +147,18 @@ def _run_group(
 
 
 def _check_arg_count(command: Command, count: int) -> None:
-    rule, wanted = command.args
-    noun = "argument" if wanted == 1 else "arguments"
+    rule, least, most = command.args
+    noun = "argument" if max(least, most) == 1 else "arguments"
     name = command.name
-    if rule == "min" and count < wanted:
-        message, verb = f"'{name}' requires at least {wanted} {noun}", "See"
-    elif rule == "exact" and count != wanted:
-        message, verb = f"'{name}' requires {wanted} {noun}", "Run"
-    elif rule == "max" and count > wanted:
+    if rule == "min" and count < least:
+        message, verb = f"'{name}' requires at least {least} {noun}", "See"
+    elif rule == "exact" and count != least:
+        message, verb = f"'{name}' requires {least} {noun}", "Run"
+    elif rule == "max" and count > most:
         # "SRun" is what docker 28.2.2 really prints for this validator.
-        message, verb = f"'{name}' requires at most {wanted} {noun}", "SRun"
+        message, verb = f"'{name}' requires at most {most} {noun}", "SRun"
+    elif rule == "range" and not least <= count <= most:
+        message, verb = f"'{name}' requires at least {least} and at most {most} {noun}", "Run"
     elif rule == "none" and count:
         message, verb = f"'{name}' accepts no arguments", "Run"
     else:
@@ -174,7 +180,7 @@ def _run_command(
     stdout: TextIO,
     stderr: TextIO,
     cwd: Path,
-    stdin: bytes | None,
+    stdin: StdinSource,
 ) -> int:
     if command.path[-1] == "build":
         stderr.write(BUILD_BANNER)

@@ -101,10 +101,12 @@ class Engine(Protocol):
         stdin_open: bool = False,
         host_config: Json | None = None,
         detach: bool = False,
+        networking_config: Json | None = None,
     ) -> Json:
         """Returns ``{"Id": …, "Warnings": []}``. ``host_config`` uses the Engine API's
         HostConfig keys (``AutoRemove``, ``PortBindings``, ``Binds``, ``NetworkMode``, …).
-        ``detach`` (``run -d``) leaves ``Config.AttachStdout``/``AttachStderr`` false."""
+        ``detach`` (``run -d``) leaves ``Config.AttachStdout``/``AttachStderr`` false.
+        ``networking_config`` is ``{"EndpointsConfig": {network: {…}}}``."""
         ...
 
     def start(self, container: str) -> None: ...
@@ -129,11 +131,38 @@ class Engine(Protocol):
         timestamps: bool = False,
         tail: str | int = "all",
     ) -> bytes: ...
+    def stream_logs(
+        self,
+        container: str,
+        follow: bool = False,
+        timestamps: bool = False,
+        tail: str | int = "all",
+    ) -> Iterator[tuple[bytes | None, bytes | None]]:
+        """Both streams in one request, as the docker CLI asks: demultiplexed ``(stdout,
+        stderr)`` lines, ``tail`` counting both together; with ``follow``, new lines until the
+        container stops."""
+        ...
+
+    def commit(
+        self,
+        container: str,
+        repository: str | None = None,
+        tag: str | None = None,
+        message: str | None = None,
+        author: str | None = None,
+        pause: bool = True,
+        changes: list[str] | None = None,
+    ) -> Json:
+        """Returns ``{"Id": "sha256:…"}``. ``changes`` are Dockerfile lines (``--change``)."""
+        ...
+
+    def rename(self, container: str, name: str) -> None: ...
     def attach(
-        self, container: str, logs: bool = True
+        self, container: str, logs: bool = True, stdin: bytes | None = None
     ) -> Iterator[tuple[bytes | None, bytes | None]]:
         """Demultiplexed ``(stdout, stderr)`` chunks until the container stops. Called before
-        ``start`` and iterated after it, as the CLI does for ``docker run``."""
+        ``start`` and iterated after it, as the CLI does for ``docker run``. ``stdin`` (for a
+        container created with ``-i``) is its whole input: the stream ends after it."""
         ...
 
     def diff(self, container: str) -> list[Json]: ...
@@ -148,5 +177,8 @@ class Engine(Protocol):
         tty: bool = False,
         stdin: bool = False,
     ) -> Json: ...
-    def exec_start(self, exec_id: str) -> tuple[bytes, bytes]: ...
+    def exec_start(self, exec_id: str, detach: bool = False) -> tuple[bytes, bytes]:
+        """The exec's output; detached (``exec -d``), nothing, once the program started."""
+        ...
+
     def exec_inspect(self, exec_id: str) -> Json: ...

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import os
+import socket
+import struct
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -18,6 +20,7 @@ from typing import Any, TypeVar
 import docker
 import docker.errors
 import requests
+from docker.utils.socket import demux_adaptor, frames_iter
 
 from layerlab.engine import real_records
 from layerlab.engine.api import Json
@@ -67,6 +70,24 @@ def translate(exc: Exception, base_url: str) -> Exception:
     if isinstance(exc, (requests.exceptions.ConnectionError, docker.errors.DockerException)):
         return _unavailable(base_url, exc)
     return exc
+
+
+def log_frames(raw: Any, tty: bool) -> Iterator[tuple[bytes | None, bytes | None]]:
+    """Demultiplex a logs response: without a TTY each frame is an 8-byte header (stream, three
+    zero bytes, big-endian length) and its payload; with one, the bytes are stdout as they are."""
+    while True:
+        if tty:
+            data = raw.read(4096)
+            if not data:
+                return
+            yield data, None
+            continue
+        header = raw.read(8)
+        if len(header) < 8:
+            return
+        stream, length = struct.unpack(">BxxxL", header)
+        data = raw.read(length) if length else b""
+        yield (data, None) if stream == 1 else (None, data)
 
 
 class RealEngine:
@@ -275,6 +296,7 @@ class RealEngine:
         stdin_open: bool = False,
         host_config: Json | None = None,
         detach: bool = False,
+        networking_config: Json | None = None,
     ) -> Json:
         # docker-py appends "/tcp" to list entries unless given as (port, proto) tuples.
         port_specs = [tuple(p.split("/", 1)) if "/" in p else p for p in ports or []]
@@ -296,6 +318,7 @@ class RealEngine:
             stdin_open=stdin_open,
             detach=detach,  # docker-py then leaves Config.AttachStdout/AttachStderr false
             host_config={**_CLI_HOST_CONFIG, **(host_config or {})},
+            networking_config=networking_config,
         )
         self._auto_remove[created["Id"]] = bool((host_config or {}).get("AutoRemove"))
         return created
@@ -353,15 +376,74 @@ class RealEngine:
             tail=tail,
         )  # fmt: skip
 
-    def attach(
-        self, container: str, logs: bool = True
+    def stream_logs(
+        self,
+        container: str,
+        follow: bool = False,
+        timestamps: bool = False,
+        tail: str | int = "all",
     ) -> Iterator[tuple[bytes | None, bytes | None]]:
+        # docker-py's logs() joins the two streams; the frames say which stream a line is on.
+        tty = bool(self.inspect_container(container)["Config"].get("Tty"))
+        params = {"stdout": 1, "stderr": 1, "follow": int(follow), "timestamps": int(timestamps),
+                  "tail": tail}  # fmt: skip
+        url = self.api._url("/containers/{0}/logs", container)
+        response = self._call(self.api._get, url, params=params, stream=True)
+        self._call(self.api._raise_for_status, response)
+        self.api._disable_socket_timeout(response)  # a follower waits as long as it takes
+        return self._stream(log_frames(response.raw, tty))  # type: ignore[arg-type]
+
+    def commit(
+        self,
+        container: str,
+        repository: str | None = None,
+        tag: str | None = None,
+        message: str | None = None,
+        author: str | None = None,
+        pause: bool = True,
+        changes: list[str] | None = None,
+    ) -> Json:
+        # No request body, as the docker CLI sends: docker-py posts `{}`, which the daemon
+        # takes as a config to start from instead of the container's.
+        params = {"container": container, "repo": repository, "tag": tag, "comment": message,
+                  "author": author, "pause": pause, "changes": changes}  # fmt: skip
+
+        def post() -> Json:
+            response = self.api._post(self.api._url("/commit"), params=params)
+            return dict(self.api._result(response, json=True))
+
+        reference = f"{repository}:{tag}" if repository and tag else repository
+        return self._recording(real_records.commit, partial(self._call, post), reference)
+
+    def rename(self, container: str, name: str) -> None:
+        self._call(self.api.rename, container, name)
+
+    def attach(
+        self, container: str, logs: bool = True, stdin: bytes | None = None
+    ) -> Iterator[tuple[bytes | None, bytes | None]]:
+        if stdin is not None:
+            return self._attach_with_input(container, logs, stdin)
         chunks = self._call(
             self.api.attach, container, stdout=True, stderr=True, stream=True, logs=logs,
             demux=True,
         )  # fmt: skip
         self._post_wait(container)
         return self._stream(chunks)  # type: ignore[arg-type]
+
+    def _attach_with_input(
+        self, container: str, logs: bool, data: bytes
+    ) -> Iterator[tuple[bytes | None, bytes | None]]:
+        """Attach stdin too: send ``data``, then end it (half-close), as the CLI does when its
+        own stdin ends; the daemon closes the container's stdin after it (StdinOnce)."""
+        tty = bool(self.inspect_container(container)["Config"].get("Tty"))
+        params = {"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1, "logs": int(logs)}
+        sock = self._call(self.api.attach_socket, container, params=params)
+        raw = getattr(sock, "_sock", sock)
+        raw.sendall(data)
+        raw.shutdown(socket.SHUT_WR)
+        self._post_wait(container)
+        frames = frames_iter(sock, tty)
+        return self._stream(demux_adaptor(*frame) for frame in frames)  # type: ignore[arg-type]
 
     def _post_wait(self, container: str) -> None:
         """Ask for the container's exit before it starts, as the CLI's ``waitExitOrRemoved``
@@ -412,7 +494,10 @@ class RealEngine:
             user=user, tty=tty, stdin=stdin,
         )  # fmt: skip
 
-    def exec_start(self, exec_id: str) -> tuple[bytes, bytes]:
+    def exec_start(self, exec_id: str, detach: bool = False) -> tuple[bytes, bytes]:
+        if detach:
+            self._call(self.api.exec_start, exec_id, detach=True)
+            return b"", b""
         out, err = self._call(self.api.exec_start, exec_id, demux=True)
         return out or b"", err or b""
 

@@ -1,4 +1,4 @@
-"""What a real engine's build, tag, pull and load created, written to the ledger (safe mode).
+"""What a real engine's build, commit, tag, pull and load created, for the ledger (safe mode).
 
 Only what did not exist before counts: a cached build can end on an image someone else built
 (``FROM busybox`` alone ends on busybox's own ID), ``tag busybox busybox`` changes nothing,
@@ -87,6 +87,14 @@ def tag(engine: RealEngine, apply: Callable[[], bool], repository: str, tag: str
     if after is not None and after != before:
         _save(engine, {target: after}, [])
     return done
+
+
+def commit(engine: RealEngine, apply: Callable[[], Json], reference: str | None) -> Json:
+    """A commit always makes a new image (its config names the container and the time)."""
+    created = apply()
+    image = str(created["Id"])
+    _save(engine, {familiar(reference): image} if reference else {}, [image])
+    return created
 
 
 def build(

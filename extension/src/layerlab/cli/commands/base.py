@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any, TextIO
 
 from layerlab.cli.errors import CliError
 from layerlab.cli.grammar import Command
 from layerlab.engine.api import Engine, Json
+
+# Standard input for a command: the bytes themselves, or a function that reads them when a
+# command first asks (a terminal's piped stdin is only read by commands that use it).
+StdinSource = bytes | Callable[[], bytes | None] | None
 
 
 @dataclass
@@ -20,8 +25,13 @@ class CommandContext:
     stdout: TextIO
     stderr: TextIO
     cwd: Path
-    stdin: bytes | None
+    input: StdinSource
     command: Command
+
+    @cached_property
+    def stdin(self) -> bytes | None:
+        """What the command reads from standard input; ``None`` when there is none to read."""
+        return self.input() if callable(self.input) else self.input
 
     def out(self, text: str = "") -> None:
         self.stdout.write(text + "\n")

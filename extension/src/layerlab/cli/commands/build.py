@@ -9,7 +9,7 @@ from typing import Any
 
 from layerlab.cli import render
 from layerlab.cli.commands.base import CommandContext, StreamError, display_stream, key_values
-from layerlab.cli.context import build_context_tar, resolve_context
+from layerlab.cli.context import build_context_tar, resolve_context, stdin_context
 from layerlab.cli.errors import CliError
 from layerlab.cli.flags import ParsedArgs
 from layerlab.engine.sim.reference import InvalidReference, parse_normalized
@@ -40,8 +40,13 @@ def _recorded(record: BuildRecord, messages: Iterator[dict[str, Any]]) -> Iterat
 
 def cmd_build(ctx: CommandContext, parsed: ParsedArgs) -> int:
     context = parsed.positionals[0]
-    if context == "-" or "://" in context or context.startswith("git@"):
-        raise CliError("layerlab: building from stdin or a URL is not supported by LayerLab")
+    if "://" in context or context.startswith("git@"):
+        raise CliError("layerlab: building from a URL is not supported by LayerLab")
+    if context != "-" and parsed.text("file") == "-":
+        raise CliError(
+            "layerlab: a Dockerfile from stdin with a context directory is not supported by "
+            "LayerLab (use 'docker build -' for a Dockerfile alone, or write it to a file)"
+        )
     tags = parsed.items("tag")
     for tag in tags:
         try:
@@ -51,8 +56,12 @@ def cmd_build(ctx: CommandContext, parsed: ParsedArgs) -> int:
                 f'invalid argument "{tag}" for "-t, --tag" flag: {exc.message}\n'
                 "See 'docker build --help'."
             ) from None
-    root, dockerfile = resolve_context(ctx.cwd, context, parsed.text("file") or None)
-    archive = build_context_tar(root, dockerfile)
+    if context == "-":
+        data = ctx.stdin or b""
+        archive, dockerfile = stdin_context(data, parsed.text("file") or None, ctx.now())
+    else:
+        root, dockerfile = resolve_context(ctx.cwd, context, parsed.text("file") or None)
+        archive = build_context_tar(root, dockerfile)
     quiet = parsed.flag("quiet")
     if not quiet:
         size = render.human_size(len(archive), 4)
@@ -61,7 +70,7 @@ def cmd_build(ctx: CommandContext, parsed: ParsedArgs) -> int:
     target = ctx
     buffer = io.StringIO()
     if quiet:
-        target = CommandContext(ctx.engine, buffer, ctx.stderr, ctx.cwd, ctx.stdin, ctx.command)
+        target = CommandContext(ctx.engine, buffer, ctx.stderr, ctx.cwd, ctx.input, ctx.command)
     build_args = {
         key: val for key, val in key_values(parsed.items("build-arg")).items()
     }  # fmt: skip

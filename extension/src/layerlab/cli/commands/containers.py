@@ -1,4 +1,5 @@
-"""Container commands: run create start stop restart kill rm ps logs exec diff, container prune."""
+"""Container commands: run create start stop restart kill rm wait rename ps logs exec diff, and
+container prune."""
 
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ PS_HEADERS = {
     "Size": "SIZE", "Names": "NAMES", "Labels": "LABELS", "Mounts": "MOUNTS",
     "Networks": "NETWORKS", "LocalVolumes": "LOCAL VOLUMES",
 }  # fmt: skip
+STD_STREAMS = frozenset({"stdout", "stderr"})
 PS_DEFAULT = (
     "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}"
 )
@@ -73,7 +75,7 @@ def cmd_create(ctx: CommandContext, parsed: ParsedArgs) -> int:
 def cmd_run(ctx: CommandContext, parsed: ParsedArgs) -> int:
     try:
         kwargs = create_kwargs(parsed)  # validate before any daemon call
-        if kwargs["tty"] and kwargs["stdin_open"]:
+        if kwargs["tty"] and kwargs["stdin_open"] and not parsed.flag("detach"):
             raise CliError("the input device is not a TTY")
         container_id = _create(ctx, parsed)
     except InvalidReference as exc:
@@ -88,7 +90,7 @@ def cmd_run(ctx: CommandContext, parsed: ParsedArgs) -> int:
             raise run_error(daemon_error(exc), start_error_code(exc.message)) from None
         return 0
     streams = {s.lower() for s in parsed.items("attach")} or {"stdout", "stderr"}
-    chunks = ctx.engine.attach(container_id, logs=False)
+    chunks = ctx.engine.attach(container_id, logs=False, stdin=_input(ctx, parsed))
     try:
         ctx.engine.start(container_id)
     except EngineError as exc:
@@ -97,7 +99,13 @@ def cmd_run(ctx: CommandContext, parsed: ParsedArgs) -> int:
     return int(ctx.engine.wait(container_id).get("StatusCode", 0))
 
 
-def _pump(ctx: CommandContext, chunks: Any, streams: set[str]) -> None:
+def _input(ctx: CommandContext, parsed: ParsedArgs) -> bytes | None:
+    """With -i, the CLI's own stdin goes to the container: all of it, then its end (in a
+    notebook there is none, so the container reads its end at once)."""
+    return (ctx.stdin or b"") if parsed.flag("interactive") else None
+
+
+def _pump(ctx: CommandContext, chunks: Any, streams: set[str] | frozenset[str]) -> None:
     for out, err in chunks:
         if out and "stdout" in streams:
             ctx.stdout.write(out.decode("utf-8", "replace"))
@@ -124,12 +132,13 @@ def _for_each(ctx: CommandContext, names: list[str], action: Any) -> list[str]:
 
 def cmd_start(ctx: CommandContext, parsed: ParsedArgs) -> int:
     names = parsed.positionals
-    if parsed.flag("attach"):
+    # -i attaches too; its input is whatever stdin gives (nothing, in a notebook).
+    if parsed.flag("attach") or parsed.flag("interactive"):
         if len(names) > 1:
             raise CliError("you cannot start and attach multiple containers at once")
-        chunks = ctx.engine.attach(names[0], logs=False)
+        chunks = ctx.engine.attach(names[0], logs=False, stdin=_input(ctx, parsed))
         ctx.engine.start(names[0])
-        _pump(ctx, chunks, {"stdout", "stderr"})
+        _pump(ctx, chunks, STD_STREAMS)
         return int(ctx.engine.wait(names[0]).get("StatusCode", 0))
     failed = _for_each(ctx, names, ctx.engine.start)
     if failed:
@@ -154,6 +163,31 @@ def cmd_restart(ctx: CommandContext, parsed: ParsedArgs) -> int:
     timeout = _timeout(parsed)
     failed = _for_each(ctx, parsed.positionals, lambda c: ctx.engine.restart(c, timeout=timeout))
     return 1 if failed else 0
+
+
+def cmd_wait(ctx: CommandContext, parsed: ParsedArgs) -> int:
+    # Exit codes as the containers stop; the errors come together at the end.
+    errors: list[str] = []
+    for name in parsed.positionals:
+        try:
+            ctx.out(str(int(ctx.engine.wait(name).get("StatusCode", 0))))
+        except EngineError as exc:
+            errors.append(daemon_error(exc))
+    if errors:
+        raise CliError("\n".join(errors))
+    return 0
+
+
+def cmd_rename(ctx: CommandContext, parsed: ParsedArgs) -> int:
+    old, new = (name.strip() for name in parsed.positionals)
+    if not old or not new:
+        raise CliError("Error: Neither old nor new names may be empty")
+    try:
+        ctx.engine.rename(old, new)
+    except EngineError as exc:
+        ctx.err(daemon_error(exc))
+        raise CliError(f"Error: failed to rename container named {old}") from None
+    return 0
 
 
 def cmd_kill(ctx: CommandContext, parsed: ParsedArgs) -> int:
@@ -305,13 +339,13 @@ def cmd_ps(ctx: CommandContext, parsed: ParsedArgs) -> int:
 
 
 def cmd_logs(ctx: CommandContext, parsed: ParsedArgs) -> int:
-    tail: str | int = parsed.text("tail", "all")
-    name, stamps = parsed.positionals[0], parsed.flag("timestamps")
-    # One request per stream: the CLI writes the container's stdout and stderr to its own.
-    out = ctx.engine.logs(name, stdout=True, stderr=False, timestamps=stamps, tail=tail)
-    err = ctx.engine.logs(name, stdout=False, stderr=True, timestamps=stamps, tail=tail)
-    ctx.stdout.write(out.decode("utf-8", "replace"))
-    ctx.stderr.write(err.decode("utf-8", "replace"))
+    chunks = ctx.engine.stream_logs(
+        parsed.positionals[0],
+        follow=parsed.flag("follow"),
+        timestamps=parsed.flag("timestamps"),
+        tail=parsed.text("tail", "all"),
+    )
+    _pump(ctx, chunks, STD_STREAMS)
     return 0
 
 
@@ -336,6 +370,9 @@ def cmd_exec(ctx: CommandContext, parsed: ParsedArgs) -> int:
         user=parsed.text("user"), tty=tty, stdin=interactive,
     )  # fmt: skip
     exec_id = str(created["Id"])
+    if parsed.flag("detach"):
+        ctx.engine.exec_start(exec_id, detach=True)
+        return 0
     try:
         out, err = ctx.engine.exec_start(exec_id)
     except EngineError as exc:

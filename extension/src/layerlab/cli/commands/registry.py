@@ -27,7 +27,7 @@ def _detail(message: str) -> str:
 
 def pull_to(ctx: CommandContext, repository: str, tag: str | None, out: TextIO) -> None:
     """Pull and print the progress to ``out`` (run/create send it to stderr)."""
-    target = CommandContext(ctx.engine, out, ctx.stderr, ctx.cwd, ctx.stdin, ctx.command)
+    target = CommandContext(ctx.engine, out, ctx.stderr, ctx.cwd, ctx.input, ctx.command)
     try:
         display_stream(target, ctx.engine.pull(repository, tag=tag or "latest"))
     except StreamError as exc:

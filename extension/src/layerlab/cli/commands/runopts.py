@@ -121,6 +121,9 @@ def create_kwargs(parsed: ParsedArgs) -> dict[str, Any]:
     if parsed.flag("rm"):
         host_config["AutoRemove"] = True
     networks = parsed.items("network") + parsed.items("net")  # --net: docker's hidden alias
+    for index, network in enumerate(networks):
+        if network in networks[:index]:
+            raise run_error(f'network "{network}" is specified multiple times', 125)
     if networks:
         host_config["NetworkMode"] = networks[0]
     entrypoint: list[str] | None = None
@@ -140,6 +143,10 @@ def create_kwargs(parsed: ParsedArgs) -> dict[str, Any]:
         "tty": parsed.flag("tty"),
         "stdin_open": parsed.flag("interactive"),
         "host_config": host_config or None,
+        # More than one network: the daemon (API 1.41) refuses them all at once.
+        "networking_config": {"EndpointsConfig": {n: {} for n in networks}}
+        if len(networks) > 1
+        else None,
         # `run -d` attaches nothing: docker leaves Config.AttachStdout/AttachStderr false.
         "detach": parsed.flag("detach"),
     }

@@ -128,6 +128,7 @@ class Build:
         self.stage_names: dict[str, str] = {}
         self.stage_ids: list[str] = []
         self.out: list[Json] = []
+        self.commits = True  # False for `docker commit --change`: steps only edit the config
 
     # -- helpers the steps use ------------------------------------------------------------------
     def say(self, text: str) -> None:

@@ -102,6 +102,8 @@ def _commit_metadata(build: Build, state: StageState, comment: str) -> None:
 
 def _probe_or_create(build: Build, state: StageState, probe: Json, changes_of: Any) -> None:
     """Cache hit, or create a container, apply ``changes_of`` (a tree function) and commit."""
+    if not build.commits:
+        return
     if build.try_cache(state, probe):
         return
     container_id = build.engine.ids.hex64()

@@ -12,7 +12,7 @@ from .config import parse_rfc3339, rfc3339
 from .containers import Container, new_container_doc
 from .image_ops import graph_driver, sorted_labels
 from .images import missing_name
-from .runtime import exec_error_text, exit_code_for, process_context
+from .runtime import exec_error_text, exit_code_for, on_terminal, process_context
 
 if TYPE_CHECKING:
     from .engine import SimEngine
@@ -22,6 +22,11 @@ Json = dict[str, Any]
 
 def create(engine: SimEngine, image: str, options: Json) -> Json:
     store = engine.containers_store
+    endpoints = (options.get("networking_config") or {}).get("EndpointsConfig") or {}
+    if len(endpoints) > 1:  # checked before the image is looked up
+        raise InvalidArgument(
+            "Container cannot be connected to network endpoints: " + ", ".join(endpoints)
+        )
     found = engine.image_store.find(image)
     if found is None:
         raise NotFound(f"No such image: {missing_name(image)}")
@@ -109,13 +114,14 @@ def follow(engine: SimEngine, container_id: str) -> list[tuple[int, bytes]]:
         c = store.resolve(container_id)
     except NotFound:
         return []  # already gone: an --rm container whose start failed
+    first_seq = int(c.run.get("first_log_seq", 0))
     if c.running and not c.run.get("forever"):
         end = c.run["started"] + c.run["duration"]
         engine.clock.advance(end - engine.clock.now())
-        output = store.output(c, end)
+        output = store.output(c, end, first_seq)
         store.settle(c, end)
     else:
-        output = store.output(c, engine.clock.now())
+        output = store.output(c, engine.clock.now(), first_seq)
     return [(stream, data) for stream, data, _ in output]
 
 
@@ -329,18 +335,78 @@ def inspect(engine: SimEngine, container: str) -> Json:
 def logs(
     engine: SimEngine, container: str, stdout: bool, stderr: bool, timestamps: bool, tail: str | int
 ) -> bytes:
+    c = engine.containers_store.resolve(container)
+    streams = {n for n, wanted in ((1, stdout), (2, stderr)) if wanted}
+    lines = _log_lines(engine, c, engine.clock.now(), timestamps, tail, streams)
+    return b"".join(line for _, line in lines)
+
+
+def stream_logs(
+    engine: SimEngine, container: str, follow: bool, timestamps: bool, tail: str | int
+) -> tuple[list[tuple[int, bytes]], bool]:
+    """Both streams' lines; with ``follow``, until the program ends (waiting for it in virtual
+    time). The flag says the program never ends (then only the lines so far)."""
     store = engine.containers_store
     c = store.resolve(container)
-    lines: list[bytes] = []
-    for stream, data, at in store.output(c, engine.clock.now()):
-        if (stream == 1 and stdout) or (stream == 2 and stderr):
-            for line in data.splitlines(keepends=True):
-                prefix = (rfc3339(at) + " ").encode() if timestamps else b""
-                lines.append(prefix + line)
-    if tail != "all":
+    now = engine.clock.now()
+    if not (follow and c.running):
+        return _log_lines(engine, c, now, timestamps, tail), False
+    if c.run.get("forever"):
+        return _log_lines(engine, c, now, timestamps, tail), True
+    end = c.run["started"] + c.run["duration"]
+    engine.clock.advance(end - now)
+    lines = _log_lines(engine, c, end, timestamps, tail)
+    store.settle(c, end)  # may remove an --rm container: its lines are read already
+    return lines, False
+
+
+def _log_lines(
+    engine: SimEngine,
+    c: Container,
+    until: float,
+    timestamps: bool,
+    tail: str | int,
+    streams: set[int] | None = None,
+) -> list[tuple[int, bytes]]:
+    """The log as (stream, line) pairs: the streams asked for, then their last ``tail`` lines."""
+    lines: list[tuple[int, bytes]] = []
+    for stream, data, at in engine.containers_store.output(c, until):
+        if streams is None or stream in streams:
+            prefix = (rfc3339(at) + " ").encode() if timestamps else b""
+            lines.extend((stream, prefix + line) for line in data.splitlines(keepends=True))
+    try:
         count = int(tail)
-        lines = lines[-count:] if count > 0 else []
-    return b"".join(lines)
+    except ValueError:
+        count = -1  # the daemon reads anything else (such as "all") as every line
+    if count >= 0:
+        lines = lines[len(lines) - count :] if count else []
+    return lines
+
+
+def rename(engine: SimEngine, container: str, new_name: str) -> None:
+    """``daemon.ContainerRename``: the name changes, the ID and the writable layer stay."""
+    store = engine.containers_store
+    if not container or not new_name:
+        raise InvalidArgument("Neither old nor new names may be empty")
+    c = store.resolve(container)
+    if c.name == new_name.removeprefix("/"):
+        raise InvalidArgument("Renaming a container with the same name as its current name")
+    name = new_name.removeprefix("/")
+    if not names.is_valid_name(name):
+        raise InvalidArgument(
+            "Error when allocating new name: Invalid container name (/"
+            f"{name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed"
+        )
+    holder = store.name_taken(name)
+    if holder is not None:
+        raise Conflict(
+            f'Error when allocating new name: Conflict. The container name "/{name}" is already '
+            f'in use by container "{holder.id}". You have to remove (or rename) that container '
+            "to be able to reuse that name."
+        )
+    c.name = name
+    c.doc["Name"] = "/" + name
+    store.save(c)
 
 
 def diff(engine: SimEngine, container: str) -> list[Json]:
@@ -381,6 +447,7 @@ def exec_create(
     environment: list[str] | None,
     workdir: str | None,
     user: str,
+    tty: bool = False,
 ) -> Json:
     c = engine.containers_store.resolve(container)
     if not c.running:
@@ -393,6 +460,7 @@ def exec_create(
         "Env": environment or [],
         "WorkingDir": workdir or "",
         "User": user,
+        "Tty": tty,
         "Running": False,
         "ExitCode": None,
     }
@@ -407,7 +475,9 @@ def _exec_doc(engine: SimEngine, exec_id: str) -> Json:
     return json.loads(row[0])  # type: ignore[no-any-return]
 
 
-def exec_start(engine: SimEngine, exec_id: str) -> tuple[bytes, bytes]:
+def exec_start(engine: SimEngine, exec_id: str, detach: bool = False) -> tuple[bytes, bytes]:
+    """Run an exec'd program. Detached (``exec -d``), nobody waits for it: the clock stays,
+    its output goes nowhere, and a program that cannot start is the request's error."""
     from .process import ExecError, run_process
 
     doc = _exec_doc(engine, exec_id)
@@ -423,6 +493,8 @@ def exec_start(engine: SimEngine, exec_id: str) -> tuple[bytes, bytes]:
     )  # fmt: skip
     run = c.run
     context.tty = bool(config.get("Tty"))
+    # exec -t: a terminal of its own, which never ends its input (exec -i input ends at once).
+    context.terminal = context.stdin_open = bool(doc.get("Tty"))
     context.pid = int(run.get("last_pid", 1)) + 6
     context.main = (int(run.get("main_uid", 0)), " ".join([c.doc["Path"], *c.doc["Args"]]))
     context.mounted_at = run.get("started")
@@ -436,16 +508,21 @@ def exec_start(engine: SimEngine, exec_id: str) -> tuple[bytes, bytes]:
             "OCI runtime exec failed: exec failed: unable to start container process: "
             f"{exec_error_text(err)}: unknown"
         )
+        if detach:
+            raise InvalidArgument(message) from None
         return b"", message.encode() + b"\n"
     store.set_tree(c, tree)
     run.update(last_pid=result.last_pid, dev=base64.b64encode(result.dev_kept).decode("ascii"))
     store.save(c)
     doc["ExitCode"] = result.exit_code
     _save_exec(engine, doc)
+    if detach:
+        return b"", b""
     if not result.runs_forever:
         engine.clock.advance(result.duration)
-    out = b"".join(d for s, d, _ in result.output if s == 1)
-    err_out = b"".join(d for s, d, _ in result.output if s == 2)
+    output = on_terminal(result.output) if context.terminal else result.output
+    out = b"".join(d for s, d, _ in output if s == 1)
+    err_out = b"".join(d for s, d, _ in output if s == 2)
     return out, err_out
 
 
@@ -464,7 +541,7 @@ def exec_inspect(engine: SimEngine, exec_id: str) -> Json:
             "entrypoint": doc["Cmd"][0],
             "arguments": doc["Cmd"][1:],
             "privileged": False,
-            "tty": False,
+            "tty": bool(doc.get("Tty")),
             "user": doc["User"],
         },
         "OpenStdin": False,

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import Conflict, InvalidArgument, NotFound
 from . import fs
 from .config import ZERO_TIME, rfc3339
-from .runtime import exec_error_text, exit_code_for, oci_error, process_context
+from .runtime import exec_error_text, exit_code_for, oci_error, on_terminal, process_context
 
 if TYPE_CHECKING:
     from .engine import SimEngine
@@ -148,8 +148,7 @@ class ContainerStore:
     def add_output(
         self, c: Container, output: list[tuple[int, bytes, float]], start: float
     ) -> None:
-        row = self.store.one("SELECT MAX(seq) FROM logs WHERE container_id = ?", c.id)
-        seq = (row[0] if row and row[0] is not None else 0) + 1
+        seq = self.next_log_seq(c)
         for stream, data, offset in output:
             if data:
                 self.store.execute(
@@ -162,9 +161,18 @@ class ContainerStore:
                 )
                 seq += 1
 
-    def output(self, c: Container, until: float | None = None) -> list[tuple[int, bytes, float]]:
+    def next_log_seq(self, c: Container) -> int:
+        row = self.store.one("SELECT MAX(seq) FROM logs WHERE container_id = ?", c.id)
+        return (row[0] if row and row[0] is not None else 0) + 1
+
+    def output(
+        self, c: Container, until: float | None = None, first_seq: int = 0
+    ) -> list[tuple[int, bytes, float]]:
+        """The log up to ``until``; from ``first_seq`` on (one run's output) if given."""
         rows = self.store.query(
-            "SELECT stream, data, at FROM logs WHERE container_id = ? ORDER BY seq", c.id
+            "SELECT stream, data, at FROM logs WHERE container_id = ? AND seq >= ? ORDER BY seq",
+            c.id,
+            first_seq,
         )
         return [(s, bytes(d), at) for s, d, at in rows if until is None or at <= until]
 
@@ -221,7 +229,12 @@ class ContainerStore:
             tree, config.get("Env") or [], config.get("User") or "",
             config.get("WorkingDir") or "/", c.id, now,
         )  # fmt: skip
-        context.tty = bool(config.get("Tty"))
+        context.tty = context.terminal = bool(config.get("Tty"))
+        # Input: what an attached client sent (then its end), else a terminal or an open stdin
+        # that never delivers anything, else nothing at all.
+        attached = c.run.pop("stdin", None)
+        context.stdin = base64.b64decode(attached) if attached is not None else b""
+        context.stdin_open = context.tty or (attached is None and bool(config.get("OpenStdin")))
         try:
             result = run_process(argv, context)
         except ExecError as err:
@@ -247,7 +260,8 @@ class ContainerStore:
         c.run.update(_timeline(result, now))
         # What `ps` and the /dev tmpfs need while the container runs (docker exec).
         c.run.update(main_uid=context.uid, last_pid=result.last_pid, dev=_b64(result.dev_kept))
-        self.add_output(c, result.output, now)
+        c.run["first_log_seq"] = self.next_log_seq(c)  # an attached client sees this run only
+        self.add_output(c, on_terminal(result.output) if context.tty else result.output, now)
         self.save(c)
         return None
 

@@ -7,6 +7,7 @@ has been stored.
 
 from __future__ import annotations
 
+import base64
 import functools
 import os
 import re
@@ -353,12 +354,59 @@ class SimEngine:
     ) -> bytes:
         return container_ops.logs(self, container, stdout, stderr, timestamps, tail)
 
-    def attach(
-        self, container: str, logs: bool = True
+    def stream_logs(
+        self,
+        container: str,
+        follow: bool = False,
+        timestamps: bool = False,
+        tail: str | int = "all",
     ) -> Iterator[tuple[bytes | None, bytes | None]]:
         with self.store.transaction():
-            container_id = self.containers_store.resolve(container).id
-        return self._attached_output(container_id)
+            self.settle()
+            lines, endless = container_ops.stream_logs(self, container, follow, timestamps, tail)
+        return self._log_chunks(container, lines, endless)
+
+    @staticmethod
+    def _log_chunks(
+        container: str, lines: list[tuple[int, bytes]], endless: bool
+    ) -> Iterator[tuple[bytes | None, bytes | None]]:
+        for stream, line in lines:
+            yield (line, None) if stream == 1 else (None, line)
+        if endless:
+            raise Conflict(
+                f"LayerLab: container {container} runs a program that never exits (a server or "
+                "an endless loop), so following its logs would never end: the logs so far are "
+                "above. Use 'docker logs' without -f, or stop the container first."
+            )
+
+    @transactional
+    def commit(
+        self,
+        container: str,
+        repository: str | None = None,
+        tag: str | None = None,
+        message: str | None = None,
+        author: str | None = None,
+        pause: bool = True,
+        changes: list[str] | None = None,
+    ) -> Json:
+        from .commit import commit
+
+        return commit(self, container, repository, tag, message or "", author or "", changes or [])
+
+    @transactional
+    def rename(self, container: str, name: str) -> None:
+        container_ops.rename(self, container, name)
+
+    def attach(
+        self, container: str, logs: bool = True, stdin: bytes | None = None
+    ) -> Iterator[tuple[bytes | None, bytes | None]]:
+        with self.store.transaction():
+            c = self.containers_store.resolve(container)
+            if stdin is not None and c.doc["Config"].get("OpenStdin") and not c.running:
+                c.run["stdin"] = base64.b64encode(stdin).decode("ascii")  # the next start reads it
+                self.containers_store.save(c)
+        return self._attached_output(c.id)
 
     def _attached_output(self, container_id: str) -> Iterator[tuple[bytes | None, bytes | None]]:
         with self.store.transaction():
@@ -385,11 +433,11 @@ class SimEngine:
         tty: bool = False,
         stdin: bool = False,
     ) -> Json:
-        return container_ops.exec_create(self, container, cmd, environment, workdir, user)
+        return container_ops.exec_create(self, container, cmd, environment, workdir, user, tty)
 
     @transactional
-    def exec_start(self, exec_id: str) -> tuple[bytes, bytes]:
-        return container_ops.exec_start(self, exec_id)
+    def exec_start(self, exec_id: str, detach: bool = False) -> tuple[bytes, bytes]:
+        return container_ops.exec_start(self, exec_id, detach)
 
     @transactional
     def exec_inspect(self, exec_id: str) -> Json:

@@ -154,7 +154,7 @@ def inspect_image(engine: SimEngine, name: str) -> Json:
         "RepoTags": [familiar(t) for t in images.refs(image.id, "tag")],
         "RepoDigests": [familiar(d) for d in images.refs(image.id, "digest")],
         "Parent": image.parent,
-        "Comment": config.get("comment", ""),
+        "Comment": _comment(config),
         "Created": config.get("created", rfc3339(image.created)),
         "Container": config.get("container", ""),
         "ContainerConfig": config.get("container_config") or _empty_container_config(),
@@ -188,6 +188,12 @@ def graph_driver(engine: SimEngine, top: str, lower: list[str], init: str = "") 
     if dirs:
         driver["Data"] = {"LowerDir": ":".join(dirs), **driver["Data"]}
     return driver
+
+
+def _comment(config: Json) -> str:
+    """The image's comment, else its newest history entry's (how `docker commit -m` shows)."""
+    history = config.get("history") or [{}]
+    return str(config.get("comment") or history[-1].get("comment", ""))
 
 
 def _empty_container_config() -> Json:

@@ -59,7 +59,9 @@ class ProcessContext:
     hostname: str = ""  # container short ID
     now: float = 0.0  # virtual wall-clock (unix seconds) when the program starts
     stdin: bytes = b""
-    tty: bool = False  # started with -t: /dev/console exists
+    stdin_open: bool = False  # stdin stays open after ``stdin`` (see applets.base.Io)
+    tty: bool = False  # the container has a terminal (-t): /dev/console exists
+    terminal: bool = False  # this program's stdin and stdout are a terminal (run or exec -t)
     pid: int = 1  # 1 for a container's main program; an exec'd one gets its own
     # PID 1 as `ps` shows it while an exec'd program runs: (uid, command line).
     main: tuple[int, str] | None = None
@@ -234,7 +236,7 @@ def run_process(argv: list[str], ctx: ProcessContext) -> ProgramResult:
 
     The container's /dev is mounted over ``ctx.tree`` while the program runs and taken out
     again before this returns, whatever happens."""
-    system = System(tree=ctx.tree, hostname=ctx.hostname, start=ctx.now)
+    system = System(tree=ctx.tree, hostname=ctx.hostname, start=ctx.now, tty=ctx.terminal)
     command = " ".join(argv)
     main_uid, system.main_command = ctx.main if ctx.main is not None else (ctx.uid, command)
     system.procs[1] = (main_uid, posixpath.basename(system.main_command.split(" ")[0]),
@@ -250,6 +252,7 @@ def run_process(argv: list[str], ctx: ProcessContext) -> ProgramResult:
         uid=ctx.uid,
         gid=ctx.gid,
         stdin=ctx.stdin,
+        stdin_open=ctx.stdin_open,
         fds={1: LogSink(system, 1), 2: LogSink(system, 2)},
         pid=ctx.pid,
         cmdline=command,

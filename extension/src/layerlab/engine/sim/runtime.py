@@ -73,6 +73,12 @@ def _group_id(tree: fs.Tree, group: str) -> int | None:
     return None
 
 
+def on_terminal(output: list[tuple[int, bytes, float]]) -> list[tuple[int, bytes, float]]:
+    """What a program wrote as its terminal shows it (-t): one stream, each newline as CRLF
+    (the terminal's onlcr setting)."""
+    return [(1, data.replace(b"\n", b"\r\n"), at) for _, data, at in output]
+
+
 def exec_error_text(err: ExecError) -> str:
     """runc's words for a program that cannot start."""
     if err.reason == "not_found":

@@ -6,7 +6,7 @@ import posixpath
 from functools import cache
 from importlib import resources
 
-from .base import Io, Program, prog_name
+from .base import BUSYBOX_VERSION, Io, Program, prog_name
 from .dd import APPLETS as _DD
 from .files import APPLETS as _FILES
 from .listing import APPLETS as _LISTING
@@ -14,7 +14,7 @@ from .search import APPLETS as _SEARCH
 from .system import APPLETS as _SYSTEM
 from .text import APPLETS as _TEXT
 
-BUSYBOX_BANNER = "BusyBox v1.35.0 (Debian 1:1.35.0-4+deb12u1+b1) multi-call binary."
+BUSYBOX_BANNER = f"{BUSYBOX_VERSION} multi-call binary."
 
 
 def _sh(argv: list[str], io: Io) -> int:

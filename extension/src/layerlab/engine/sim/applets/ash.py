@@ -18,7 +18,17 @@ from .ash_compound import run_compound
 from .ash_redirect import with_redirections
 from .ash_simple import run_program, run_simple
 from .ash_state import ExitShell, InStream, Job, LoopSignal, ReturnSignal
-from .base import BufferSink, Clock, FsError, Io, NullSink, RunsForever, lookup, resolve
+from .base import (
+    SHELL_BANNER,
+    BufferSink,
+    Clock,
+    FsError,
+    Io,
+    NullSink,
+    RunsForever,
+    lookup,
+    resolve,
+)
 from .expand import Expander, ExpansionError
 
 __all__ = ["ExitShell", "InStream", "LoopSignal", "ReturnSignal", "Shell", "run_sh"]
@@ -42,7 +52,7 @@ class Shell:
         self.options: dict[str, bool] = {}
         self.traps: dict[str, str] = {}
         self.line = 1
-        self.stdin = InStream(io.stdin)
+        self.stdin = InStream(io.stdin, open_end=io.stdin_open)
         self.cond_depth = 0
         self.loop_depth = 0
         self.steps = 0
@@ -326,6 +336,10 @@ def run_sh(argv: list[str], io: Io) -> int:
             return 2
         shell = Shell(io, args[0], args[1:], named_arg0=True)
     else:
+        if io.stdin_open:  # commands would come from a terminal or an open pipe: none do
+            if io.sys.tty:  # an interactive shell greets its terminal first
+                io.out(f"\n\n{SHELL_BANNER}\nEnter 'help' for a list of built-in commands.\n\n")
+            raise RunsForever(interruptible=False)
         text = io.stdin.decode("utf-8", "surrogateescape")
         io = io.child(stdin=b"")
         shell = Shell(io, name, [], named_arg0=False)

@@ -106,7 +106,8 @@ def run_program(shell: Shell, argv: list[str], assigns: list[tuple[str, str]]) -
     env.update(assigns)
     # The script's last command replaces the shell (exec), keeping its PID; others are forked.
     pid = shell.io.pid if shell.exec_mode else shell.io.sys.new_pid()
-    child = shell.io.child(env=env, stdin=shell.stdin.take_all(), pid=pid)
+    open_end = shell.stdin.open_end
+    child = shell.io.child(env=env, stdin=shell.stdin.take_all(), stdin_open=open_end, pid=pid)
     try:
         return spawn(argv, child, from_shell=True)
     except ExecError as error:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .base import RunsForever
+
 
 class ExitShell(Exception):
     def __init__(self, code: int) -> None:
@@ -41,9 +43,12 @@ class InStream:
 
     data: bytes
     pos: int = 0
+    open_end: bool = False  # no end after the data: a reader waits forever (see Io.stdin_open)
 
     def read_line(self) -> bytes | None:
         if self.pos >= len(self.data):
+            if self.open_end:
+                raise RunsForever(interruptible=True)  # ash runs traps while `read` waits
             return None
         end = self.data.find(b"\n", self.pos)
         end = len(self.data) if end < 0 else end + 1

@@ -31,6 +31,11 @@ ENOSPC = "No space left on device"
 ENXIO = "No such device or address"
 
 
+# The busybox the simulated images carry: Debian's busybox-static, like the reference engine's.
+BUSYBOX_VERSION = "BusyBox v1.35.0 (Debian 1:1.35.0-4+deb12u1+b1)"
+SHELL_BANNER = f"{BUSYBOX_VERSION} built-in shell (ash)"
+
+
 class RunsForever(Exception):
     """The program reached a point it never leaves (``sleep infinity``, a server, ``tail -f``).
 
@@ -78,6 +83,7 @@ class System:
     # Mount point -> filesystem type (the run-time /dev, see ..devices), for `ls` and `df`.
     mounts: dict[str, str] = field(default_factory=dict)
     random_reads: int = 0  # how many reads of /dev/urandom so far: each gets its own bytes
+    tty: bool = False  # the program's stdin and stdout are a terminal (run/exec -t)
 
     def new_pid(self) -> int:
         pid = self.next_pid
@@ -145,6 +151,9 @@ class Io:
     uid: int = 0
     gid: int = 0
     stdin: bytes = b""
+    # After ``stdin``, the stream stays open with nothing more to come: a container's terminal
+    # (-t), or its stdin kept open (-i) with nobody attached. A reader there blocks forever.
+    stdin_open: bool = False
     fds: dict[int, Sink] = field(default_factory=dict)
     clock: Clock = field(default_factory=Clock)
     pid: int = 1
@@ -188,6 +197,7 @@ class Io:
             "uid": self.uid,
             "gid": self.gid,
             "stdin": self.stdin,
+            "stdin_open": self.stdin_open and "stdin" not in changes,
             "fds": dict(self.fds),
             "clock": self.clock,
             "pid": self.pid,
@@ -261,6 +271,8 @@ def read_file(io: Io, path: str, limit: int | None = None) -> bytes:
     """The file's bytes; a reader that needs at most ``limit`` bytes says so, which is what
     lets it read an endless device (``head -c N /dev/zero``)."""
     if path == "-":
+        if io.stdin_open and (limit is None or len(io.stdin) < limit):
+            raise RunsForever(interruptible=False)  # waiting for input that never comes
         return io.stdin if limit is None else io.stdin[:limit]
     real, entry = lookup(io.tree, path, io.cwd)
     if entry.is_dir:

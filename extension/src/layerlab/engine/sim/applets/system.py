@@ -11,7 +11,7 @@ import hashlib
 import re
 import time
 
-from .base import Io, RunsForever, prog_name, read_file
+from .base import BUSYBOX_VERSION, Io, RunsForever, prog_name, read_file
 from .cmdline import read_inputs, split_options
 from .conditions import test
 from .expr import expr
@@ -192,7 +192,7 @@ PS_COLUMNS = {
     "sid": ("SID", 5), "stat": ("STAT", 4), "rss": ("RSS", 5),
 }  # fmt: skip
 PS_USAGE = (
-    "BusyBox v1.35.0 (Debian 1:1.35.0-4+deb12u1+b1) multi-call binary.\n\n"
+    f"{BUSYBOX_VERSION} multi-call binary.\n\n"
     "Usage: ps [-o COL1,COL2=HEADER] [-T]\n\nShow list of processes\n\n"
     "\t-o COL1,COL2=HEADER\tSelect columns for display\n\t-T\t\t\tShow threads\n"
 )
