@@ -210,3 +210,12 @@ def test_exec_t_writes_one_crlf_stream(engine: SimEngine) -> None:
     assert docker(engine, "exec -t term sh -c 'echo out; echo err >&2'") == (
         0, "out\r\nerr\r\n", "",
     )  # fmt: skip
+
+
+def test_exec_i_hands_stdin_to_the_program(engine: SimEngine) -> None:
+    docker(engine, "run -d --name feed busybox sleep 600")
+    out, err = io.StringIO(), io.StringIO()
+    code = run_cli(shlex.split("exec -i feed wc -w"), engine, out, err, stdin=b"one two\n")
+    assert (code, out.getvalue()) == (0, "2\n")
+    assert docker(engine, "exec feed wc -w") == (0, "0\n", "")  # without -i: no input
+    assert docker(engine, "exec -dit feed sh") == (0, "", "")

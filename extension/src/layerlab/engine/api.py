@@ -177,8 +177,11 @@ class Engine(Protocol):
         tty: bool = False,
         stdin: bool = False,
     ) -> Json: ...
-    def exec_start(self, exec_id: str, detach: bool = False) -> tuple[bytes, bytes]:
-        """The exec's output; detached (``exec -d``), nothing, once the program started."""
+    def exec_start(
+        self, exec_id: str, detach: bool = False, stdin: bytes | None = None
+    ) -> tuple[bytes, bytes]:
+        """The exec's output; detached (``exec -d``), nothing, once the program started.
+        ``stdin`` (``exec -i``) is the program's whole input."""
         ...
 
     def exec_inspect(self, exec_id: str) -> Json: ...

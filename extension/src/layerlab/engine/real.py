@@ -72,6 +72,13 @@ def translate(exc: Exception, base_url: str) -> Exception:
     return exc
 
 
+def _send_input(sock: Any, data: bytes) -> None:
+    """Write a hijacked connection's whole input, then half-close it: the end of the input."""
+    raw = getattr(sock, "_sock", sock)
+    raw.sendall(data)
+    raw.shutdown(socket.SHUT_WR)
+
+
 def log_frames(raw: Any, tty: bool) -> Iterator[tuple[bytes | None, bytes | None]]:
     """Demultiplex a logs response: without a TTY each frame is an 8-byte header (stream, three
     zero bytes, big-endian length) and its payload; with one, the bytes are stdout as they are."""
@@ -438,9 +445,7 @@ class RealEngine:
         tty = bool(self.inspect_container(container)["Config"].get("Tty"))
         params = {"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1, "logs": int(logs)}
         sock = self._call(self.api.attach_socket, container, params=params)
-        raw = getattr(sock, "_sock", sock)
-        raw.sendall(data)
-        raw.shutdown(socket.SHUT_WR)
+        _send_input(sock, data)
         self._post_wait(container)
         frames = frames_iter(sock, tty)
         return self._stream(demux_adaptor(*frame) for frame in frames)  # type: ignore[arg-type]
@@ -494,12 +499,20 @@ class RealEngine:
             user=user, tty=tty, stdin=stdin,
         )  # fmt: skip
 
-    def exec_start(self, exec_id: str, detach: bool = False) -> tuple[bytes, bytes]:
+    def exec_start(
+        self, exec_id: str, detach: bool = False, stdin: bytes | None = None
+    ) -> tuple[bytes, bytes]:
         if detach:
             self._call(self.api.exec_start, exec_id, detach=True)
             return b"", b""
-        out, err = self._call(self.api.exec_start, exec_id, demux=True)
-        return out or b"", err or b""
+        if stdin is None:
+            out, err = self._call(self.api.exec_start, exec_id, demux=True)
+            return out or b"", err or b""
+        tty = bool(self.exec_inspect(exec_id)["ProcessConfig"].get("tty"))
+        sock = self._call(self.api.exec_start, exec_id, socket=True)
+        _send_input(sock, stdin)
+        chunks = list(self._stream(demux_adaptor(*f) for f in frames_iter(sock, tty)))  # type: ignore[arg-type]
+        return b"".join(o or b"" for o, _ in chunks), b"".join(e or b"" for _, e in chunks)
 
     def exec_inspect(self, exec_id: str) -> Json:
         return self._call(self.api.exec_inspect, exec_id)

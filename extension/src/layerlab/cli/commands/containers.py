@@ -359,7 +359,7 @@ def cmd_diff(ctx: CommandContext, parsed: ParsedArgs) -> int:
 def cmd_exec(ctx: CommandContext, parsed: ParsedArgs) -> int:
     container, *command = parsed.positionals
     tty, interactive = parsed.flag("tty"), parsed.flag("interactive")
-    if tty and interactive:
+    if tty and interactive and not parsed.flag("detach"):
         raise CliError("the input device is not a TTY")
     env = [
         e if "=" in e or e not in os.environ else f"{e}={os.environ[e]}"
@@ -374,7 +374,7 @@ def cmd_exec(ctx: CommandContext, parsed: ParsedArgs) -> int:
         ctx.engine.exec_start(exec_id, detach=True)
         return 0
     try:
-        out, err = ctx.engine.exec_start(exec_id)
+        out, err = ctx.engine.exec_start(exec_id, stdin=_input(ctx, parsed))
     except EngineError as exc:
         raise CliError(daemon_error(exc), 126) from None
     ctx.stdout.write(out.decode("utf-8", "replace"))

@@ -475,7 +475,9 @@ def _exec_doc(engine: SimEngine, exec_id: str) -> Json:
     return json.loads(row[0])  # type: ignore[no-any-return]
 
 
-def exec_start(engine: SimEngine, exec_id: str, detach: bool = False) -> tuple[bytes, bytes]:
+def exec_start(
+    engine: SimEngine, exec_id: str, detach: bool = False, stdin: bytes | None = None
+) -> tuple[bytes, bytes]:
     """Run an exec'd program. Detached (``exec -d``), nobody waits for it: the clock stays,
     its output goes nowhere, and a program that cannot start is the request's error."""
     from .process import ExecError, run_process
@@ -495,6 +497,7 @@ def exec_start(engine: SimEngine, exec_id: str, detach: bool = False) -> tuple[b
     context.tty = bool(config.get("Tty"))
     # exec -t: a terminal of its own, which never ends its input (exec -i input ends at once).
     context.terminal = context.stdin_open = bool(doc.get("Tty"))
+    context.stdin = stdin or b""
     context.pid = int(run.get("last_pid", 1)) + 6
     context.main = (int(run.get("main_uid", 0)), " ".join([c.doc["Path"], *c.doc["Args"]]))
     context.mounted_at = run.get("started")

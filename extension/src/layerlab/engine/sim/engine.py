@@ -436,8 +436,10 @@ class SimEngine:
         return container_ops.exec_create(self, container, cmd, environment, workdir, user, tty)
 
     @transactional
-    def exec_start(self, exec_id: str, detach: bool = False) -> tuple[bytes, bytes]:
-        return container_ops.exec_start(self, exec_id, detach)
+    def exec_start(
+        self, exec_id: str, detach: bool = False, stdin: bytes | None = None
+    ) -> tuple[bytes, bytes]:
+        return container_ops.exec_start(self, exec_id, detach, stdin)
 
     @transactional
     def exec_inspect(self, exec_id: str) -> Json:
