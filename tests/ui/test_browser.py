@@ -182,6 +182,15 @@ def test_demo_notebook_renders_and_responds(lab: tuple[str, Path]) -> None:
             expect(explorer.locator(".layerlab-log")).to_contain_text("gone for good")
             expect(changes).to_have_count(0)
             explorer.screenshot(path=str(shots / "container-explorer.png"))
+
+            # A command in a new cell: the image explorer follows it by itself.
+            page.locator(".jp-Notebook .jp-Cell .jp-InputPrompt").last.click()
+            page.keyboard.press("b")  # a new cell below, in command mode
+            page.keyboard.press("Enter")
+            page.keyboard.type("%docker tag busybox late:1")
+            page.keyboard.press("Shift+Enter")
+            picker = images.locator(".layerlab-picker select option", has_text="late:1")
+            expect(picker).to_have_count(1)
         except Exception:
             page.screenshot(path=str(shots / "failure.png"))
             raise

@@ -96,3 +96,24 @@ def test_container_explorer_buttons(session: Session, docker: Callable[[str], st
     explorer.buttons["rm"].click()
     assert "gone for good" in explorer.messages.value
     assert explorer.picker.options == () and explorer.text() == "no containers"
+
+
+def test_explorers_follow_the_session(
+    session: Session, build: Build, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import layerlab.session
+
+    monkeypatch.setattr(layerlab.session, "_session", session)
+    monkeypatch.setattr("layerlab.viz.widgets._followers", {})
+    images, containers = ImageExplorer(), ContainerExplorer()
+    assert containers.picker.value is None
+    build("late:1", "FROM busybox\nRUN echo hi > /hi\n")
+    assert next(label.split()[0] for label, _ in images.picker.options) == "late:1"
+    assert images.picker.label.startswith("busybox")  # the chosen image stays chosen
+    session.run("run --name jot busybox touch /jot")
+    assert containers.text().splitlines()[1:] == ["  A /jot"]
+    # A newer explorer of a kind takes over following; the older one keeps what it showed.
+    newer = ContainerExplorer()
+    session.run("rm jot")
+    assert newer.picker.value is None and containers.picker.value is not None
+    assert len(session.listeners) == 2

@@ -115,13 +115,13 @@ class Session:
         if refused is not None:
             stderr.write(refused + "\n")
             return REFUSED_EXIT_CODE
-        for listener in self.listeners:
+        for listener in list(self.listeners):  # a listener may remove itself
             listener("before", argv, engine)
         try:
             with enforcing(self.safe_active):
                 return run_cli(argv, engine, stdout, stderr, cwd=cwd or os.getcwd(), stdin=stdin)
         finally:
-            for listener in self.listeners:
+            for listener in list(self.listeners):
                 listener("after", argv, engine)
 
 

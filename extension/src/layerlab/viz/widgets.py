@@ -6,7 +6,10 @@ summary of the same data instead.
 
 from __future__ import annotations
 
+import contextlib
 import html
+import weakref
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w
@@ -28,6 +31,41 @@ def _engine(engine: Engine | None) -> Engine:
     return current_session().engine()
 
 
+# The explorer of each kind that follows the session: the newest one. Re-running a cell makes
+# a new explorer while the old one stays in the kernel; only one per kind pays for a refresh.
+_followers: dict[type, Callable[[str, list[str], Engine], None]] = {}
+
+
+def _follow_session(widget: ImageExplorer | ContainerExplorer) -> None:
+    """Refresh ``widget`` after every docker command the session runs, on whichever engine the
+    session uses then, for as long as it lives (held weakly) and no newer one of its kind."""
+    from layerlab.session import current_session
+
+    session = current_session()
+    target = weakref.ref(widget)
+    previous = _followers.get(type(widget))
+    if previous is not None:
+        with contextlib.suppress(ValueError):
+            session.listeners.remove(previous)
+
+    def listener(phase: str, argv: list[str], engine: Engine) -> None:
+        live = target()
+        if live is None:
+            with contextlib.suppress(ValueError):
+                session.listeners.remove(listener)
+            return
+        if phase != "after":
+            return
+        try:
+            live.engine = engine
+            live.refresh()
+        except Exception as exc:  # the command itself went fine: say so in the widget only
+            live.show_problem(f"could not refresh after `docker {' '.join(argv)}`: {exc}")
+
+    session.listeners.append(listener)
+    _followers[type(widget)] = listener
+
+
 def _pre(text: str) -> str:
     return f"<pre style='margin:0;white-space:pre-wrap'>{html.escape(text)}</pre>"
 
@@ -46,7 +84,8 @@ class _TextFallback:
 
 
 class ImageExplorer(_TextFallback, w.VBox):
-    """Pick an image, then a layer to see its files, then a file to see its content."""
+    """Pick an image, then a layer to see its files, then a file to see its content. Without an
+    explicit engine it follows the session: it refreshes after each docker command."""
 
     def __init__(self, engine: Engine | None = None, image: str | None = None) -> None:
         self.engine = _engine(engine)
@@ -57,6 +96,8 @@ class ImageExplorer(_TextFallback, w.VBox):
         self.files = w.Select(rows=8, layout=w.Layout(width="100%"))
         self.info = w.HTML()
         self.content = w.HTML()
+        self.refresh_button = w.Button(description="refresh", icon="refresh")
+        self.refresh_button.on_click(lambda _: self.refresh())
         for widget, name in [
             (self.picker, "picker"),
             (self.layers, "layers"),
@@ -67,7 +108,7 @@ class ImageExplorer(_TextFallback, w.VBox):
             widget.add_class(f"layerlab-{name}")
         super().__init__(
             [
-                self.picker,
+                w.HBox([self.picker, self.refresh_button]),
                 w.HTML("<b>steps, base first</b> (pick a layer to see its files)"),
                 self.layers,
                 self.info,
@@ -85,6 +126,22 @@ class ImageExplorer(_TextFallback, w.VBox):
                 raise KeyError(f"no such image: {image}")
             self.picker.value = found.id
         self.show_image()
+        if engine is None:
+            _follow_session(self)
+
+    def refresh(self) -> None:
+        """Read the engine again, keeping the chosen image while it exists."""
+        chosen = self.picker.value
+        self.state = collect_state(self.engine, diffs=False)
+        self._files.clear()
+        options = image_choices(self.state)
+        ids = [value for _, value in options]
+        self.picker.options = options  # this selects the first option: restore the choice
+        self.picker.value = chosen if chosen in ids else (ids[0] if ids else None)
+        self.show_image()
+
+    def show_problem(self, text: str) -> None:
+        self.info.value = _pre(text)
 
     def image_files(self) -> ImageFiles:
         image_id = str(self.picker.value)
@@ -139,7 +196,7 @@ class ImageExplorer(_TextFallback, w.VBox):
 
 class ContainerExplorer(_TextFallback, w.VBox):
     """A container's state and writable layer, with stop/start/rm buttons that say what each
-    does to that layer."""
+    does to that layer. Without an explicit engine it refreshes after each docker command."""
 
     def __init__(self, engine: Engine | None = None, container: str | None = None) -> None:
         self.engine = _engine(engine)
@@ -176,6 +233,11 @@ class ContainerExplorer(_TextFallback, w.VBox):
         self.add_class("layerlab-container-explorer")
         self.picker.observe(lambda _: self.show(), names="value")
         self.refresh(container)
+        if engine is None:
+            _follow_session(self)
+
+    def show_problem(self, text: str) -> None:
+        self.messages.value = _pre(text)
 
     def refresh(self, select: str | None = None) -> None:
         choices = container_choices(self.engine)
