@@ -69,6 +69,8 @@ REFUSED = [
     ("exec --privileged box sh", "--privileged"),
     ("build --network=host .", "--network=host"),
     ("image build --security-opt seccomp=unconfined .", "--security-opt"),
+    ("image prune -a", "--all for image prune"),
+    ("image prune --force --all", "--all for image prune"),
 ]  # fmt: skip
 
 ALLOWED = [
@@ -88,6 +90,8 @@ ALLOWED = [
     "ps -a",
     "build -t x .",
     "run --badflag --privileged busybox",  # does not parse: the CLI reports it as docker does
+    "image prune -f",  # dangling images only
+    "container prune -f",  # kept to LayerLab's own containers by the engine
 ]
 
 
@@ -261,6 +265,33 @@ def test_refused_on_the_real_engine(
             assert result.exit_code == 125, line
             assert "safe mode refuses" in result.stderr
         assert _names(real_engine, prefix) == set()
+
+
+@pytest.mark.real
+def test_container_prune_in_safe_mode_removes_only_ours(
+    real_engine: RealEngine,  # noqa: F811
+    docker_cli: str,  # noqa: F811
+    prefix: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("LAYERLAB_OWNER", f"prune-{secrets.token_hex(3)}")
+    monkeypatch.setenv("DOCKER_HOST", real_engine.base_url)
+    monkeypatch.setenv("LAYERLAB_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("LAYERLAB_SAFE", raising=False)
+    session = Session(engine_name="real")
+    with _cleanup(real_engine, prefix):
+        subprocess.run(
+            [docker_cli, "create", "--name", f"{prefix}-theirs", "busybox"],
+            capture_output=True, check=True, timeout=60,
+        )  # fmt: skip
+        assert session.run(f"create --name {prefix}-ours busybox").ok
+        pruned = session.run("container prune -f")
+        assert pruned.ok, pruned.stderr
+        assert pruned.stdout.startswith("Deleted Containers:\n")
+        assert _names(real_engine, prefix) == {f"{prefix}-theirs"}
+        refused = session.run("image prune -a -f")
+        assert refused.exit_code == 125 and "safe mode refuses --all" in refused.stderr
 
 
 _HEX = re.compile(r"(?<![0-9a-f])[0-9a-f]{12}(?:[0-9a-f]{52})?(?![0-9a-f])")

@@ -158,12 +158,28 @@ def check_argv(argv: list[str]) -> str | None:
     rest = words[1:]
     if words and words[0] in GROUPS and len(words) > 1:
         command, rest = GROUPS[words[0]].commands.get(words[1]), words[2:]
-    if command is None or command.path[-1] not in ("run", "create", "exec", "build"):
+    if command is None or command.path[-1] not in ("run", "create", "exec", "build", "prune"):
         return None
     try:
-        return refusal(command.flagset().parse(rest))
+        parsed = command.flagset().parse(rest)
     except FlagError:
         return None
+    if command.path[-1] == "prune":
+        return _prune_refusal(command.path[0], parsed)
+    return refusal(parsed)
+
+
+def _prune_refusal(group: str, parsed: ParsedArgs) -> str | None:
+    """``image prune -a`` removes every image no container uses, whoever made it; container
+    prune is kept to LayerLab's own containers instead (see RealEngine.prune_containers)."""
+    if group == "image" and parsed.flag("all"):
+        return (
+            "layerlab: safe mode refuses --all for image prune on the real engine: it would "
+            "remove every image no container uses, other people's too. `docker image prune` "
+            "(dangling images only) is allowed. Safe mode protects shared machines; on a "
+            "machine of your own, `%docker_safe off` (or LAYERLAB_SAFE=0) turns it off."
+        )
+    return None
 
 
 # -- removing what LayerLab created ------------------------------------------------------------

@@ -482,6 +482,11 @@ class RealEngine:
         return self._call(self.api.diff, container) or []
 
     def prune_containers(self, filters: Json | None = None) -> Json:
+        if self.safe_owner:  # safe mode: only the stopped containers LayerLab made for this owner
+            mine = f"{MANAGED_LABEL}={managed_value(CONTAINER, self.safe_owner)}"
+            labels = (filters or {}).get("label") or []
+            labels = [labels] if isinstance(labels, str) else list(labels)
+            filters = {**(filters or {}), "label": [*labels, mine]}
         return self._call(self.api.prune_containers, filters=filters)
 
     def exec_create(
