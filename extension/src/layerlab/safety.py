@@ -4,9 +4,10 @@ A real Docker engine is root on its host: ``--privileged``, a host bind mount or
 namespaces give a container (and so whoever types the command) the machine. In safe mode, on
 by default for the real engine (``%docker_safe off`` or ``LAYERLAB_SAFE=0`` turns it off),
 LayerLab refuses the options that reach outside the container, labels the containers it
-creates, records the images it builds, tags, pulls and loads in its ledger (``layerlab.ledger``;
-a build label would show up as a step the learner never wrote), and ``%docker_reset`` removes
-only what carries that label or is in that ledger.
+creates, records the images it builds, commits, tags, pulls and loads in its ledger
+(``layerlab.ledger``; a build label would show up as a step the learner never wrote), keeps
+``container prune`` to its own containers and refuses ``image prune -a``, and
+``%docker_reset`` removes only what carries that label or is in that ledger.
 """
 
 from __future__ import annotations
