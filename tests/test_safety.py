@@ -71,6 +71,7 @@ REFUSED = [
     ("image build --security-opt seccomp=unconfined .", "--security-opt"),
     ("image prune -a", "--all for image prune"),
     ("image prune --force --all", "--all for image prune"),
+    ("system prune -f", "system prune"),
 ]  # fmt: skip
 
 ALLOWED = [

@@ -171,8 +171,16 @@ def check_argv(argv: list[str]) -> str | None:
 
 
 def _prune_refusal(group: str, parsed: ParsedArgs) -> str | None:
-    """``image prune -a`` removes every image no container uses, whoever made it; container
-    prune is kept to LayerLab's own containers instead (see RealEngine.prune_containers)."""
+    """``system prune`` and ``image prune -a`` remove what others made too; container prune is
+    kept to LayerLab's own containers instead (see RealEngine.prune_containers)."""
+    if group == "system":
+        return (
+            "layerlab: safe mode refuses system prune on the real engine: it would remove "
+            "other people's containers, networks, images and build cache too. `docker "
+            "container prune` (only yours) and `docker image prune` are allowed. Safe mode "
+            "protects shared machines; on a machine of your own, `%docker_safe off` (or "
+            "LAYERLAB_SAFE=0) turns it off."
+        )
     if group == "image" and parsed.flag("all"):
         return (
             "layerlab: safe mode refuses --all for image prune on the real engine: it would "

@@ -166,6 +166,8 @@ def _build_table() -> tuple[dict[str, Command], dict[str, Group]]:
     info = _cmd("info", NONE, s + "cmd_info", {"format"})
     s_info = _cmd("system info", NONE, s + "cmd_info", {"format"}, derive="info.txt")
     s_df = _cmd("system df", NONE, s + "cmd_df", {"format", "verbose"})
+    s_prune = _cmd("system prune", NONE, "system_prune:cmd_system_prune",
+                   {"all", "filter", "force", "volumes"})  # fmt: skip
     login = _cmd("login", MAX1, "registry:cmd_login", {"username", "password", "password-stdin"})
     logout = _cmd("logout", MAX1, "registry:cmd_logout", set())
 
@@ -190,7 +192,7 @@ def _build_table() -> tuple[dict[str, Command], dict[str, Group]]:
     groups = {
         "container": Group("container", "container.txt", container_cmds),
         "image": Group("image", "image.txt", image_cmds),
-        "system": Group("system", "system.txt", {"df": s_df, "info": s_info}),
+        "system": Group("system", "system.txt", {"df": s_df, "info": s_info, "prune": s_prune}),
     }
     return top, groups
 

@@ -54,6 +54,18 @@ class Engine(Protocol):
         self, image: str, force: bool = False, noprune: bool = False
     ) -> list[Json]: ...
     def prune_images(self, filters: Json | None = None) -> Json: ...
+    def prune_networks(self, filters: Json | None = None) -> Json:
+        """``{"NetworksDeleted": [names] | None}``."""
+        ...
+
+    def prune_volumes(self, filters: Json | None = None) -> Json:
+        """``{"VolumesDeleted": [names] | None, "SpaceReclaimed": bytes}``."""
+        ...
+
+    def prune_builds(self, filters: Json | None = None, all: bool = False) -> Json:
+        """The build cache: ``{"CachesDeleted": [ids] | None, "SpaceReclaimed": bytes}``."""
+        ...
+
     def build(
         self,
         fileobj: bytes,

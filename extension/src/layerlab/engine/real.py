@@ -218,6 +218,15 @@ class RealEngine:
     def prune_images(self, filters: Json | None = None) -> Json:
         return self._call(self.api.prune_images, filters=filters)
 
+    def prune_networks(self, filters: Json | None = None) -> Json:
+        return self._call(self.api.prune_networks, filters=filters)
+
+    def prune_volumes(self, filters: Json | None = None) -> Json:
+        return self._call(self.api.prune_volumes, filters=filters)
+
+    def prune_builds(self, filters: Json | None = None, all: bool = False) -> Json:
+        return self._call(self.api.prune_builds, filters=filters, all=all or None)
+
     def build(
         self,
         fileobj: bytes,

@@ -14,7 +14,7 @@ from layerlab.cli.commands.base import (
     parse_filters,
     short_id,
 )
-from layerlab.cli.commands.images import go_time, print_reclaimed
+from layerlab.cli.commands.images import go_time, print_reclaimed, print_section
 from layerlab.cli.commands.runopts import (
     create_kwargs,
     familiar_with_tag,
@@ -218,15 +218,15 @@ def cmd_container_prune(ctx: CommandContext, parsed: ParsedArgs) -> int:
         ctx, "WARNING! This will remove all stopped containers."
     ):
         return 0
-    report = ctx.engine.prune_containers(filters=parse_filters(parsed.items("filter")) or None)
-    deleted = report.get("ContainersDeleted") or []
-    if deleted:
-        ctx.out("Deleted Containers:")
-        for identifier in deleted:
-            ctx.out(identifier)
-        ctx.out()
-    print_reclaimed(ctx, int(report.get("SpaceReclaimed") or 0))
+    print_reclaimed(ctx, prune_containers(ctx, parse_filters(parsed.items("filter"))))
     return 0
+
+
+def prune_containers(ctx: CommandContext, filters: dict[str, list[str]]) -> int:
+    """Prune stopped containers, print what went; the bytes reclaimed."""
+    report = ctx.engine.prune_containers(filters=filters or None)
+    print_section(ctx, "Deleted Containers:", report.get("ContainersDeleted") or [])
+    return int(report.get("SpaceReclaimed") or 0)
 
 
 # -- inspection -----------------------------------------------------------------------------

@@ -38,6 +38,13 @@ HISTORY_HEADERS = {
 HISTORY_DEFAULT = "table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}"
 
 
+def print_section(ctx: CommandContext, title: str, lines: list[str]) -> None:
+    """One part of a prune's report: a title, a line per item and a blank line; nothing when
+    nothing went."""
+    if lines:
+        ctx.stdout.write("\n".join([title, *lines]) + "\n\n")
+
+
 def print_reclaimed(ctx: CommandContext, space: int) -> None:
     ctx.out(f"Total reclaimed space: {render.human_size(space, 4)}")
 
@@ -144,20 +151,25 @@ def cmd_image_prune(ctx: CommandContext, parsed: ParsedArgs) -> int:
         )
         if not confirmed(ctx, warning):
             return 0
-    filters = parse_filters(parsed.items("filter"))
-    if parsed.flag("all"):
-        filters["dangling"] = ["false"]
-    report = ctx.engine.prune_images(filters=filters or None)
-    deleted = report.get("ImagesDeleted") or []
-    if deleted:
-        ctx.out("Deleted Images:")
-        for entry in deleted:
-            for key in ("Untagged", "Deleted"):
-                if key in entry:
-                    ctx.out(f"{key.lower()}: {entry[key]}")
-        ctx.out()
-    print_reclaimed(ctx, int(report.get("SpaceReclaimed") or 0))
+    print_reclaimed(
+        ctx, prune_images(ctx, parse_filters(parsed.items("filter")), parsed.flag("all"))
+    )
     return 0
+
+
+def prune_images(ctx: CommandContext, filters: dict[str, list[str]], every: bool) -> int:
+    """Prune dangling images (``every``: all unused ones), print what went; bytes reclaimed."""
+    if every:
+        filters = {**filters, "dangling": ["false"]}
+    report = ctx.engine.prune_images(filters=filters or None)
+    lines = [
+        f"{key.lower()}: {entry[key]}"
+        for entry in report.get("ImagesDeleted") or []
+        for key in ("Untagged", "Deleted")
+        if key in entry
+    ]
+    print_section(ctx, "Deleted Images:", lines)
+    return int(report.get("SpaceReclaimed") or 0)
 
 
 def cmd_history(ctx: CommandContext, parsed: ParsedArgs) -> int:

@@ -227,6 +227,17 @@ class SimEngine:
     def prune_images(self, filters: Json | None = None) -> Json:
         return image_ops.prune_images(self, filters)
 
+    # The simulated daemon has only its predefined networks (never pruned), no volumes (-v is
+    # not modelled) and no BuildKit cache (the classic builder caches images): nothing to prune.
+    def prune_networks(self, filters: Json | None = None) -> Json:
+        return {"NetworksDeleted": None}
+
+    def prune_volumes(self, filters: Json | None = None) -> Json:
+        return {"VolumesDeleted": None, "SpaceReclaimed": 0}
+
+    def prune_builds(self, filters: Json | None = None, all: bool = False) -> Json:
+        return {"CachesDeleted": None, "SpaceReclaimed": 0}
+
     @streamed
     def build(
         self,
