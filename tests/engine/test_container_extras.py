@@ -6,12 +6,14 @@ from __future__ import annotations
 import io
 import json
 import shlex
+import tarfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from layerlab.cli.main import run_cli
+from layerlab.engine.errors import NotFound
 from layerlab.engine.sim.engine import SimEngine
 
 
@@ -219,3 +221,34 @@ def test_exec_i_hands_stdin_to_the_program(engine: SimEngine) -> None:
     assert (code, out.getvalue()) == (0, "2\n")
     assert docker(engine, "exec feed wc -w") == (0, "0\n", "")  # without -i: no input
     assert docker(engine, "exec -dit feed sh") == (0, "", "")
+
+
+def test_cp_lands_in_the_writable_layer_and_ids_are_root_unless_archive(
+    engine: SimEngine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "note.txt").write_text("kept\n")
+    monkeypatch.chdir(tmp_path)
+    docker(engine, "create --name target busybox sleep 600")
+    code, _, err = docker(engine, f"cp {tmp_path / 'note.txt'} target:/note.txt")
+    assert (code, err) == (0, "")
+    assert docker(engine, "diff target")[1] == "A /note.txt\n"
+    data, stat = engine.get_archive("target", "/note.txt")
+    assert stat["name"] == "note.txt" and stat["size"] == 5 and stat["mode"] == 0o644
+    assert b"kept\n" in data
+    docker(engine, "commit target noted")
+    assert docker(engine, "run --rm noted cat /note.txt") == (0, "kept\n", "")
+    with pytest.raises(NotFound, match="Could not find the file /nope in container target"):
+        engine.stat_path("target", "/nope")
+
+
+def test_cp_a_keeps_owners(engine: SimEngine) -> None:
+    docker(engine, "create --name owned busybox")
+    data = io.BytesIO()
+    with tarfile.open(fileobj=data, mode="w") as archive:
+        info = tarfile.TarInfo("mine.txt")
+        info.uid = info.gid = 1000
+        archive.addfile(info, io.BytesIO(b""))
+    engine.put_archive("owned", "/tmp", data.getvalue())
+    engine.put_archive("owned", "/", data.getvalue(), copy_uid_gid=True)
+    tree = engine.containers_store.tree(engine.containers_store.resolve("owned"))
+    assert (tree["/tmp/mine.txt"].uid, tree["/mine.txt"].uid) == (0, 1000)

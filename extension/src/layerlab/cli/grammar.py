@@ -63,7 +63,10 @@ class Command:
 
     @property
     def usage(self) -> str:
-        return self.help_text.splitlines()[0].removeprefix("Usage:").strip()
+        """The usage line, with the tab-indented lines of a second form (``docker cp``)."""
+        first, *rest = self.help_text.splitlines()
+        more = [line for line in rest[: next((i for i, x in enumerate(rest) if not x), 0)]]
+        return "\n".join([first.removeprefix("Usage:").strip(), *more])
 
     def flagset(self) -> FlagSet:
         specs = specs_from_help(self.help_text) + HIDDEN_FLAGS.get(self.path[-1], [])
@@ -131,6 +134,7 @@ def _build_table() -> tuple[dict[str, Command], dict[str, Group]]:
         "container", "commit", ("range", 1, 2), "commit:cmd_commit", commit_flags
     )
     rename, c_rename = _pair("container", "rename", EXACT2, c + "cmd_rename", set())
+    cp, c_cp = _pair("container", "cp", EXACT2, "copy:cmd_cp", {"archive", "follow-link", "quiet"})
     wait, c_wait = _pair("container", "wait", MIN1, c + "cmd_wait", set())
     diff, c_diff = _pair("container", "diff", EXACT1, c + "cmd_diff", set())
     ps_flags = {"all", "filter", "format", "last", "latest", "no-trunc", "quiet", "size"}
@@ -174,13 +178,13 @@ def _build_table() -> tuple[dict[str, Command], dict[str, Group]]:
     top = {
         cmd.path[0]: cmd
         for cmd in (run, create, start, stop, restart, kill, rm, logs, exec_, diff, commit,
-                    rename, wait, ps, images, rmi, history, tag, save, load, build, pull, push,
+                    rename, wait, cp, ps, images, rmi, history, tag, save, load, build, pull, push,
                     inspect, version, info, login, logout)
     }  # fmt: skip
     container_cmds = {
         cmd.path[1]: cmd
         for cmd in (c_run, c_create, c_start, c_stop, c_restart, c_kill, c_rm, c_logs, c_exec,
-                    c_diff, c_commit, c_rename, c_wait, c_inspect, c_prune, c_ls)
+                    c_diff, c_commit, c_rename, c_wait, c_cp, c_inspect, c_prune, c_ls)
     }  # fmt: skip
     container_cmds.update({"list": c_ls, "ps": c_ls, "remove": c_rm})
     image_cmds = {

@@ -169,6 +169,22 @@ class Engine(Protocol):
         ...
 
     def rename(self, container: str, name: str) -> None: ...
+    def stat_path(self, container: str, path: str) -> Json:
+        """``HEAD /containers/{id}/archive``: ``name``, ``size``, ``mode`` (with Go's
+        os.FileMode type bits), ``mtime`` and ``linkTarget`` of a path in the container."""
+        ...
+
+    def get_archive(self, container: str, path: str) -> tuple[bytes, Json]:
+        """A tar of the path (root entry: its base name) and the path's stat."""
+        ...
+
+    def put_archive(
+        self, container: str, path: str, data: bytes, copy_uid_gid: bool = False
+    ) -> bool:
+        """Extract a tar into the existing directory ``path`` (files owned by root unless
+        ``copy_uid_gid``)."""
+        ...
+
     def attach(
         self, container: str, logs: bool = True, stdin: bytes | None = None
     ) -> Iterator[tuple[bytes | None, bytes | None]]:

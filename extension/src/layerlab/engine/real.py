@@ -7,6 +7,7 @@ the simulator.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import socket
@@ -433,6 +434,27 @@ class RealEngine:
 
     def rename(self, container: str, name: str) -> None:
         self._call(self.api.rename, container, name)
+
+    def stat_path(self, container: str, path: str) -> Json:
+        url = self.api._url("/containers/{0}/archive", container)
+        response = self._call(self.api.head, url, params={"path": path})
+        self._call(self.api._raise_for_status, response)
+        header = response.headers.get("X-Docker-Container-Path-Stat", "")
+        return dict(json.loads(base64.b64decode(header))) if header else {}
+
+    def get_archive(self, container: str, path: str) -> tuple[bytes, Json]:
+        chunks, found = self._call(self.api.get_archive, container, path)
+        return b"".join(self._stream(chunks)), found  # type: ignore[arg-type]
+
+    def put_archive(
+        self, container: str, path: str, data: bytes, copy_uid_gid: bool = False
+    ) -> bool:
+        # As the CLI asks: never a directory replaced by a file; IDs kept only with cp -a.
+        params = {"path": path, "noOverwriteDirNonDir": "true", "copyUIDGID": copy_uid_gid}
+        url = self.api._url("/containers/{0}/archive", container)
+        response = self._call(self.api._put, url, params=params, data=data)
+        self._call(self.api._raise_for_status, response)
+        return True
 
     def attach(
         self, container: str, logs: bool = True, stdin: bytes | None = None

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ..errors import Conflict, InvalidArgument, NotFound
-from . import container_ops, image_ops
+from . import container_files, container_ops, image_ops
 from .clock import Clock, IdSource
 from .containers import Container, ContainerStore
 from .images import Image, ImageStore, LayerStore
@@ -408,6 +408,21 @@ class SimEngine:
     @transactional
     def rename(self, container: str, name: str) -> None:
         container_ops.rename(self, container, name)
+
+    @transactional
+    def stat_path(self, container: str, path: str) -> Json:
+        return container_files.stat_path(self, container, path)
+
+    @transactional
+    def get_archive(self, container: str, path: str) -> tuple[bytes, Json]:
+        return container_files.get_archive(self, container, path)
+
+    @transactional
+    def put_archive(
+        self, container: str, path: str, data: bytes, copy_uid_gid: bool = False
+    ) -> bool:
+        container_files.put_archive(self, container, path, data, copy_uid_gid)
+        return True
 
     def attach(
         self, container: str, logs: bool = True, stdin: bytes | None = None

@@ -1,0 +1,114 @@
+"""Files in and out of a container (``docker cp``): the daemon's archive endpoints.
+
+Measured on Docker Engine 20.10 (``daemon/archive.go``): a path that does not exist is ``Could
+not find the file PATH in container NAME`` (404); GET returns a tar whose root entry is the
+path's base name (its contents only for a path ending in ``/.``) and the path's stat; PUT
+extracts a tar into an existing directory (else 404, or ``extraction point is not a
+directory``), the files owned by root unless the caller keeps their IDs (``cp -a``). What is
+copied in lands in the writable layer, so ``docker diff`` shows it.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from ..errors import InvalidArgument, NotFound
+from . import fs
+from .config import rfc3339
+
+if TYPE_CHECKING:
+    from .containers import Container
+    from .engine import SimEngine
+
+Json = dict[str, Any]
+
+_GO_DIR, _GO_SYMLINK = 1 << 31, 1 << 27  # Go's os.ModeDir and os.ModeSymlink bits
+
+
+def stat_path(engine: SimEngine, container: str, path: str) -> Json:
+    c = engine.containers_store.resolve(container)
+    tree = engine.containers_store.tree(c)
+    real = _lookup(tree, c, path)
+    return _stat(real, _entry(tree, real))
+
+
+def get_archive(engine: SimEngine, container: str, path: str) -> tuple[bytes, Json]:
+    c = engine.containers_store.resolve(container)
+    tree = engine.containers_store.tree(c)
+    real = _lookup(tree, c, path)
+    top = _entry(tree, real)
+    contents_only = path.endswith("/.")
+    base = "." if contents_only else posixpath.basename(real) or "."
+    members = [real, *fs.descendants(tree, real)] if top.is_dir else [real]
+    entries: dict[str, fs.Entry | None] = {}
+    for member in members:
+        name = posixpath.normpath(posixpath.join(base, posixpath.relpath(member, real)))
+        if name != ".":
+            entry = _entry(tree, member)  # an opaque mark belongs to layers, not to a copy
+            entries["/" + name] = replace(entry, target="") if entry.is_dir else entry
+    return fs.changes_to_tar(entries), _stat(real, top)
+
+
+def put_archive(
+    engine: SimEngine, container: str, path: str, data: bytes, keep_ids: bool = False
+) -> None:
+    store = engine.containers_store
+    c = store.resolve(container)
+    tree = store.tree(c)
+    target = _lookup(tree, c, path)
+    if not _entry(tree, target).is_dir:
+        raise InvalidArgument("extraction point is not a directory")
+    changes = fs.tar_to_changes(data)
+    for name, entry in sorted(changes.items()):
+        if entry is None:
+            continue
+        destination = fs.normpath(name.lstrip("/"), target)
+        if not keep_ids:
+            entry = replace(entry, uid=0, gid=0)
+        tree[destination] = entry
+    store.set_tree(c, tree)
+    store.save(c)
+
+
+def _lookup(tree: fs.Tree, c: Container, path: str) -> str:
+    """The path in the container's tree, following symlinks on the way (not at the end)."""
+    real = fs.normpath(path)
+    parent, base = posixpath.split(real)
+    parent = _resolve_dirs(tree, parent)
+    real = posixpath.join(parent, base) if base else parent
+    if real != "/" and real not in tree:
+        raise NotFound(f"Could not find the file {path} in container {c.name}")
+    return real
+
+
+def _entry(tree: fs.Tree, path: str) -> fs.Entry:
+    return tree.get(path) or fs.directory()  # only "/" is not in a tree
+
+
+def _resolve_dirs(tree: fs.Tree, path: str, depth: int = 0) -> str:
+    resolved = "/"
+    for part in [p for p in path.split("/") if p]:
+        candidate = posixpath.join(resolved, part)
+        entry = tree.get(candidate)
+        if entry is not None and entry.kind == "symlink" and depth < 40:
+            link = fs.normpath(entry.target, resolved)
+            candidate = _resolve_dirs(tree, link, depth + 1)
+        resolved = candidate
+    return resolved
+
+
+def _stat(real: str, entry: fs.Entry) -> Json:
+    mode = entry.mode & 0o777
+    if entry.kind == "dir":
+        mode |= _GO_DIR
+    elif entry.kind == "symlink":
+        mode |= _GO_SYMLINK
+    return {
+        "name": posixpath.basename(real) or "/",
+        "size": entry.size if entry.kind != "dir" else 4096,
+        "mode": mode,
+        "mtime": rfc3339(entry.mtime),
+        "linkTarget": entry.target if entry.kind == "symlink" else "",
+    }
