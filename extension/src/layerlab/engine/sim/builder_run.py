@@ -56,7 +56,12 @@ def run_step(build: Build, state: StageState, ins: Instruction) -> None:
     env = [*(config.get("Env") or []), *build_args]
     now = engine.clock.now()
     context = process_context(
-        tree, env, config.get("User") or "", config.get("WorkingDir") or "/", container_id, now
+        tree,
+        env,
+        config.get("User") or "",
+        config.get("WorkingDir") or "/",
+        container_id[:12],
+        now,
     )
     command_text = " ".join(cmd)
     try:

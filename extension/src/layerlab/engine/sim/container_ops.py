@@ -414,7 +414,7 @@ def diff(engine: SimEngine, container: str) -> list[Json]:
     c = store.resolve(container)
     if not c.upper:
         return []
-    lower = store.image_tree(c)
+    lower = store.lower_tree(c)
     changes = fs.tar_to_changes(c.upper)
     kinds = []
     for path in sorted(changes):
@@ -491,7 +491,7 @@ def exec_start(
     tree = store.tree(c)
     context = process_context(
         tree, [*(config.get("Env") or []), *doc["Env"]], doc["User"] or config.get("User") or "",
-        doc["WorkingDir"] or config.get("WorkingDir") or "/", c.id, engine.clock.now(),
+        doc["WorkingDir"] or config.get("WorkingDir") or "/", c.hostname, engine.clock.now(),
     )  # fmt: skip
     run = c.run
     context.tty = bool(config.get("Tty"))

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import Conflict, InvalidArgument, NotFound
 from . import fs
 from .config import ZERO_TIME, rfc3339
+from .init_layer import BIND_MOUNTED, init_layer
 from .runtime import exec_error_text, exit_code_for, oci_error, on_terminal, process_context
 
 if TYPE_CHECKING:
@@ -77,6 +78,10 @@ class Container:
         return self.doc["State"]  # type: ignore[no-any-return]
 
     @property
+    def hostname(self) -> str:
+        return str(self.doc["Config"].get("Hostname") or self.id[:12])
+
+    @property
     def running(self) -> bool:
         return bool(self.state["Running"])
 
@@ -132,16 +137,25 @@ class ContainerStore:
     def image_tree(self, c: Container) -> fs.Tree:
         return self.engine.image_store.tree(self.engine.image_store.require(c.image_id))
 
-    def tree(self, c: Container) -> fs.Tree:
+    def lower_tree(self, c: Container) -> fs.Tree:
+        """What the writable layer sits on: the image, then the daemon's init layer."""
         tree = dict(self.image_tree(c))
+        tree.update(init_layer(tree, c, self.engine.clock.deterministic))
+        return tree
+
+    def tree(self, c: Container) -> fs.Tree:
+        tree = self.lower_tree(c)
         if c.upper:
             fs.apply_changes(tree, fs.tar_to_changes(c.upper))
         return tree
 
     def set_tree(self, c: Container, tree: fs.Tree) -> None:
-        # Devices live on the run-time /dev mount only (see devices.py), never in a layer.
+        # Devices live on the run-time /dev mount only (see devices.py), never in a layer; the
+        # files the daemon bind-mounts are not in it either.
         tree = {path: entry for path, entry in tree.items() if entry.kind != "chardev"}
-        changes = fs.compute_changes(self.image_tree(c), tree)
+        lower = self.lower_tree(c)
+        tree.update({path: lower[path] for path in BIND_MOUNTED})
+        changes = fs.compute_changes(lower, tree)
         c.upper = fs.changes_to_tar(changes) if changes else b""
 
     # -- logs -----------------------------------------------------------------------------------
@@ -227,7 +241,7 @@ class ContainerStore:
         tree = self.tree(c)
         context = process_context(
             tree, config.get("Env") or [], config.get("User") or "",
-            config.get("WorkingDir") or "/", c.id, now,
+            config.get("WorkingDir") or "/", c.hostname, now,
         )  # fmt: skip
         context.tty = context.terminal = bool(config.get("Tty"))
         # Input: what an attached client sent (then its end), else a terminal or an open stdin

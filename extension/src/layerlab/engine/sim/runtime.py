@@ -25,20 +25,20 @@ def process_context(
     env: Iterable[str],
     user: str,
     workdir: str,
-    container_id: str,
+    hostname: str,
     now: float,
 ) -> ProcessContext:
     """HOSTNAME, the config's Env, and HOME from /etc/passwd when Env has none; the user's uid
     and, without ``:group``, their primary group."""
     from .process import ProcessContext
 
-    variables = {"HOSTNAME": container_id[:12], **env_map(env)}
+    variables = {"HOSTNAME": hostname, **env_map(env)}
     name, _, group = user.partition(":")
     record = _passwd_record(tree, name or "root")
     if "HOME" not in variables:
         variables["HOME"] = record[5] if record else ("/root" if name in ("", "root", "0") else "/")
     context = ProcessContext(
-        tree=tree, env=variables, cwd=workdir or "/", hostname=container_id[:12], now=now
+        tree=tree, env=variables, cwd=workdir or "/", hostname=hostname, now=now
     )
     if name:
         context.uid = int(name) if name.isdigit() else int(record[2]) if record else 0
