@@ -71,7 +71,8 @@ REFUSED = [
     ("image build --security-opt seccomp=unconfined .", "--security-opt"),
     ("image prune -a", "--all for image prune"),
     ("image prune --force --all", "--all for image prune"),
-    ("system prune -f", "system prune"),
+    ("system prune -a -f", "--all for system prune"),
+    ("system prune --volumes", "--volumes for system prune"),
 ]  # fmt: skip
 
 ALLOWED = [
@@ -93,6 +94,7 @@ ALLOWED = [
     "run --badflag --privileged busybox",  # does not parse: the CLI reports it as docker does
     "image prune -f",  # dangling images only
     "container prune -f",  # kept to LayerLab's own containers by the engine
+    "system prune -f",  # the same, plus dangling images and the build cache
 ]
 
 
@@ -290,6 +292,9 @@ def test_container_prune_in_safe_mode_removes_only_ours(
         pruned = session.run("container prune -f")
         assert pruned.ok, pruned.stderr
         assert pruned.stdout.startswith("Deleted Containers:\n")
+        assert _names(real_engine, prefix) == {f"{prefix}-theirs"}
+        assert session.run(f"create --name {prefix}-ours2 busybox").ok
+        assert session.run("system prune -f").ok
         assert _names(real_engine, prefix) == {f"{prefix}-theirs"}
         refused = session.run("image prune -a -f")
         assert refused.exit_code == 125 and "safe mode refuses --all" in refused.stderr

@@ -6,7 +6,7 @@ by default for the real engine (``%docker_safe off`` or ``LAYERLAB_SAFE=0`` turn
 LayerLab refuses the options that reach outside the container, labels the containers it
 creates, records the images it builds, commits, tags, pulls and loads in its ledger
 (``layerlab.ledger``; a build label would show up as a step the learner never wrote), keeps
-``container prune`` to its own containers and refuses ``image prune -a``, and
+container and network prunes to its own, refuses the prunes of all unused images or volumes, and
 ``%docker_reset`` removes only what carries that label or is in that ledger.
 """
 
@@ -171,24 +171,22 @@ def check_argv(argv: list[str]) -> str | None:
 
 
 def _prune_refusal(group: str, parsed: ParsedArgs) -> str | None:
-    """``system prune`` and ``image prune -a`` remove what others made too; container prune is
-    kept to LayerLab's own containers instead (see RealEngine.prune_containers)."""
-    if group == "system":
-        return (
-            "layerlab: safe mode refuses system prune on the real engine: it would remove "
-            "other people's containers, networks, images and build cache too. `docker "
-            "container prune` (only yours) and `docker image prune` are allowed. Safe mode "
-            "protects shared machines; on a machine of your own, `%docker_safe off` (or "
-            "LAYERLAB_SAFE=0) turns it off."
-        )
-    if group == "image" and parsed.flag("all"):
-        return (
-            "layerlab: safe mode refuses --all for image prune on the real engine: it would "
-            "remove every image no container uses, other people's too. `docker image prune` "
-            "(dangling images only) is allowed. Safe mode protects shared machines; on a "
-            "machine of your own, `%docker_safe off` (or LAYERLAB_SAFE=0) turns it off."
-        )
-    return None
+    """``--all`` and ``--volumes`` would remove what others made; container and network prunes
+    are kept to what LayerLab made instead (see RealEngine.prune_containers)."""
+    if group in ("image", "system") and parsed.flag("all"):
+        what = "every image no container uses, other people's too"
+        flag = "--all"
+    elif group == "system" and parsed.flag("volumes"):
+        what = "every anonymous volume no container uses, with other people's data"
+        flag = "--volumes"
+    else:
+        return None
+    return (
+        f"layerlab: safe mode refuses {flag} for {group} prune on the real engine: it would "
+        f"remove {what}. Without it, `docker {group} prune` is allowed (containers: only "
+        "yours; images: only dangling ones). Safe mode protects shared machines; on a machine "
+        "of your own, `%docker_safe off` (or LAYERLAB_SAFE=0) turns it off."
+    )
 
 
 # -- removing what LayerLab created ------------------------------------------------------------

@@ -220,7 +220,7 @@ class RealEngine:
         return self._call(self.api.prune_images, filters=filters)
 
     def prune_networks(self, filters: Json | None = None) -> Json:
-        return self._call(self.api.prune_networks, filters=filters)
+        return self._call(self.api.prune_networks, filters=self._only_ours(filters))
 
     def prune_volumes(self, filters: Json | None = None) -> Json:
         return self._call(self.api.prune_volumes, filters=filters)
@@ -513,12 +513,17 @@ class RealEngine:
         return self._call(self.api.diff, container) or []
 
     def prune_containers(self, filters: Json | None = None) -> Json:
-        if self.safe_owner:  # safe mode: only the stopped containers LayerLab made for this owner
-            mine = f"{MANAGED_LABEL}={managed_value(CONTAINER, self.safe_owner)}"
-            labels = (filters or {}).get("label") or []
-            labels = [labels] if isinstance(labels, str) else list(labels)
-            filters = {**(filters or {}), "label": [*labels, mine]}
-        return self._call(self.api.prune_containers, filters=filters)
+        return self._call(self.api.prune_containers, filters=self._only_ours(filters))
+
+    def _only_ours(self, filters: Json | None) -> Json | None:
+        """In safe mode, a prune's filters narrowed to what LayerLab made for this owner (it
+        makes no networks, so a network prune then removes none)."""
+        if not self.safe_owner:
+            return filters
+        mine = f"{MANAGED_LABEL}={managed_value(CONTAINER, self.safe_owner)}"
+        labels = (filters or {}).get("label") or []
+        labels = [labels] if isinstance(labels, str) else list(labels)
+        return {**(filters or {}), "label": [*labels, mine]}
 
     def exec_create(
         self,
