@@ -434,6 +434,7 @@ def test_reset_removes_only_what_layerlab_created(
     ours("build -t ours:2 ours")  # the same image again, from the cache
     ours("build -q -t cached:1 plain")  # from the cache: the plain CLI's image, not ours
     ours("tag busybox ours-tag")
+    ours("commit ours committed:1")  # a commit is always a new image: recorded
     ours("tag busybox busybox")  # no change: busybox:latest stays the CLI's
     ours("pull localhost:5000/pushed:1")
     ours("load -i loaded.tar")  # loaded:1 is new; its image is plain:1's

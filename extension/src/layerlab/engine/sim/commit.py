@@ -25,8 +25,7 @@ from .builder_commit import StageState, config_doc
 from .builder_copy import BuildContext
 from .builder_steps import StepFailed, dispatch
 from .config import DOCKER_VERSION, go_json, rfc3339
-from .dockerfile import to_instruction
-from .dockerfile_checks import InstructionError
+from .dockerfile_checks import InstructionError, to_instruction
 from .dockerfile_lines import ParseError, parse_lines
 from .image_ops import tag
 
