@@ -30,15 +30,13 @@ _GO_DIR, _GO_SYMLINK = 1 << 31, 1 << 27  # Go's os.ModeDir and os.ModeSymlink bi
 def stat_path(engine: SimEngine, container: str, path: str) -> Json:
     c = engine.containers_store.resolve(container)
     tree = engine.containers_store.tree(c)
-    real = _lookup(tree, c, path)
-    return _stat(real, _entry(tree, real))
+    return _stat(*_lookup(tree, c, path))
 
 
 def get_archive(engine: SimEngine, container: str, path: str) -> tuple[bytes, Json]:
     c = engine.containers_store.resolve(container)
     tree = engine.containers_store.tree(c)
-    real = _lookup(tree, c, path)
-    top = _entry(tree, real)
+    real, top = _lookup(tree, c, path)
     contents_only = path.endswith("/.")
     base = "." if contents_only else posixpath.basename(real) or "."
     members = [real, *fs.descendants(tree, real)] if top.is_dir else [real]
@@ -46,7 +44,7 @@ def get_archive(engine: SimEngine, container: str, path: str) -> tuple[bytes, Js
     for member in members:
         name = posixpath.normpath(posixpath.join(base, posixpath.relpath(member, real)))
         if name != ".":
-            entry = _entry(tree, member)  # an opaque mark belongs to layers, not to a copy
+            entry = tree[member]  # an opaque mark belongs to layers, not to a copy
             entries["/" + name] = replace(entry, target="") if entry.is_dir else entry
     return fs.changes_to_tar(entries), _stat(real, top)
 
@@ -57,46 +55,26 @@ def put_archive(
     store = engine.containers_store
     c = store.resolve(container)
     tree = store.tree(c)
-    target = _lookup(tree, c, path)
-    if not _entry(tree, target).is_dir:
+    target, entry = _lookup(tree, c, path)
+    if not entry.is_dir:
         raise InvalidArgument("extraction point is not a directory")
-    changes = fs.tar_to_changes(data)
-    for name, entry in sorted(changes.items()):
-        if entry is None:
-            continue
-        destination = fs.normpath(name.lstrip("/"), target)
-        if not keep_ids:
-            entry = replace(entry, uid=0, gid=0)
-        tree[destination] = entry
+    for name, item in sorted(fs.tar_to_changes(data).items()):
+        if item is not None:
+            destination = fs.normpath(name.lstrip("/"), target)
+            tree[destination] = item if keep_ids else replace(item, uid=0, gid=0)
     store.set_tree(c, tree)
     store.save(c)
 
 
-def _lookup(tree: fs.Tree, c: Container, path: str) -> str:
-    """The path in the container's tree, following symlinks on the way (not at the end)."""
-    real = fs.normpath(path)
-    parent, base = posixpath.split(real)
-    parent = _resolve_dirs(tree, parent)
-    real = posixpath.join(parent, base) if base else parent
-    if real != "/" and real not in tree:
-        raise NotFound(f"Could not find the file {path} in container {c.name}")
-    return real
+def _lookup(tree: fs.Tree, c: Container, path: str) -> tuple[str, fs.Entry]:
+    """The path in the container's tree and its entry, symlinks followed on the way (not at
+    the end), as the daemon resolves an archive path."""
+    from .applets.base import FsError, lookup  # the programs' module: loaded on first use
 
-
-def _entry(tree: fs.Tree, path: str) -> fs.Entry:
-    return tree.get(path) or fs.directory()  # only "/" is not in a tree
-
-
-def _resolve_dirs(tree: fs.Tree, path: str, depth: int = 0) -> str:
-    resolved = "/"
-    for part in [p for p in path.split("/") if p]:
-        candidate = posixpath.join(resolved, part)
-        entry = tree.get(candidate)
-        if entry is not None and entry.kind == "symlink" and depth < 40:
-            link = fs.normpath(entry.target, resolved)
-            candidate = _resolve_dirs(tree, link, depth + 1)
-        resolved = candidate
-    return resolved
+    try:
+        return lookup(tree, path, "/", follow_last=False)
+    except FsError:
+        raise NotFound(f"Could not find the file {path} in container {c.name}") from None
 
 
 def _stat(real: str, entry: fs.Entry) -> Json:
