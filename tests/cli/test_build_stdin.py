@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gzip
 import io
-import tarfile
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +12,9 @@ import pytest
 
 from layerlab.cli.main import run_cli
 from layerlab.engine.sim.engine import SimEngine
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tarfiles import tar_of
 
 DOCKERFILE = b'FROM busybox\nCOPY . /ctx\nCMD ["ls", "/ctx"]\n'
 
@@ -35,16 +38,6 @@ def _run(engine: SimEngine, image: str) -> str:
     return out.getvalue()
 
 
-def _archive(files: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w") as archive:
-        for name, data in files.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            archive.addfile(info, io.BytesIO(data))
-    return buffer.getvalue()
-
-
 def test_a_dockerfile_on_stdin_builds_with_an_empty_context(engine: SimEngine) -> None:
     code, out, _ = _build(engine, ["-t", "alone", "-"], DOCKERFILE)
     assert code == 0
@@ -54,13 +47,13 @@ def test_a_dockerfile_on_stdin_builds_with_an_empty_context(engine: SimEngine) -
 
 @pytest.mark.parametrize("pack", [lambda data: data, gzip.compress], ids=["tar", "tar.gz"])
 def test_an_archive_on_stdin_is_the_whole_context(engine: SimEngine, pack) -> None:
-    context = _archive({"Dockerfile": DOCKERFILE, "app.txt": b"hi\n"})
+    context = tar_of({"Dockerfile": DOCKERFILE, "app.txt": b"hi\n"})
     assert _build(engine, ["-q", "-t", "packed", "-"], pack(context))[0] == 0
     assert _run(engine, "packed") == "Dockerfile\napp.txt\n"
 
 
-def test_f_names_the_dockerfile_inside_a_stdin_archive(engine: SimEngine) -> None:
-    context = _archive({"build/Containerfile": DOCKERFILE})
+def test_f_names_the_dockerfile_inside_a_stdintar_of(engine: SimEngine) -> None:
+    context = tar_of({"build/Containerfile": DOCKERFILE})
     assert _build(engine, ["-q", "-f", "build/Containerfile", "-t", "named", "-"], context)[0] == 0
 
 

@@ -23,6 +23,7 @@ from layerlab.engine.sim import hub
 from layerlab.engine.sim.engine import SimEngine, state_path
 from layerlab.engine.sim.store import Store
 from realengine import real_engine  # noqa: F401
+from tarfiles import tar_of
 
 
 def fresh_engine(home: Path) -> SimEngine:
@@ -140,14 +141,7 @@ def test_load_errors(engine: SimEngine) -> None:
         assert list(messages[-1]) == ["errorDetail", "error"]
         return str(messages[-1]["error"])
 
-    def archive(files: dict[str, bytes]) -> bytes:
-        out = io.BytesIO()
-        with tarfile.open(fileobj=out, mode="w") as tar:
-            for name, content in files.items():
-                info = tarfile.TarInfo(name)
-                info.size = len(content)
-                tar.addfile(info, io.BytesIO(content))
-        return out.getvalue()
+    archive = tar_of
 
     assert error(b"").endswith("/repositories: no such file or directory")
     assert error(b"garbage\n") == "Error processing tar file(exit status 1): unexpected EOF"

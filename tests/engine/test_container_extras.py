@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import json
 import shlex
-import tarfile
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +15,9 @@ import pytest
 from layerlab.cli.main import run_cli
 from layerlab.engine.errors import NotFound
 from layerlab.engine.sim.engine import SimEngine
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tarfiles import tar_of
 
 
 @pytest.fixture
@@ -243,12 +246,8 @@ def test_cp_lands_in_the_writable_layer_and_ids_are_root_unless_archive(
 
 def test_cp_a_keeps_owners(engine: SimEngine) -> None:
     docker(engine, "create --name owned busybox")
-    data = io.BytesIO()
-    with tarfile.open(fileobj=data, mode="w") as archive:
-        info = tarfile.TarInfo("mine.txt")
-        info.uid = info.gid = 1000
-        archive.addfile(info, io.BytesIO(b""))
-    engine.put_archive("owned", "/tmp", data.getvalue())
-    engine.put_archive("owned", "/", data.getvalue(), copy_uid_gid=True)
+    data = tar_of({"mine.txt": b""}, owner=1000)
+    engine.put_archive("owned", "/tmp", data)
+    engine.put_archive("owned", "/", data, copy_uid_gid=True)
     tree = engine.containers_store.tree(engine.containers_store.resolve("owned"))
     assert (tree["/tmp/mine.txt"].uid, tree["/mine.txt"].uid) == (0, 1000)

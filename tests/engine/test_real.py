@@ -12,7 +12,6 @@ import secrets
 import shlex
 import subprocess
 import sys
-import tarfile
 from pathlib import Path
 
 import docker.errors
@@ -27,6 +26,7 @@ from layerlab.engine.sim.engine import SimEngine
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from realengine import docker_cli, real_engine  # noqa: F401
+from tarfiles import tar_of
 
 
 def _api_error(status: int, message: str) -> docker.errors.APIError:
@@ -59,13 +59,7 @@ def test_from_env_uses_docker_host(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _context(dockerfile: str) -> bytes:
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w") as archive:
-        data = dockerfile.encode()
-        info = tarfile.TarInfo("Dockerfile")
-        info.size = len(data)
-        archive.addfile(info, io.BytesIO(data))
-    return buffer.getvalue()
+    return tar_of({"Dockerfile": dockerfile.encode()})
 
 
 @pytest.mark.real

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
+from itertools import takewhile
 
 from layerlab.cli.flags import FlagSet, FlagSpec, specs_from_help
 
@@ -65,8 +66,7 @@ class Command:
     def usage(self) -> str:
         """The usage line, with the tab-indented lines of a second form (``docker cp``)."""
         first, *rest = self.help_text.splitlines()
-        more = [line for line in rest[: next((i for i, x in enumerate(rest) if not x), 0)]]
-        return "\n".join([first.removeprefix("Usage:").strip(), *more])
+        return "\n".join([first.removeprefix("Usage:").strip(), *takewhile(bool, rest)])
 
     def flagset(self) -> FlagSet:
         specs = specs_from_help(self.help_text) + HIDDEN_FLAGS.get(self.path[-1], [])

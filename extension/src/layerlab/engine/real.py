@@ -73,13 +73,6 @@ def translate(exc: Exception, base_url: str) -> Exception:
     return exc
 
 
-def _send_input(sock: Any, data: bytes) -> None:
-    """Write a hijacked connection's whole input, then half-close it: the end of the input."""
-    raw = getattr(sock, "_sock", sock)
-    raw.sendall(data)
-    raw.shutdown(socket.SHUT_WR)
-
-
 def log_frames(raw: Any, tty: bool) -> Iterator[tuple[bytes | None, bytes | None]]:
     """Demultiplex a logs response: without a TTY each frame is an 8-byte header (stream, three
     zero bytes, big-endian length) and its payload; with one, the bytes are stdout as they are."""
@@ -476,10 +469,19 @@ class RealEngine:
         tty = bool(self.inspect_container(container)["Config"].get("Tty"))
         params = {"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1, "logs": int(logs)}
         sock = self._call(self.api.attach_socket, container, params=params)
-        _send_input(sock, data)
-        self._post_wait(container)
-        frames = frames_iter(sock, tty)
-        return self._stream(demux_adaptor(*frame) for frame in frames)  # type: ignore[arg-type]
+        chunks = self._converse(sock, data, tty)
+        self._post_wait(container)  # before the output is read, as for an attach without input
+        return chunks
+
+    def _converse(
+        self, sock: Any, data: bytes, tty: bool
+    ) -> Iterator[tuple[bytes | None, bytes | None]]:
+        """Write a hijacked connection's whole input, half-close it (the end of the input), and
+        read the demultiplexed output as it comes."""
+        raw = getattr(sock, "_sock", sock)
+        raw.sendall(data)
+        raw.shutdown(socket.SHUT_WR)
+        return self._stream(demux_adaptor(*f) for f in frames_iter(sock, tty))  # type: ignore[arg-type]
 
     def _post_wait(self, container: str) -> None:
         """Ask for the container's exit before it starts, as the CLI's ``waitExitOrRemoved``
@@ -551,8 +553,7 @@ class RealEngine:
             return out or b"", err or b""
         tty = bool(self.exec_inspect(exec_id)["ProcessConfig"].get("tty"))
         sock = self._call(self.api.exec_start, exec_id, socket=True)
-        _send_input(sock, stdin)
-        chunks = list(self._stream(demux_adaptor(*f) for f in frames_iter(sock, tty)))  # type: ignore[arg-type]
+        chunks = list(self._converse(sock, stdin, tty))
         return b"".join(o or b"" for o, _ in chunks), b"".join(e or b"" for _, e in chunks)
 
     def exec_inspect(self, exec_id: str) -> Json:

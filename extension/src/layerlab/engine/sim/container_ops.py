@@ -389,9 +389,9 @@ def rename(engine: SimEngine, container: str, new_name: str) -> None:
     if not container or not new_name:
         raise InvalidArgument("Neither old nor new names may be empty")
     c = store.resolve(container)
-    if c.name == new_name.removeprefix("/"):
-        raise InvalidArgument("Renaming a container with the same name as its current name")
     name = new_name.removeprefix("/")
+    if c.name == name:
+        raise InvalidArgument("Renaming a container with the same name as its current name")
     if not names.is_valid_name(name):
         raise InvalidArgument(
             "Error when allocating new name: Invalid container name (/"
