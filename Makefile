@@ -23,11 +23,13 @@ course: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check extension tests
+	$(BIN)/lint-imports extension/pyproject.toml
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check extension tests
 	$(BIN)/ruff format --check extension tests
+	$(BIN)/lint-imports extension/pyproject.toml
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py

@@ -14,7 +14,7 @@ import shutil
 
 import pytest
 
-from layerlab.engine.real import RealEngine
+from layerlab.engine.real.engine import RealEngine
 
 
 def _unavailable(reason: str) -> None:

@@ -26,10 +26,12 @@ from IPython.core.interactiveshell import InteractiveShell
 from layerlab.cli.commands.runopts import create_kwargs
 from layerlab.cli.errors import CliError
 from layerlab.cli.grammar import TOP_COMMANDS
+from layerlab.cli.safety import check_argv
 from layerlab.engine.errors import EngineError
-from layerlab.engine.real import RealEngine
-from layerlab.ledger import Entries, Ledger
-from layerlab.safety import check_argv, enforcing, owner, remove_managed
+from layerlab.engine.real.engine import RealEngine
+from layerlab.engine.real.labels import owner
+from layerlab.engine.real.ledger import Entries, Ledger
+from layerlab.engine.real.safety import enforcing, remove_managed
 from layerlab.session import Session
 from layerlab.status import describe
 

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from layerlab.cli.main import run_cli
-from layerlab.engine.real import RealEngine
+from layerlab.engine.real.engine import RealEngine
 
 # tests/ is not a package; make the shared fixture module importable from here.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))

@@ -22,7 +22,7 @@ import pytest
 from layerlab.cli.context import build_context_tar
 from layerlab.engine.api import Engine, Json
 from layerlab.engine.errors import EngineError
-from layerlab.engine.real import RealEngine
+from layerlab.engine.real.engine import RealEngine
 from layerlab.engine.sim.engine import SimEngine
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from layerlab.engine.sim.applets import busybox_applet_names
-from layerlab.engine.sim.fs import Entry, tar_to_changes
-from layerlab.engine.sim.process import ExecError, ProcessContext, ProgramResult, run_process
-from layerlab.engine.sim.rootfs import BUSYBOX_SIZE, busybox_rootfs
+from layerlab.engine.sim.programs.busybox import busybox_applet_names
+from layerlab.engine.sim.programs.executable import ExecError
+from layerlab.engine.sim.programs.process import ProcessContext, ProgramResult, run_process
+from layerlab.engine.sim.registry.hub.rootfs import BUSYBOX_SIZE, busybox_rootfs
+from layerlab.engine.sim.store.fs import Entry, tar_to_changes
 
 ENV = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/root"}
 NOW = 1_700_000_000.0

@@ -19,9 +19,9 @@ import pytest
 # tests/ is not a package; make the shared fixture module importable from here.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from layerlab.engine.errors import NotFound
-from layerlab.engine.sim import hub
 from layerlab.engine.sim.engine import SimEngine, state_path
-from layerlab.engine.sim.store import Store
+from layerlab.engine.sim.registry.hub import images as hub
+from layerlab.engine.sim.store.database import Store
 from realengine import real_engine  # noqa: F401
 from tarfiles import tar_of
 

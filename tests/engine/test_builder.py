@@ -17,13 +17,13 @@ from typing import Any
 import pytest
 
 from layerlab.engine.errors import EngineError
-from layerlab.engine.sim.config import DEFAULT_PATH, go_json, rfc3339
-from layerlab.engine.sim.dockerfile import DockerfileError
+from layerlab.engine.reference import parse_normalized
+from layerlab.engine.sim.builder.dockerfile import DockerfileError
 from layerlab.engine.sim.engine import SimEngine, state_path
-from layerlab.engine.sim.process import executable_data
-from layerlab.engine.sim.reference import parse_normalized
-from layerlab.engine.sim.rootfs import GROUP, PASSWD, lay_down
-from layerlab.engine.sim.store import Store
+from layerlab.engine.sim.images.config import DEFAULT_PATH, go_json, rfc3339
+from layerlab.engine.sim.programs.executable import executable_data
+from layerlab.engine.sim.registry.hub.rootfs import GROUP, PASSWD, lay_down
+from layerlab.engine.sim.store.database import Store
 
 Json = dict[str, Any]
 

@@ -17,8 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from layerlab.engine.sim.fs import Tree, directory, regular, symlink
-from layerlab.engine.sim.process import ProcessContext, executable_data, run_process
+from layerlab.engine.sim.programs.executable import executable_data
+from layerlab.engine.sim.programs.process import ProcessContext, run_process
+from layerlab.engine.sim.store.fs import Tree, directory, regular, symlink
 
 BUSYBOX = "/bin/busybox"
 pytestmark = pytest.mark.skipif(not os.path.exists(BUSYBOX), reason="needs /bin/busybox")

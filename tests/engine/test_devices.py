@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from layerlab.engine.sim.engine import SimEngine
-from layerlab.engine.sim.fs import tar_to_changes
-from layerlab.engine.sim.process import ProcessContext, ProgramResult, run_process
-from layerlab.engine.sim.rootfs import busybox_rootfs
+from layerlab.engine.sim.programs.process import ProcessContext, ProgramResult, run_process
+from layerlab.engine.sim.registry.hub.rootfs import busybox_rootfs
+from layerlab.engine.sim.store.fs import tar_to_changes
 
 ENV = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/root"}
 NOW = 1_700_000_000.0

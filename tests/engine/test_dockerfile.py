@@ -7,7 +7,7 @@ import json
 import pytest
 
 from layerlab.engine.errors import EngineError
-from layerlab.engine.sim.dockerfile import (
+from layerlab.engine.sim.builder.dockerfile import (
     NO_BUILD_STAGE,
     DockerfileError,
     buildkit_required,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from layerlab.engine.errors import InvalidArgument
-from layerlab.engine.sim.dockerignore import (
+from layerlab.engine.sim.builder.dockerignore import (
     DockerIgnore,
     DockerIgnoreError,
     go_clean,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
-from layerlab.engine.sim import fs
+from layerlab.engine.sim.store import fs
 
 
 def base_tree() -> fs.Tree:

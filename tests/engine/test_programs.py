@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 
-from layerlab.engine.sim.fs import directory, regular
-from layerlab.engine.sim.process import ProcessContext, ProgramResult, executable_data, run_process
-from layerlab.engine.sim.rootfs import busybox_rootfs
+from layerlab.engine.sim.programs.executable import executable_data
+from layerlab.engine.sim.programs.process import ProcessContext, ProgramResult, run_process
+from layerlab.engine.sim.registry.hub.rootfs import busybox_rootfs
+from layerlab.engine.sim.store.fs import directory, regular
 
 ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "NODE_VERSION": "20.11.1",
        "PYTHON_VERSION": "3.12.1"}  # fmt: skip

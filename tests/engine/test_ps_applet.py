@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from layerlab.engine.sim.engine import SimEngine
-from layerlab.engine.sim.process import ProcessContext, run_process
-from layerlab.engine.sim.rootfs import busybox_rootfs
+from layerlab.engine.sim.programs.process import ProcessContext, run_process
+from layerlab.engine.sim.registry.hub.rootfs import busybox_rootfs
 
 ENV = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/root"}
 

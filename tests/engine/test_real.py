@@ -21,7 +21,7 @@ import requests
 from layerlab.cli.grammar import TOP_COMMANDS
 from layerlab.cli.main import run_cli
 from layerlab.engine.errors import Conflict, EngineError, EngineUnavailable, NotFound
-from layerlab.engine.real import RealEngine, translate
+from layerlab.engine.real.engine import RealEngine, translate
 from layerlab.engine.sim.engine import SimEngine
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from layerlab.engine.errors import InvalidArgument
-from layerlab.engine.sim.reference import (
+from layerlab.engine.reference import (
     InvalidReference,
     Reference,
     is_full_image_id,

@@ -14,10 +14,12 @@ from pathlib import Path
 import pytest
 
 from layerlab.engine.errors import NotFound
-from layerlab.engine.sim import fs, hub, registry
 from layerlab.engine.sim.engine import SimEngine, state_path
-from layerlab.engine.sim.process import program_of
-from layerlab.engine.sim.store import Store
+from layerlab.engine.sim.programs.executable import program_of
+from layerlab.engine.sim.registry import distribution as registry
+from layerlab.engine.sim.registry.hub import images as hub
+from layerlab.engine.sim.store import fs
+from layerlab.engine.sim.store.database import Store
 
 
 @pytest.fixture
@@ -243,7 +245,10 @@ def test_catalog_sizes_and_sharing() -> None:
 
 
 def test_catalog_is_deterministic_across_processes() -> None:
-    code = "from layerlab.engine.sim import hub; print(hub.image('library/node', '14').id)"
+    code = (
+        "from layerlab.engine.sim.registry.hub import images as hub;"
+        " print(hub.image('library/node', '14').id)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == hub.image("library/node", "14").id  # type: ignore[union-attr]
 

@@ -6,9 +6,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from layerlab.engine.sim.process import ProcessContext, ProgramResult, run_process
-from layerlab.engine.sim.rootfs import busybox_rootfs
-from layerlab.engine.sim.shell import ShellSyntaxError, parse_all
+from layerlab.engine.sim.programs.process import ProcessContext, ProgramResult, run_process
+from layerlab.engine.sim.programs.shell.parser import ShellSyntaxError, parse_all
+from layerlab.engine.sim.registry.hub.rootfs import busybox_rootfs
 
 ENV = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/root"}
 BASE = busybox_rootfs(0)
@@ -83,8 +83,8 @@ def test_background_job_and_wait() -> None:
 
 def test_last_command_is_execed_so_its_sigterm_behaviour_counts() -> None:
     tree = dict(BASE)
-    from layerlab.engine.sim.fs import regular
-    from layerlab.engine.sim.process import executable_data
+    from layerlab.engine.sim.programs.executable import executable_data
+    from layerlab.engine.sim.store.fs import regular
 
     tree["/usr/sbin/nginx"] = regular(executable_data("nginx"), 0o755)
     assert sh("nginx -g 'daemon off;'", tree=tree).exits_on_sigterm == 0

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from layerlab.engine.sim.store import Store
+from layerlab.engine.sim.store.database import Store
 
 
 def test_rollback_on_error_keeps_previous_state(tmp_path: Path) -> None:

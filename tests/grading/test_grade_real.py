@@ -15,7 +15,7 @@ import subprocess
 import pytest
 from tests.realengine import _unavailable, reachable_real_engine
 
-from layerlab.engine.real import RealEngine
+from layerlab.engine.real.engine import RealEngine
 from layerlab.grading.grader import grade
 from layerlab.grading.tasks import EXERCISES as EXERCISE_IDS
 

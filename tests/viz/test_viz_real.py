@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from layerlab.engine.real import RealEngine
+from layerlab.engine.real.engine import RealEngine
 from layerlab.session import Session
 from layerlab.viz import collect_state, explain_build, graph_spec, layer_graph, render_svg
 from layerlab.viz.explore import image_rows

@@ -8,25 +8,25 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from layerlab.version import __version__
 
 if TYPE_CHECKING:
-    from .result import DockerResult
+    from layerlab.result import DockerResult
 
 __all__ = ["__version__", "docker", "load_ipython_extension", "unload_ipython_extension"]
 
 
 def docker(command: str | list[str], cwd: str | None = None) -> DockerResult:
     """Run one docker command line against the current engine and return its result."""
-    from .session import current_session
+    from layerlab.session import current_session
 
     return current_session().run(command, cwd=cwd)
 
 
 def load_ipython_extension(ipython: Any) -> None:
-    from .grading.magic import GradingMagics
-    from .magic import DockerMagics
-    from .viz.magics import VizMagics
+    from layerlab.grading.magic import GradingMagics
+    from layerlab.magic import DockerMagics
+    from layerlab.viz.magics import VizMagics
 
     ipython.register_magics(DockerMagics(ipython))
     ipython.register_magics(VizMagics(ipython))

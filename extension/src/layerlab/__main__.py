@@ -25,7 +25,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if args else 1
     command, rest = args[0], args[1:]
     if command == "docker":
-        from .session import current_session
+        from layerlab.session import current_session
 
         return current_session().run_argv(
             rest, sys.stdout, sys.stderr, cwd=None, stdin=_piped_stdin
@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     if command == "reset":
         return _reset(rest)
     if command == "grade":
-        from .grading.cli import main as grade_main
+        from layerlab.grading.cli import main as grade_main
 
         return grade_main(rest)
     sys.stderr.write(f"layerlab: unknown command {command!r}\n\n{USAGE}")
@@ -49,8 +49,8 @@ def _piped_stdin() -> bytes | None:
 
 
 def _reset(args: list[str]) -> int:
-    from .engine.sim.engine import SimEngine
-    from .engine.sim.states import STATES
+    from layerlab.engine.sim.engine import SimEngine
+    from layerlab.engine.sim.states import STATES
 
     deterministic = "--deterministic" in args
     names = [a for a in args if not a.startswith("--")] or ["baseline"]

@@ -14,8 +14,8 @@ from typing import Any
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class, no_var_expand
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 
-from .result import DockerCommandError, DockerResult
-from .session import ENGINES, current_session, split_command
+from layerlab.result import DockerCommandError, DockerResult
+from layerlab.session import ENGINES, current_session, split_command
 
 _GO_TEMPLATE = re.compile(r"\{\{.*?\}\}")
 _HIDDEN = re.compile(r"\x00(\d+)\x00")
@@ -122,7 +122,7 @@ class DockerMagics(Magics):
     @line_magic
     def docker_status(self, line: str) -> None:
         """Which engine is current, and what it holds."""
-        from .status import describe
+        from layerlab.status import describe
 
         print(describe(current_session()))
 
@@ -137,7 +137,7 @@ class DockerMagics(Magics):
         session = current_session()
         engine: Any = session.engine()
         if session.engine_name == "real":
-            from .safety import remove_managed
+            from layerlab.engine.real.safety import remove_managed
 
             print(remove_managed(engine).summary())
             return

@@ -15,12 +15,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from .result import DockerCommandError, DockerResult
-from .safety import REFUSED_EXIT_CODE, check_argv, enforcing, owner, safe_by_default
+from layerlab.cli.safety import check_argv
+from layerlab.engine.real.labels import owner
+from layerlab.engine.real.safety import REFUSED_EXIT_CODE, enforcing, safe_by_default
+from layerlab.result import DockerCommandError, DockerResult
 
 if TYPE_CHECKING:
-    from .cli.commands.base import StdinSource
-    from .engine.api import Engine
+    from layerlab.cli.commands.base import StdinSource
+    from layerlab.engine.api import Engine
 
 ENGINES = ("sim", "real")
 
@@ -34,7 +36,8 @@ class Session:
     engine_name: str = field(default_factory=lambda: os.environ.get("LAYERLAB_ENGINE", "sim"))
     state: str = field(default_factory=lambda: os.environ.get("LAYERLAB_STATE", "default"))
     raise_on_error: bool = False
-    # Safe mode (layerlab.safety) applies to the real engine only: the simulator has no host.
+    # Safe mode (layerlab.engine.real.safety, layerlab.cli.safety) applies to the real engine
+    # only: the simulator has no host.
     safe: bool = field(default_factory=safe_by_default)
     listeners: list[CommandListener] = field(default_factory=list)
     _engine: Engine | None = None
@@ -57,7 +60,7 @@ class Session:
 
     def use_state(self, state: str) -> None:
         """Switch the simulated engine to another named state (created on first use)."""
-        from .engine.sim.engine import state_path
+        from layerlab.engine.sim.engine import state_path
 
         state_path(Path("."), state)  # validates the name before anything changes
         if state != self.state:
@@ -98,8 +101,8 @@ class Session:
         cwd: str | None,
         stdin: StdinSource = None,
     ) -> int:
-        from .cli.main import run_cli
-        from .engine.errors import EngineUnavailable
+        from layerlab.cli.main import run_cli
+        from layerlab.engine.errors import EngineUnavailable
 
         try:
             engine = self.engine()
@@ -127,16 +130,16 @@ class Session:
 
 def open_engine(name: str, state: str = "default") -> Engine:
     if name == "real":
-        from .engine.real import RealEngine
+        from layerlab.engine.real.engine import RealEngine
 
         return RealEngine.from_env()
     if name != "sim":
-        from .engine.errors import EngineUnavailable
+        from layerlab.engine.errors import EngineUnavailable
 
         raise EngineUnavailable(
             f"unknown engine {name!r} in LAYERLAB_ENGINE: use 'sim' (the simulator) or 'real'"
         )
-    from .engine.sim.engine import SimEngine
+    from layerlab.engine.sim.engine import SimEngine
 
     engine = SimEngine(state=state)
     if os.environ.get("LAYERLAB_DETERMINISTIC") == "1" and not engine.clock.deterministic:

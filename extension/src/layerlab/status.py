@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .engine.errors import EngineError
-from .safety import owner
+from layerlab.engine.errors import EngineError
+from layerlab.engine.real.labels import owner
 
 if TYPE_CHECKING:
-    from .session import Session
+    from layerlab.session import Session
 
 
 def safe_mode_line(session: Session) -> str:

@@ -10,7 +10,7 @@ import tarfile
 from pathlib import Path
 
 from layerlab.cli.errors import CliError
-from layerlab.engine.sim.dockerignore import DockerIgnore
+from layerlab.engine.sim.builder.dockerignore import DockerIgnore
 
 _END_OF_ARCHIVE = 1024  # two zero blocks; Go's tar writer adds no record padding
 

@@ -16,13 +16,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
-from layerlab import __version__ as LAYERLAB_VERSION
 from layerlab.cli.commands.base import CommandContext, StdinSource
 from layerlab.cli.errors import CliError, UnsupportedFlag, args_error, daemon_error, usage_error
 from layerlab.cli.flags import FlagError, FlagSet, ParsedArgs, specs_from_help
 from layerlab.cli.grammar import GROUPS, TOP_COMMANDS, Command, Group, read_help
 from layerlab.engine.api import Engine
 from layerlab.engine.errors import EngineError, EngineUnavailable
+from layerlab.version import __version__ as LAYERLAB_VERSION
 
 # What the real CLI prints on stderr before anything else for `docker build` (legacy builder).
 BUILD_BANNER = (

@@ -1,4 +1,4 @@
-"""Human-readable sizes and durations exactly as docker/go-units v0.5.0 writes them.
+"""Human-readable sizes and ages exactly as docker/go-units v0.5.0 writes them.
 
 ``docker images`` SIZE, ``docker system df``, the CREATED and STATUS columns and
 ``Total reclaimed space`` all come from go-units (``size.go``, ``duration.go``), whose rounding
@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 
 from layerlab.cli.gofmt import go_format_float
+from layerlab.go_duration import human_duration
 
 _DECIMAL_UNITS = ("B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB")
 _BINARY_UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB")
@@ -37,47 +38,6 @@ def bytes_size(size: float) -> str:
     """go-units ``BytesSize`` (binary units), used by ``docker stats`` and ``docker info``."""
     scaled, unit = _scale(float(size), 1024.0, _BINARY_UNITS)
     return go_format_float(scaled, "g", 4) + unit
-
-
-_NS_PER_SECOND = 1_000_000_000
-_NS_PER_MINUTE = 60 * _NS_PER_SECOND
-_NS_PER_HOUR = 60 * _NS_PER_MINUTE
-
-
-def _go_duration_in(nanoseconds: int, unit: int) -> float:
-    """``time.Duration.Seconds/Minutes/Hours``: whole units plus the fraction, like Go."""
-    # Go's integer division truncates toward zero.
-    whole = -(-nanoseconds // unit) if nanoseconds < 0 else nanoseconds // unit
-    return whole + (nanoseconds - whole * unit) / unit
-
-
-def human_duration(seconds: float) -> str:
-    """go-units ``HumanDuration`` for a duration given in seconds."""
-    ns = round(seconds * _NS_PER_SECOND)
-    whole_seconds = int(_go_duration_in(ns, _NS_PER_SECOND))
-    if whole_seconds < 1:
-        return "Less than a second"
-    if whole_seconds == 1:
-        return "1 second"
-    if whole_seconds < 60:
-        return f"{whole_seconds} seconds"
-    minutes = int(_go_duration_in(ns, _NS_PER_MINUTE))
-    if minutes == 1:
-        return "About a minute"
-    if minutes < 60:
-        return f"{minutes} minutes"
-    hours = int(_go_duration_in(ns, _NS_PER_HOUR) + 0.5)
-    if hours == 1:
-        return "About an hour"
-    if hours < 48:
-        return f"{hours} hours"
-    if hours < 24 * 7 * 2:
-        return f"{hours // 24} days"
-    if hours < 24 * 30 * 2:
-        return f"{hours // 24 // 7} weeks"
-    if hours < 24 * 365 * 2:
-        return f"{hours // 24 // 30} months"
-    return f"{int(_go_duration_in(ns, _NS_PER_HOUR)) // 24 // 365} years"
 
 
 def created_ago(created_unix: float, now: float) -> str:

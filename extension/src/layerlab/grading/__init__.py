@@ -6,8 +6,8 @@ public checks of one task. ``layerlab grade SUBMISSION.ipynb`` grades whole note
 
 from __future__ import annotations
 
-from .model import Check, CheckFailed, CheckResult, Context, Exercise, Task
-from .selfcheck import TaskReport, check
+from layerlab.grading.model import Check, CheckFailed, CheckResult, Context, Exercise, Task
+from layerlab.grading.selfcheck import TaskReport, check
 
 __all__ = [
     "Check",

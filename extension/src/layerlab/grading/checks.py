@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..engine.errors import EngineError, NotFound
-from .model import CheckFailed, Context
+from layerlab.engine.errors import EngineError, NotFound
+from layerlab.grading.model import CheckFailed, Context
 
 Json = dict[str, Any]
 
@@ -108,8 +108,8 @@ def registry_digest(ctx: Context, reference: str) -> str | None:
         except Exception:  # an unknown repository or tag: the daemon answers 401/404/500
             return None
         return str(answer.get("Descriptor", {}).get("digest") or "") or None
-    from ..engine.sim.reference import parse_normalized
-    from ..engine.sim.registry import Registries
+    from layerlab.engine.reference import parse_normalized
+    from layerlab.engine.sim.registry.distribution import Registries
 
     try:
         ref = parse_normalized(reference)

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import contextlib
 
-from ..engine.api import Engine
-from ..engine.errors import EngineError
-from .model import Resources
+from layerlab.engine.api import Engine
+from layerlab.engine.errors import EngineError
+from layerlab.grading.model import Resources
 
 
 def remove_resources(

@@ -47,7 +47,7 @@ def _expand(paths: list[Path]) -> list[Path]:
 def main(args: list[str]) -> int:
     options = _parser().parse_args(args)
     if options.generate:
-        from .generate import main as generate_main
+        from layerlab.grading.generate import main as generate_main
 
         return generate_main([])
     submissions = _expand(options.submissions)
@@ -55,8 +55,8 @@ def main(args: list[str]) -> int:
         _parser().print_usage(sys.stderr)
         sys.stderr.write("layerlab grade: no submissions given (notebooks or folders)\n")
         return 2
-    from .grader import grade
-    from .report import table, write_csv, write_json
+    from layerlab.grading.grader import grade
+    from layerlab.grading.report import table, write_csv, write_json
 
     results = []
     for path in submissions:

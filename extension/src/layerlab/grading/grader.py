@@ -21,12 +21,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
-from ..engine.api import Engine
-from ..engine.sim.engine import SimEngine, state_path
-from . import checks as _checks  # noqa: F401  (imported before any submission runs)
-from .cleanup import remove_resources
-from .model import CheckResult, Context, Exercise, run_task
-from .tasks import EXERCISES, find_exercise
+from layerlab.engine.api import Engine
+from layerlab.engine.sim.engine import SimEngine, state_path
+from layerlab.grading import checks as _checks  # noqa: F401  (imported before any submission runs)
+from layerlab.grading.cleanup import remove_resources
+from layerlab.grading.model import CheckResult, Context, Exercise, run_task
+from layerlab.grading.tasks import EXERCISES, find_exercise
 
 GRACE_SECONDS = 15.0  # kernel start and shutdown, beyond the learner's time limit
 
@@ -84,7 +84,7 @@ def grade(
 
 
 def _read_notebook(path: Path) -> Any:
-    from ._imports import skip_slow_optional_imports
+    from layerlab.grading._imports import skip_slow_optional_imports
 
     skip_slow_optional_imports()
     import nbformat
@@ -122,7 +122,7 @@ def _run_and_check(
 
 
 def _real_engine() -> Engine:
-    from ..engine.real import RealEngine
+    from layerlab.engine.real.engine import RealEngine
 
     return RealEngine.from_env()
 

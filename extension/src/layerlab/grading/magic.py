@@ -13,7 +13,7 @@ class GradingMagics(Magics):
     def docker_check(self, line: str) -> None:
         """Run the public checks of a task and show what passes, with hints for the rest:
         `%docker_check 01-hello`."""
-        from .selfcheck import check
+        from layerlab.grading.selfcheck import check
 
         task_id = line.strip()
         if not task_id:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
-    from ..engine.api import Engine
+    from layerlab.engine.api import Engine
 
 Visibility = Literal["public", "hidden"]
 

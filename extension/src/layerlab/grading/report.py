@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .grader import SubmissionResult
+from layerlab.grading.grader import SubmissionResult
 
 GRADESCOPE_VISIBILITY = {"public": "visible", "hidden": "hidden"}
 

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ._imports import skip_slow_optional_imports
+from layerlab.grading._imports import skip_slow_optional_imports
 
 skip_slow_optional_imports()
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 
-from .model import CheckResult, Context, Task, run_task
+from layerlab.grading.model import CheckResult, Context, Task, run_task
 
 
 @dataclass
@@ -50,8 +50,8 @@ def _points(value: float) -> str:
 def check(task_id: str) -> TaskReport:
     """Run the public checks of ``task_id`` against the current engine: in a notebook,
     ``layerlab.grading.check("01-hello")`` or ``%docker_check 01-hello``."""
-    from ..session import current_session
-    from .tasks import find_task
+    from layerlab.grading.tasks import find_task
+    from layerlab.session import current_session
 
     _, task = find_task(task_id)
     context = Context(current_session().engine())

@@ -4,12 +4,12 @@ on the simulated and on a real engine."""
 
 from __future__ import annotations
 
-from .explain import BuildExplanation, explain_build
-from .graph import GraphSpec, graph_spec, layer_graph, layer_view
-from .magics import draw
-from .render import LayerGraph, RendererUnavailable, available_renderer, render_svg
-from .state import EngineState, collect_state
-from .widgets import ContainerExplorer, ImageExplorer
+from layerlab.viz.explain import BuildExplanation, explain_build
+from layerlab.viz.graph import GraphSpec, graph_spec, layer_graph, layer_view
+from layerlab.viz.magics import draw
+from layerlab.viz.render import LayerGraph, RendererUnavailable, available_renderer, render_svg
+from layerlab.viz.state import EngineState, collect_state
+from layerlab.viz.widgets import ContainerExplorer, ImageExplorer
 
 __all__ = [
     "BuildExplanation",

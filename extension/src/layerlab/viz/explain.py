@@ -16,9 +16,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from layerlab.engine.errors import EngineError
-
-from .layerfiles import image_files
-from .state import instruction_text, short
+from layerlab.viz.layerfiles import image_files
+from layerlab.viz.state import instruction_text, short
 
 if TYPE_CHECKING:
     from layerlab.cli.commands.build import BuildRecord

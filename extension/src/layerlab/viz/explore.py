@@ -6,9 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from layerlab.cli.render import human_size
-
-from .layerfiles import FileChange, ImageFiles
-from .state import EngineState, Image, chain_ids, short, short_sums
+from layerlab.viz.layerfiles import FileChange, ImageFiles
+from layerlab.viz.state import EngineState, Image, chain_ids, short, short_sums
 
 
 @dataclass(frozen=True)

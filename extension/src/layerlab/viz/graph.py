@@ -18,8 +18,7 @@ from typing import TYPE_CHECKING, Literal
 import graphviz
 
 from layerlab.cli.render import human_size
-
-from .state import EngineState, Image, short, short_sums
+from layerlab.viz.state import EngineState, Image, short, short_sums
 
 if TYPE_CHECKING:
     from layerlab.engine.api import Engine
@@ -249,7 +248,7 @@ def layer_view(
     highlight: EngineState | None = None,
     containers: bool = True,
 ) -> GraphSpec | Highlighted:
-    from .state import collect_state
+    from layerlab.viz.state import collect_state
 
     state = engine if isinstance(engine, EngineState) else collect_state(engine)
     focus = list(focus or [])

@@ -9,12 +9,11 @@ from IPython.core.magic import Magics, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 
 from layerlab.engine.errors import EngineError
-
-from .explain import BuildExplanation, explain_build
-from .graph import layer_view
-from .render import LayerGraph
-from .state import collect_state
-from .tracking import tracker_for
+from layerlab.viz.explain import BuildExplanation, explain_build
+from layerlab.viz.graph import layer_view
+from layerlab.viz.render import LayerGraph
+from layerlab.viz.state import collect_state
+from layerlab.viz.tracking import tracker_for
 
 
 def draw(

@@ -6,7 +6,7 @@ so the sharing the graph draws as one node is still visible.
 
 from __future__ import annotations
 
-from .graph import GraphSpec, Highlighted, Node
+from layerlab.viz.graph import GraphSpec, Highlighted, Node
 
 _MARK_TEXT = {"added": "[new] ", "changed": "[changed] ", "removed": ""}
 

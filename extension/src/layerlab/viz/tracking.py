@@ -10,8 +10,7 @@ import shlex
 from typing import TYPE_CHECKING
 
 from layerlab.engine.errors import EngineError
-
-from .state import EngineState, InspectCache, collect_state
+from layerlab.viz.state import EngineState, InspectCache, collect_state
 
 if TYPE_CHECKING:
     from layerlab.engine.api import Engine

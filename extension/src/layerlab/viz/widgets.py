@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w
 
-from .explore import file_label, file_rows, image_choices, image_rows, layer_summary
-from .layerfiles import ImageFiles, image_files, preview
-from .state import collect_state
-from .writable import Action, container_choices, perform, writable_layer
+from layerlab.viz.explore import file_label, file_rows, image_choices, image_rows, layer_summary
+from layerlab.viz.layerfiles import ImageFiles, image_files, preview
+from layerlab.viz.state import collect_state
+from layerlab.viz.writable import Action, container_choices, perform, writable_layer
 
 if TYPE_CHECKING:
     from layerlab.engine.api import Engine

@@ -12,7 +12,7 @@ from layerlab.cli.commands.base import CommandContext, StreamError, display_stre
 from layerlab.cli.context import build_context_tar, resolve_context, stdin_context
 from layerlab.cli.errors import CliError
 from layerlab.cli.flags import ParsedArgs
-from layerlab.engine.sim.reference import InvalidReference, parse_normalized
+from layerlab.engine.reference import InvalidReference, parse_normalized
 
 
 @dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 from layerlab.cli.commands.base import CommandContext
 from layerlab.cli.errors import CliError
 from layerlab.cli.flags import ParsedArgs
-from layerlab.engine.sim.reference import InvalidReference, parse_normalized
+from layerlab.engine.reference import InvalidReference, parse_normalized
 
 
 def cmd_commit(ctx: CommandContext, parsed: ParsedArgs) -> int:

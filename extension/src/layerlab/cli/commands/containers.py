@@ -25,7 +25,7 @@ from layerlab.cli.commands.runopts import (
 from layerlab.cli.errors import CliError, daemon_error
 from layerlab.cli.flags import ParsedArgs
 from layerlab.engine.errors import EngineError, NotFound
-from layerlab.engine.sim.reference import InvalidReference, parse_any
+from layerlab.engine.reference import InvalidReference, parse_any
 
 PS_HEADERS = {
     "ID": "CONTAINER ID", "Image": "IMAGE", "Command": "COMMAND", "CreatedAt": "CREATED AT",

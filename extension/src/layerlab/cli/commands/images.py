@@ -19,7 +19,7 @@ from layerlab.cli.commands.base import (
 from layerlab.cli.errors import CliError, daemon_error
 from layerlab.cli.flags import ParsedArgs
 from layerlab.engine.errors import EngineError
-from layerlab.engine.sim.reference import InvalidReference, parse_any, parse_normalized
+from layerlab.engine.reference import InvalidReference, parse_any, parse_normalized
 
 IMAGE_HEADERS = {
     "Repository": "REPOSITORY", "Tag": "TAG", "Digest": "DIGEST", "ID": "IMAGE ID",

@@ -8,7 +8,7 @@ from layerlab.cli.commands.base import CommandContext, StreamError, display_stre
 from layerlab.cli.commands.runopts import split_reference
 from layerlab.cli.errors import CliError
 from layerlab.cli.flags import ParsedArgs
-from layerlab.engine.sim.reference import InvalidReference, parse_normalized
+from layerlab.engine.reference import InvalidReference, parse_normalized
 
 DEFAULT_REGISTRY = "https://index.docker.io/v1/"
 

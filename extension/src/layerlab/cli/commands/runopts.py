@@ -9,7 +9,7 @@ from typing import Any
 from layerlab.cli.commands.base import key_values
 from layerlab.cli.errors import CliError
 from layerlab.cli.flags import ParsedArgs
-from layerlab.safety import refuse_unsafe
+from layerlab.cli.safety import refuse_unsafe
 
 RUN_HINT = "Run 'docker run --help' for more information"
 

@@ -7,7 +7,6 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from layerlab import __version__ as LAYERLAB_VERSION
 from layerlab.cli import gotemplate, render
 from layerlab.cli.commands.base import CommandContext, execute_format, format_rows, go_json
 from layerlab.cli.errors import CliError, daemon_error
@@ -15,6 +14,7 @@ from layerlab.cli.flags import ParsedArgs
 from layerlab.cli.inspect_types import typed
 from layerlab.engine.api import Json
 from layerlab.engine.errors import EngineError, NotFound
+from layerlab.version import __version__ as LAYERLAB_VERSION
 
 _TYPES = ("config", "container", "image", "network", "node", "plugin", "secret", "service",
           "task", "volume")  # fmt: skip

@@ -83,7 +83,7 @@ def _volume_row(volume: Json) -> dict[str, Any]:
 
 
 def _cache_row(record: Json, now: float) -> dict[str, Any]:
-    from layerlab.engine.sim.config import parse_rfc3339
+    from layerlab.engine.sim.images.config import parse_rfc3339
 
     def since(key: str) -> str:
         stamp = record.get(key)

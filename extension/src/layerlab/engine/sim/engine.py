@@ -9,30 +9,23 @@ from __future__ import annotations
 
 import base64
 import functools
-import os
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ..errors import Conflict, InvalidArgument, NotFound
-from . import container_files, container_ops, image_ops
-from .clock import Clock, IdSource
-from .containers import Container, ContainerStore
-from .images import Image, ImageStore, LayerStore
-from .store import Store
+from layerlab.engine.errors import Conflict, InvalidArgument, NotFound
+from layerlab.engine.home import default_home
+from layerlab.engine.sim.containers import files as container_files
+from layerlab.engine.sim.containers import service as container_ops
+from layerlab.engine.sim.containers.store import Container, ContainerStore
+from layerlab.engine.sim.images import service as image_ops
+from layerlab.engine.sim.images.store import Image, ImageStore, LayerStore
+from layerlab.engine.sim.store.clock import Clock, IdSource
+from layerlab.engine.sim.store.database import Store
 
 Json = dict[str, Any]
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-def default_home() -> Path:
-    """``$LAYERLAB_HOME``, else the platform's data directory for the user."""
-    explicit = os.environ.get("LAYERLAB_HOME")
-    if explicit:
-        return Path(explicit)
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "layerlab"
 
 
 DEFAULT_STATE = "default"
@@ -87,7 +80,7 @@ class SimEngine:
         self.containers_store = ContainerStore(self)
         with self.store.transaction():
             if self.store.get_meta("initialised") is None:
-                from .states import install_baseline
+                from layerlab.engine.sim.states import install_baseline
 
                 install_baseline(self)
                 self.store.set_meta("initialised", "1")
@@ -108,9 +101,6 @@ class SimEngine:
     def first_container(self, predicate: Callable[[Container], bool]) -> Container | None:
         return next((c for c in self.containers_store.all() if predicate(c)), None)
 
-    def fake_pid(self) -> int:
-        return 1000 + self.store.next_seq("pid")
-
     def graph_driver(self, chain_id: str) -> Json:
         key = chain_id.removeprefix("sha256:")
         root = f"/var/lib/docker/overlay2/{key}"
@@ -125,7 +115,7 @@ class SimEngine:
 
     def release_layers(self, image: Image) -> list[str]:
         """After deleting ``image``: drop the layers no other image uses, top first."""
-        from . import fs
+        from layerlab.engine.sim.store import fs
 
         in_use: set[str] = set()
         for other in self.image_store.all():
@@ -146,7 +136,7 @@ class SimEngine:
             self.clock.tick()
 
     def reset(self, state: str = "baseline", deterministic: bool | None = None) -> None:
-        from .states import install_state
+        from layerlab.engine.sim.states import install_state
 
         with self.store.transaction():
             keep = self.store.get_meta("deterministic") if deterministic is None else None
@@ -167,19 +157,19 @@ class SimEngine:
 
     @transactional
     def version(self) -> Json:
-        from .system import version
+        from layerlab.engine.sim.system import version
 
         return version()
 
     @transactional
     def info(self) -> Json:
-        from .system import info
+        from layerlab.engine.sim.system import info
 
         return info(self)
 
     @transactional
     def df(self) -> Json:
-        from .system import disk_usage
+        from layerlab.engine.sim.system import disk_usage
 
         return disk_usage(self)
 
@@ -187,7 +177,7 @@ class SimEngine:
     def login(
         self, username: str, password: str | None = None, registry: str | None = None
     ) -> Json:
-        from .registry import record_login
+        from layerlab.engine.sim.registry.distribution import record_login
 
         if not username:
             raise InvalidArgument("Username is required")
@@ -196,7 +186,7 @@ class SimEngine:
 
     @transactional
     def logout(self, registry: str | None = None) -> None:
-        from .registry import record_logout
+        from layerlab.engine.sim.registry.distribution import record_logout
 
         record_logout(self, registry)
 
@@ -251,7 +241,7 @@ class SimEngine:
         rm: bool = True,
         pull: bool = False,
     ) -> Iterator[Json]:
-        from .builder import build
+        from layerlab.engine.sim.builder.classic import build
 
         return build(
             self,
@@ -269,25 +259,25 @@ class SimEngine:
     def pull(
         self, repository: str, tag: str | None = None, all_tags: bool = False
     ) -> Iterator[Json]:
-        from .registry import pull
+        from layerlab.engine.sim.registry.distribution import pull
 
         return pull(self, repository, tag, all_tags)
 
     @streamed
     def push(self, repository: str, tag: str | None = None) -> Iterator[Json]:
-        from .registry import push
+        from layerlab.engine.sim.registry.distribution import push
 
         return push(self, repository, tag)
 
     @transactional
     def get_image(self, images: list[str]) -> bytes:
-        from .archive import save
+        from layerlab.engine.sim.images.archive import save
 
         return save(self, images)
 
     @streamed
     def load_image(self, data: bytes, quiet: bool = False) -> Iterator[Json]:
-        from .archive import load
+        from layerlab.engine.sim.images.archive import load
 
         return load(self, data, quiet)
 
@@ -401,7 +391,7 @@ class SimEngine:
         pause: bool = True,
         changes: list[str] | None = None,
     ) -> Json:
-        from .commit import commit
+        from layerlab.engine.sim.builder.commit import commit
 
         return commit(self, container, repository, tag, message or "", author or "", changes or [])
 

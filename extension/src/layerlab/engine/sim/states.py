@@ -9,20 +9,20 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .hub import install_local
+from layerlab.engine.sim.registry.distribution import install_local
 
 if TYPE_CHECKING:
-    from .engine import SimEngine
+    from layerlab.engine.sim.containers.backend import ContainerBackend
 
 STATES = ("baseline", "empty")
 
 
-def install_state(engine: SimEngine, state: str) -> None:
+def install_state(engine: ContainerBackend, state: str) -> None:
     if state not in STATES:
         raise ValueError(f"unknown state {state!r}; choose one of: {', '.join(STATES)}")
     if state == "baseline":
         install_baseline(engine)
 
 
-def install_baseline(engine: SimEngine) -> None:
+def install_baseline(engine: ContainerBackend) -> None:
     install_local(engine, "busybox", "latest")

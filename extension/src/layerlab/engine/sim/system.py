@@ -6,11 +6,11 @@ import platform
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
-from . import fs
-from .config import DOCKER_VERSION
+from layerlab.engine.sim.images.config import DOCKER_VERSION
+from layerlab.engine.sim.store import fs
 
 if TYPE_CHECKING:
-    from .engine import SimEngine
+    from layerlab.engine.sim.containers.backend import ContainerBackend
 
 Json = dict[str, Any]
 API_VERSION = "1.41"
@@ -18,7 +18,7 @@ PLATFORM_NAME = "LayerLab simulated engine"
 
 
 def version() -> Json:
-    from ... import __version__
+    from layerlab.version import __version__
 
     return {
         "Platform": {"Name": PLATFORM_NAME},
@@ -51,7 +51,7 @@ def version() -> Json:
     }
 
 
-def info(engine: SimEngine) -> Json:
+def info(engine: ContainerBackend) -> Json:
     containers = engine.all_containers()
     running = sum(1 for c in containers if c.running)
     created = sum(1 for c in containers if c.state["Status"] == "created")
@@ -88,12 +88,12 @@ def info(engine: SimEngine) -> Json:
     }
 
 
-def disk_usage(engine: SimEngine) -> Json:
+def disk_usage(engine: ContainerBackend) -> Json:
     """``GET /system/df`` as Engine 20.10 answers it: the listed images (as ``docker images``
     lists them) with their container counts and shared sizes, every container with its sizes,
     no volumes, and no build cache (the classic builder keeps none)."""
-    from .container_ops import list_containers
-    from .image_ops import list_images
+    from layerlab.engine.sim.containers.service import list_containers
+    from layerlab.engine.sim.images.service import list_images
 
     layers_size = sum(row[0] for row in engine.store.query("SELECT size FROM layers"))
     images = list_images(engine, None, False, None)

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-from ..model import Exercise, Task
-from . import images_containers, layers, managing_containers, managing_images, sharing
+from layerlab.grading.model import Exercise, Task
+from layerlab.grading.tasks import (
+    images_containers,
+    layers,
+    managing_containers,
+    managing_images,
+    sharing,
+)
 
 EXERCISES: dict[str, Exercise] = {
     module.EXERCISE.id: module.EXERCISE

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ..checks import diff_paths, expect, logs, require_container, require_image
-from ..model import Check, Context, Exercise, Resources, Task
+from layerlab.grading.checks import diff_paths, expect, logs, require_container, require_image
+from layerlab.grading.model import Check, Context, Exercise, Resources, Task
 
 BASE = "busybox:latest"
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ..checks import expect, history, layers, require_image, shared_prefix
-from ..model import Check, CheckFailed, Context, Exercise, Resources, Task
+from layerlab.grading.checks import expect, history, layers, require_image, shared_prefix
+from layerlab.grading.model import Check, CheckFailed, Context, Exercise, Resources, Task
 
 BASE = "busybox:latest"
 

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-from ..checks import diff_paths, expect, logs, require_container, require_no_container
-from ..model import Check, Context, Exercise, Resources, Task
+from layerlab.grading.checks import (
+    diff_paths,
+    expect,
+    logs,
+    require_container,
+    require_no_container,
+)
+from layerlab.grading.model import Check, Context, Exercise, Resources, Task
 
 
 def _running(ctx: Context, name: str) -> dict:

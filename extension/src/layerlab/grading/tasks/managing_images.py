@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..checks import dangling_images, expect, require_image, require_no_image
-from ..model import Check, Context, Exercise, Resources, Task
+from layerlab.grading.checks import dangling_images, expect, require_image, require_no_image
+from layerlab.grading.model import Check, Context, Exercise, Resources, Task
 
 
 def _same_as_notes(ctx: Context, reference: str) -> None:

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-from ..checks import expect, registry_digest, repo_digests, require_image, require_no_image
-from ..model import Check, Context, Exercise, Resources, Task
+from layerlab.grading.checks import (
+    expect,
+    registry_digest,
+    repo_digests,
+    require_image,
+    require_no_image,
+)
+from layerlab.grading.model import Check, Context, Exercise, Resources, Task
 
 REPOSITORY = "localhost:5000/greeter"
 

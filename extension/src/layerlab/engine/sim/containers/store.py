@@ -1,0 +1,431 @@
+"""Containers: a writable layer over an image, a program, and a lifecycle in virtual time.
+
+A container's program runs to completion the moment it starts (it is a pure function of the
+filesystem), producing timed output and a duration. The container then *is* running until the
+virtual clock passes that duration, so ``sleep 1000`` stays up, ``docker stop`` can interrupt it
+(dropping output the program would have written later), and nothing ever really waits.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import json
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import TYPE_CHECKING, Any
+
+from layerlab.engine.errors import Conflict, InvalidArgument, NotFound
+from layerlab.engine.sim.containers.init_layer import BIND_MOUNTED, init_layer
+from layerlab.engine.sim.containers.runtime import (
+    exec_error_text,
+    exit_code_for,
+    oci_error,
+    on_terminal,
+    process_context,
+)
+from layerlab.engine.sim.images.config import ZERO_TIME, rfc3339
+from layerlab.engine.sim.store import fs
+
+if TYPE_CHECKING:
+    from layerlab.engine.sim.images.backend import ImageBackend
+    from layerlab.engine.sim.programs.process import ProgramResult
+
+Json = dict[str, Any]
+
+SIGNALS = {
+    "SIGKILL": 9,
+    "KILL": 9,
+    "9": 9,
+    "SIGTERM": 15,
+    "TERM": 15,
+    "15": 15,
+    "SIGINT": 2,
+    "INT": 2,
+    "2": 2,
+    "SIGHUP": 1,
+    "HUP": 1,
+    "1": 1,
+    "SIGQUIT": 3,
+    "QUIT": 3,
+    "3": 3,
+    "SIGUSR1": 10,
+    "USR1": 10,
+    "10": 10,
+    "SIGUSR2": 12,
+    "USR2": 12,
+    "12": 12,
+}
+
+
+@cache
+def container_defaults() -> Json:
+    text = resources.files("layerlab.engine.sim").joinpath("data/container-defaults.json")
+    return json.loads(text.read_text())  # type: ignore[no-any-return]
+
+
+@dataclass
+class Container:
+    """A container row: ``doc`` is the inspect document, ``run`` the program's timeline."""
+
+    id: str
+    name: str
+    seq: int
+    doc: Json
+    upper: bytes
+
+    @property
+    def image_id(self) -> str:
+        return str(self.doc["Image"])
+
+    @property
+    def state(self) -> Json:
+        return self.doc["State"]  # type: ignore[no-any-return]
+
+    @property
+    def hostname(self) -> str:
+        return str(self.doc["Config"].get("Hostname") or self.id[:12])
+
+    @property
+    def running(self) -> bool:
+        return bool(self.state["Running"])
+
+    @property
+    def run(self) -> Json:
+        return self.doc.setdefault("LayerLab", {})  # type: ignore[no-any-return]
+
+
+class ContainerStore:
+    def __init__(self, engine: ImageBackend) -> None:
+        self.engine = engine
+        self.store = engine.store
+
+    def all(self) -> list[Container]:
+        rows = self.store.query("SELECT id, name, seq, doc, upper FROM containers ORDER BY seq")
+        return [Container(r[0], r[1], r[2], json.loads(r[3]), bytes(r[4])) for r in rows]
+
+    def save(self, c: Container) -> None:
+        self.store.execute(
+            "INSERT OR REPLACE INTO containers(id, name, seq, doc, upper) VALUES (?, ?, ?, ?, ?)",
+            c.id,
+            c.name,
+            c.seq,
+            json.dumps(c.doc),
+            c.upper,
+        )
+
+    def delete(self, c: Container) -> None:
+        self.store.execute("DELETE FROM containers WHERE id = ?", c.id)
+        self.store.execute("DELETE FROM logs WHERE container_id = ?", c.id)
+
+    def name_taken(self, name: str) -> Container | None:
+        return next((c for c in self.all() if c.name == name), None)
+
+    def resolve(self, ref: str) -> Container:
+        """Full ID, exact name, then a unique ID prefix: the daemon's lookup order."""
+        everything = self.all()
+        for c in everything:
+            if c.id == ref:
+                return c
+        name = ref.removeprefix("/")
+        for c in everything:
+            if c.name == name:
+                return c
+        matches = [c for c in everything if ref and c.id.startswith(ref)]
+        if len(matches) > 1:
+            raise NotFound(f"multiple IDs found with provided prefix: {ref}")
+        if matches:
+            return matches[0]
+        raise NotFound(f"No such container: {ref}")
+
+    # -- the writable layer ---------------------------------------------------------------------
+    def image_tree(self, c: Container) -> fs.Tree:
+        return self.engine.image_store.tree(self.engine.image_store.require(c.image_id))
+
+    def lower_tree(self, c: Container) -> fs.Tree:
+        """What the writable layer sits on: the image, then the daemon's init layer."""
+        tree = dict(self.image_tree(c))
+        created = c.doc["Created"]
+        tree.update(init_layer(tree, created, c.hostname, self.engine.clock.deterministic))
+        return tree
+
+    def tree(self, c: Container) -> fs.Tree:
+        tree = self.lower_tree(c)
+        if c.upper:
+            fs.apply_changes(tree, fs.tar_to_changes(c.upper))
+        return tree
+
+    def set_tree(self, c: Container, tree: fs.Tree) -> None:
+        # Devices live on the run-time /dev mount only (see devices.py), never in a layer; the
+        # files the daemon bind-mounts are not in it either.
+        tree = {path: entry for path, entry in tree.items() if entry.kind != "chardev"}
+        lower = self.lower_tree(c)
+        tree.update({path: lower[path] for path in BIND_MOUNTED})
+        changes = fs.compute_changes(lower, tree)
+        c.upper = fs.changes_to_tar(changes) if changes else b""
+
+    # -- logs -----------------------------------------------------------------------------------
+    def add_output(
+        self, c: Container, output: list[tuple[int, bytes, float]], start: float
+    ) -> None:
+        seq = self.next_log_seq(c)
+        for stream, data, offset in output:
+            if data:
+                self.store.execute(
+                    "INSERT INTO logs(container_id, seq, stream, at, data) VALUES (?, ?, ?, ?, ?)",
+                    c.id,
+                    seq,
+                    stream,
+                    start + offset,
+                    data,
+                )
+                seq += 1
+
+    def next_log_seq(self, c: Container) -> int:
+        row = self.store.one("SELECT MAX(seq) FROM logs WHERE container_id = ?", c.id)
+        return (row[0] if row and row[0] is not None else 0) + 1
+
+    def output(
+        self, c: Container, until: float | None = None, first_seq: int = 0
+    ) -> list[tuple[int, bytes, float]]:
+        """The log up to ``until``; from ``first_seq`` on (one run's output) if given."""
+        rows = self.store.query(
+            "SELECT stream, data, at FROM logs WHERE container_id = ? AND seq >= ? ORDER BY seq",
+            c.id,
+            first_seq,
+        )
+        return [(s, bytes(d), at) for s, d, at in rows if until is None or at <= until]
+
+    def drop_output_after(self, c: Container, moment: float) -> None:
+        self.store.execute("DELETE FROM logs WHERE container_id = ? AND at > ?", c.id, moment)
+
+    # -- lifecycle ------------------------------------------------------------------------------
+    def settle(self, c: Container, now: float) -> bool:
+        """Bring a running container up to ``now``: exit it if its program has finished.
+        Returns False when the container was removed (``--rm``)."""
+        if not c.running:
+            return True
+        run = c.run
+        if run.get("forever") or now < run["started"] + run["duration"]:
+            return True
+        self._finish(c, run["started"] + run["duration"], run["exit_code"])
+        return self._after_exit(c)
+
+    def _finish(self, c: Container, moment: float, code: int) -> None:
+        state = c.state
+        state.update(
+            Status="exited",
+            Running=False,
+            Paused=False,
+            Restarting=False,
+            Pid=0,
+            ExitCode=code,
+            FinishedAt=rfc3339(moment),
+        )
+        self.drop_output_after(c, moment)
+        self.save(c)
+
+    def _after_exit(self, c: Container) -> bool:
+        if c.doc["HostConfig"].get("AutoRemove"):
+            # `docker run --rm` still needs the exit code once the container is gone.
+            self.store.set_meta(f"exit:{c.id}", str(c.state["ExitCode"]))
+            self.delete(c)
+            return False
+        return True
+
+    def start(self, c: Container) -> InvalidArgument | None:
+        """Run the container's program. A program that cannot start is returned as the error
+        to raise once the failed state is committed (the daemon keeps that state)."""
+        from layerlab.engine.sim.programs.executable import ExecError
+        from layerlab.engine.sim.programs.process import run_process
+
+        if c.running:
+            return None
+        engine = self.engine
+        now = engine.clock.now()
+        config = c.doc["Config"]
+        argv = [c.doc["Path"], *c.doc["Args"]]
+        tree = self.tree(c)
+        context = process_context(
+            tree, config.get("Env") or [], config.get("User") or "",
+            config.get("WorkingDir") or "/", c.hostname, now,
+        )  # fmt: skip
+        context.tty = context.terminal = bool(config.get("Tty"))
+        # Input: what an attached client sent (then its end), else a terminal or an open stdin
+        # that never delivers anything, else nothing at all.
+        attached = c.run.pop("stdin", None)
+        context.stdin = base64.b64decode(attached) if attached is not None else b""
+        context.stdin_open = context.tty or (attached is None and bool(config.get("OpenStdin")))
+        try:
+            result = run_process(argv, context)
+        except ExecError as err:
+            c.state.update(ExitCode=exit_code_for(err), Error=exec_error_text(err))
+            self.save(c)
+            if c.doc["HostConfig"].get("AutoRemove"):
+                self.delete(c)  # the daemon cleans up an --rm container that failed to start
+            return InvalidArgument(oci_error(err))
+        self.set_tree(c, tree)
+        c.state.update(
+            Status="running",
+            Running=True,
+            Paused=False,
+            Restarting=False,
+            OOMKilled=False,
+            Dead=False,
+            Pid=1000 + self.store.next_seq("pid"),  # a plausible host PID
+            ExitCode=0,
+            Error="",
+            StartedAt=rfc3339(now),
+            FinishedAt=ZERO_TIME,
+        )
+        c.run.update(_timeline(result, now))
+        # What `ps` and the /dev tmpfs need while the container runs (docker exec).
+        c.run.update(main_uid=context.uid, last_pid=result.last_pid, dev=_b64(result.dev_kept))
+        c.run["first_log_seq"] = self.next_log_seq(c)  # an attached client sees this run only
+        self.add_output(c, on_terminal(result.output) if context.tty else result.output, now)
+        self.save(c)
+        return None
+
+    def stop(self, c: Container, timeout: int, signal_code: int = 15) -> None:
+        """SIGTERM (or the image's stop signal), wait ``timeout`` virtual seconds, then SIGKILL."""
+        if not c.running:
+            return
+        now = self.engine.clock.now()
+        run = c.run
+        remaining = run["started"] + run["duration"] - now
+        if not run.get("forever") and remaining <= 0:
+            self.settle(c, now)
+            return
+        on_term = run.get("on_term")
+        if signal_code == 15 and on_term is not None:
+            self._finish(c, now, on_term)
+        elif not run.get("forever") and remaining <= timeout:
+            self.engine.clock.advance(remaining)
+            self._finish(c, now + remaining, run["exit_code"])
+        else:
+            self.engine.clock.advance(timeout)
+            self._finish(c, now + timeout, 137)
+        self._after_exit(c)
+
+    def kill(self, c: Container, signal: str | None, typed: str = "") -> None:
+        name = (signal or "KILL").upper()
+        code = SIGNALS.get(name)
+        if code is None:
+            raise InvalidArgument(f"Invalid signal: {signal}")
+        if not c.running:
+            raise Conflict(
+                f"Cannot kill container: {typed or c.id}: Container {c.id} is not running"
+            )
+        now = self.engine.clock.now()
+        on_term = c.run.get("on_term")
+        if code == 15 and on_term is not None:
+            self._finish(c, now, on_term)
+        elif code == 9:
+            self._finish(c, now, 137)
+        elif code in (2, 1, 3, 10, 12) or code == 15:
+            # PID 1 ignores signals it has no handler for.
+            return
+        self._after_exit(c)
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _timeline(result: ProgramResult, started: float) -> Json:
+    return {
+        "started": started,
+        "duration": result.duration,
+        "forever": result.runs_forever,
+        "exit_code": result.exit_code,
+        "on_term": result.exits_on_sigterm,
+    }
+
+
+def new_container_doc(
+    engine: ImageBackend,
+    container_id: str,
+    name: str,
+    image_id: str,
+    image_config: Json,
+    typed_image: str,
+    options: Json,
+) -> Json:
+    """The inspect document of a freshly created container, in the daemon's key order."""
+    entrypoint = options.get("entrypoint")
+    cmd = options.get("command")
+    if entrypoint is None:
+        entrypoint = image_config.get("Entrypoint")
+        if cmd is None:
+            cmd = image_config.get("Cmd")
+    elif cmd is None:
+        cmd = None
+    argv = [*(entrypoint or []), *(cmd or [])]
+    if not argv:
+        raise InvalidArgument("No command specified")
+    env = _merge_env(image_config.get("Env") or [], options.get("environment") or [])
+    host_config = copy.deepcopy(container_defaults()["HostConfig"])
+    host_config.update(options.get("host_config") or {})
+    exposed = dict(image_config.get("ExposedPorts") or {})
+    for port in host_config.get("PortBindings") or {}:
+        exposed.setdefault(port, {})
+    from layerlab.engine.sim.images.config import container_config
+
+    config = container_config(
+        hostname=options.get("hostname") or container_id[:12],
+        user=options.get("user")
+        if options.get("user") is not None
+        else image_config.get("User", ""),
+        attach=not options.get("detach", False),
+        exposed_ports=exposed or None,
+        tty=bool(options.get("tty")),
+        open_stdin=bool(options.get("stdin_open")),
+        env=env,
+        cmd=cmd,
+        image=typed_image,
+        working_dir=options.get("working_dir") or image_config.get("WorkingDir", ""),
+        entrypoint=entrypoint,
+        labels={**(image_config.get("Labels") or {}), **(options.get("labels") or {})},
+    )
+    now = engine.clock.now()
+    return {
+        "Id": container_id,
+        "Created": rfc3339(now),
+        "Path": argv[0],
+        "Args": argv[1:],
+        "State": {
+            "Status": "created",
+            "Running": False,
+            "Paused": False,
+            "Restarting": False,
+            "OOMKilled": False,
+            "Dead": False,
+            "Pid": 0,
+            "ExitCode": 0,
+            "Error": "",
+            "StartedAt": ZERO_TIME,
+            "FinishedAt": ZERO_TIME,
+        },
+        "Image": image_id,
+        "Name": "/" + name,
+        "RestartCount": 0,
+        "Driver": "overlay2",
+        "Platform": "linux",
+        "MountLabel": "",
+        "ProcessLabel": "",
+        "AppArmorProfile": "",
+        "ExecIDs": None,
+        "HostConfig": host_config,
+        "Mounts": [],
+        "Config": config,
+        "LayerLab": {"created": now},
+    }
+
+
+def _merge_env(base: list[str], extra: list[str]) -> list[str]:
+    merged: dict[str, str] = {}
+    for item in [*extra, *base]:
+        key = item.partition("=")[0]
+        merged.setdefault(key, item)
+    return list(merged.values())

@@ -1,0 +1,1 @@
+"""The POSIX shell language as busybox ash reads it: lexer, syntax tree and parser."""

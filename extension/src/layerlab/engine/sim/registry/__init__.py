@@ -1,0 +1,2 @@
+"""Registries: pull and push, private registries' storage and manifests, and the simulated
+Docker Hub."""

@@ -1,0 +1,198 @@
+"""What the simulated registries hold, who is logged in, and where the daemon saw each layer.
+
+:class:`Registries` reads and writes every registry: Docker Hub's official ``library/``
+repositories come from :mod:`hub`, everything pushed lives in the state's
+``registry_manifests``/``registry_blobs`` tables. Logins and the daemon's "v2 metadata"
+(which repositories a layer was seen in, deciding "Mounted from" and "Layer already exists")
+are kept in the state's meta table.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from layerlab.engine.reference import DEFAULT_DOMAIN
+from layerlab.engine.sim.registry.formats import compressed_blob, manifest_for
+from layerlab.engine.sim.registry.hub import images as hub
+from layerlab.engine.sim.store import fs
+
+if TYPE_CHECKING:
+    from layerlab.engine.sim.images.backend import ImageBackend
+
+
+def _login_key(registry: str) -> str:
+    return f"registry:login:{registry}"
+
+
+def record_login(engine: ImageBackend, registry: str | None, username: str) -> None:
+    """Remember a successful `docker login` (call inside the engine's transaction)."""
+    engine.store.set_meta(_login_key(_registry_domain(registry)), username)
+
+
+def record_logout(engine: ImageBackend, registry: str | None) -> None:
+    engine.store.execute("DELETE FROM meta WHERE key = ?", _login_key(_registry_domain(registry)))
+
+
+def logged_in_user(engine: ImageBackend, registry: str) -> str | None:
+    return engine.store.get_meta(_login_key(registry))
+
+
+def _registry_domain(registry: str | None) -> str:
+    if not registry:
+        return DEFAULT_DOMAIN
+    host = registry.removeprefix("https://").removeprefix("http://").split("/", 1)[0]
+    return DEFAULT_DOMAIN if host in ("index.docker.io", "registry-1.docker.io") else host
+
+
+@dataclass(frozen=True)
+class RemoteLayer:
+    digest: str  # compressed blob
+    diff_id: str
+    size: int  # the layer's size as `docker images` counts it
+    tar: bytes | None  # None: read it from the state's blobs by DiffID
+
+
+@dataclass(frozen=True)
+class RemoteImage:
+    digest: str  # manifest digest
+    manifest: bytes
+    config: bytes
+    layers: list[RemoteLayer]
+
+    @property
+    def image_id(self) -> str:
+        return fs.digest(self.config)
+
+
+class Registries:
+    """Read and write access to every simulated registry."""
+
+    def __init__(self, engine: ImageBackend) -> None:
+        self.engine = engine
+        self.store = engine.store
+
+    def repository_exists(self, domain: str, path: str) -> bool:
+        return bool(self.tags(domain, path))
+
+    def tags(self, domain: str, path: str) -> list[str]:
+        if domain == DEFAULT_DOMAIN and hub.is_official(path):
+            return hub.tags(path)
+        rows = self.store.query(
+            "SELECT tag FROM registry_manifests WHERE registry = ? AND repo = ? ORDER BY tag",
+            domain,
+            path,
+        )
+        return [r[0] for r in rows]
+
+    def find(
+        self, domain: str, path: str, tag: str | None, digest: str | None
+    ) -> RemoteImage | None:
+        if domain == DEFAULT_DOMAIN and hub.is_official(path):
+            for name in [tag] if tag else hub.tags(path):
+                image = self._official(path, name or "")
+                if image is not None and (digest is None or image.digest == digest):
+                    return image
+            return None
+        if digest is not None:
+            row = self.store.one(
+                "SELECT digest, manifest, config FROM registry_manifests"
+                " WHERE registry = ? AND repo = ? AND digest = ? LIMIT 1",
+                domain,
+                path,
+                digest,
+            )
+        else:
+            row = self.store.one(
+                "SELECT digest, manifest, config FROM registry_manifests"
+                " WHERE registry = ? AND repo = ? AND tag = ?",
+                domain,
+                path,
+                tag,
+            )
+        if row is None:
+            return None
+        manifest, config = bytes(row[1]), bytes(row[2])
+        diff_ids = json.loads(config)["rootfs"]["diff_ids"]
+        layers = []
+        for descriptor, diff_id in zip(json.loads(manifest)["layers"], diff_ids, strict=True):
+            size_row = self.store.one(
+                "SELECT size FROM registry_blobs WHERE registry = ? AND digest = ?",
+                domain,
+                descriptor["digest"],
+            )
+            layers.append(
+                RemoteLayer(descriptor["digest"], diff_id, size_row[0] if size_row else 0, None)
+            )
+        return RemoteImage(str(row[0]), manifest, config, layers)
+
+    def _official(self, path: str, tag: str) -> RemoteImage | None:
+        image = hub.image(path, tag)
+        if image is None:
+            return None
+        tars = [layer.tar for layer in image.layers]
+        manifest = manifest_for(image.config, tars)
+        diff_ids = [fs.digest(tar) for tar in tars]
+        layers = [
+            RemoteLayer(compressed_blob(layer.tar)[0], diff_id, layer.size, layer.tar)
+            for layer, diff_id in zip(image.layers, diff_ids, strict=True)
+        ]
+        return RemoteImage(fs.digest(manifest), manifest, image.config, layers)
+
+    def repository_has_blob(self, domain: str, path: str, digest: str) -> bool:
+        if domain == DEFAULT_DOMAIN and hub.is_official(path):
+            return any(
+                layer.digest == digest
+                for tag in hub.tags(path)
+                for layer in (self._official(path, tag) or _NO_IMAGE).layers
+            )
+        for (manifest,) in self.store.query(
+            "SELECT manifest FROM registry_manifests WHERE registry = ? AND repo = ?", domain, path
+        ):
+            if any(d["digest"] == digest for d in json.loads(manifest)["layers"]):
+                return True
+        return False
+
+    def put_blob(self, domain: str, digest: str, diff_id: str, size: int) -> None:
+        self.store.execute(
+            "INSERT OR IGNORE INTO registry_blobs(registry, digest, diff_id, size) VALUES (?, "
+            "?, ?, ?)",
+            domain,
+            digest,
+            diff_id,
+            size,
+        )
+
+    def put_manifest(self, domain: str, path: str, tag: str, manifest: bytes, config: bytes) -> str:
+        digest = fs.digest(manifest)
+        self.store.execute(
+            "INSERT OR REPLACE INTO registry_manifests(registry, repo, tag, digest, manifest, "
+            "config)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            domain,
+            path,
+            tag,
+            digest,
+            manifest,
+            config,
+        )
+        return digest
+
+
+_NO_IMAGE = RemoteImage("", b"", b"", [])
+
+
+# -- where the daemon has seen a layer (its "v2 metadata"): it decides Mounted/Already exists -----
+
+
+def layer_sources(engine: ImageBackend, diff_id: str) -> list[list[str]]:
+    return engine.store.get_json(f"registry:source:{diff_id}") or []
+
+
+def remember_layer_source(
+    engine: ImageBackend, diff_id: str, domain: str, path: str, digest: str
+) -> None:
+    entries = [e for e in layer_sources(engine, diff_id) if e[:2] != [domain, path]]
+    entries.append([domain, path, digest])
+    engine.store.set_json(f"registry:source:{diff_id}", entries)
