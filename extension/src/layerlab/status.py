@@ -35,6 +35,8 @@ def describe(session: Session) -> str:
             f"state: {session.state} ({store.path})" + (", deterministic" if deterministic else "")
         )
     lines.append(f"server: {info.get('OperatingSystem', '')} {info.get('ServerVersion', '')}")
+    if "ProgramConfinement" in info:
+        lines.append(f"programs confined by: {info['ProgramConfinement']}")
     lines.append(
         f"images: {info.get('Images', 0)}, containers: {info.get('Containers', 0)} "
         f"({info.get('ContainersRunning', 0)} running)"

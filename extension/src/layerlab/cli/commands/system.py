@@ -182,6 +182,7 @@ def cmd_info(ctx: CommandContext, parsed: ParsedArgs) -> int:
         ("Name", "Name"), ("ID", "ID"), ("Docker Root Dir", "DockerRootDir"),
         ("Debug Mode", "Debug"), ("Experimental", "ExperimentalBuild"),
         ("Live Restore Enabled", "LiveRestoreEnabled"),
+        ("Program Confinement", "ProgramConfinement"),  # the simulator's only
     ]  # fmt: skip
     lines = [
         "Client: LayerLab",

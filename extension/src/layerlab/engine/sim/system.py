@@ -52,6 +52,8 @@ def version() -> Json:
 
 
 def info(engine: ContainerBackend) -> Json:
+    from layerlab.engine.sim.runtimes import confinement  # only when asked: start-up stays fast
+
     containers = engine.all_containers()
     running = sum(1 for c in containers if c.running)
     created = sum(1 for c in containers if c.state["Status"] == "created")
@@ -85,6 +87,8 @@ def info(engine: ContainerBackend) -> Json:
         "Debug": False,
         "ExperimentalBuild": False,
         "LiveRestoreEnabled": False,
+        # LayerLab's own: how real programs (python) are confined to their container's files.
+        "ProgramConfinement": confinement.describe(),
     }
 
 

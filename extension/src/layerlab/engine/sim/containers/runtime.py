@@ -32,6 +32,7 @@ def process_context(
     """HOSTNAME, the config's Env, and HOME from /etc/passwd when Env has none; the user's uid
     and, without ``:group``, their primary group."""
     from layerlab.engine.sim.programs.process import ProcessContext
+    from layerlab.engine.sim.runtimes import PROGRAMS
 
     variables = {"HOSTNAME": hostname, **env_map(env)}
     name, _, group = user.partition(":")
@@ -39,7 +40,7 @@ def process_context(
     if "HOME" not in variables:
         variables["HOME"] = record[5] if record else ("/root" if name in ("", "root", "0") else "/")
     context = ProcessContext(
-        tree=tree, env=variables, cwd=workdir or "/", hostname=hostname, now=now
+        tree=tree, env=variables, cwd=workdir or "/", hostname=hostname, now=now, programs=PROGRAMS
     )
     if name:
         context.uid = int(name) if name.isdigit() else int(record[2]) if record else 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import posixpath
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from layerlab.engine.sim.programs import devices
@@ -25,7 +26,7 @@ from layerlab.engine.sim.programs.applets.base import (
 from layerlab.engine.sim.programs.applets.paths import lookup
 from layerlab.engine.sim.programs.busybox import APPLETS, applet, busybox_main
 from layerlab.engine.sim.programs.executable import ExecError, program_of, resolve_executable
-from layerlab.engine.sim.programs.runtimes import PROGRAMS
+from layerlab.engine.sim.programs.image_tools import PROGRAMS
 from layerlab.engine.sim.store.fs import Entry, Tree, normpath
 
 MAX_INTERPRETER_DEPTH = 4
@@ -49,6 +50,9 @@ class ProcessContext:
     main: tuple[int, str] | None = None
     mounted_at: float | None = None  # when the container's /dev was mounted (default: now)
     dev_kept: bytes = b""  # files left in the /dev tmpfs by earlier execs (devices.unmount)
+    # Programs by executable marker that run for real (``runtimes.PROGRAMS``), over the
+    # simulated ones: the daemon hands them in, so nothing here imports a real runtime.
+    programs: Mapping[str, Program] = field(default_factory=dict)
 
 
 @dataclass
@@ -70,7 +74,9 @@ def _shell(argv: list[str], io: Io) -> int:
     return run_sh(argv, io)
 
 
-def _program_for(name: str) -> Program:
+def _program_for(name: str, io: Io) -> Program:
+    if name in io.sys.programs:  # a real runtime handed in from above (``runtimes``)
+        return io.sys.programs[name]
     if name == "busybox":
         return busybox_main
     if name in ("sh", "ash", "dash", "bash"):
@@ -142,7 +148,7 @@ def _run_file(
     program = program_of(data)
     if program is not None:
         comm = posixpath.basename(argv[0]) if argv else program
-        return as_process(io, comm, " ".join(argv), _program_for(program), argv)
+        return as_process(io, comm, " ".join(argv), _program_for(program, io), argv)
     if data.startswith(b"#!") and depth < MAX_INTERPRETER_DEPTH:
         line = data[2:].split(b"\n", 1)[0].decode("utf-8", "replace").strip()
         interpreter, _, argument = line.partition(" ")
@@ -172,7 +178,12 @@ def run_process(argv: list[str], ctx: ProcessContext) -> ProgramResult:
     The container's /dev is mounted over ``ctx.tree`` while the program runs and taken out
     again before this returns, whatever happens."""
     system = System(
-        tree=ctx.tree, launcher=LAUNCHER, hostname=ctx.hostname, start=ctx.now, tty=ctx.terminal
+        tree=ctx.tree,
+        launcher=LAUNCHER,
+        hostname=ctx.hostname,
+        start=ctx.now,
+        tty=ctx.terminal,
+        programs=ctx.programs,
     )
     command = " ".join(argv)
     main_uid, system.main_command = ctx.main if ctx.main is not None else (ctx.uid, command)

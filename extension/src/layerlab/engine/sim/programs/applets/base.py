@@ -8,7 +8,7 @@ the tree, or nowhere. Time only moves when a program says so (``io.sleep``).
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
@@ -89,6 +89,8 @@ class System:
     mounts: dict[str, str] = field(default_factory=dict)
     random_reads: int = 0  # how many reads of /dev/urandom so far: each gets its own bytes
     tty: bool = False  # the program's stdin and stdout are a terminal (run/exec -t)
+    # Programs that run for real, by executable marker (see ``process.ProcessContext``).
+    programs: Mapping[str, Program] = field(default_factory=dict)
 
     def new_pid(self) -> int:
         pid = self.next_pid

@@ -1,4 +1,4 @@
-"""Programs of the simulated Docker Hub images: node, npm, python, pip, apk, apt-get, nginx.
+"""Programs of the simulated Docker Hub images: node, npm, pip, apk, apt-get, nginx.
 
 They do what a lesson needs and nothing more: print what the real tools print in the common
 cases, change the filesystem the way they would (so layers and `docker diff` show the right
@@ -175,47 +175,11 @@ def _npm_install(io: Io, manifest: dict, extra: list[str], manifest_path: str) -
     return 0
 
 
-# -- python and pip -------------------------------------------------------------------------
+# -- pip -------------------------------------------------------------------------
 
 
 def _python_version(io: Io) -> str:
     return io.env.get("PYTHON_VERSION", "3.12.1")
-
-
-def _run_py(io: Io, source: str) -> int:
-    for text in _string_literals(source, "print"):
-        io.out(text + "\n")
-    if ".run(" in source or "serve_forever" in source:
-        raise RunsForever(sigterm_exit=None)  # python as PID 1 ignores SIGTERM by default
-    match = re.search(r"(?:sys\.)?exit\((\d+)\)", source)
-    return int(match.group(1)) if match else 0
-
-
-def python(argv: list[str], io: Io) -> int:
-    args = [a for a in argv[1:] if a not in ("-u", "-B", "-q")]
-    if args and args[0] in ("-V", "--version"):
-        io.out(f"Python {_python_version(io)}\n")
-        return 0
-    if args and args[0] == "-c" and len(args) > 1:
-        return _run_py(io, args[1])
-    if args and args[0] == "-m" and len(args) > 1:
-        if args[1] == "pip":
-            return pip(["pip", *args[2:]], io)
-        if args[1] == "http.server":
-            port = args[2] if len(args) > 2 else "8000"
-            io.out(f"Serving HTTP on 0.0.0.0 port {port} (http://0.0.0.0:{port}/) ...\n")
-            raise RunsForever(sigterm_exit=None)
-        io.err(f"/usr/local/bin/python3: No module named {args[1]}\n")
-        return 1
-    if not args:
-        return _run_py(io, io.stdin.decode("utf-8", "replace"))
-    try:
-        source = read_file(io, args[0]).decode("utf-8", "replace")
-    except FsError as error:
-        io.err(f"{posixpath.basename(argv[0])}: can't open file '{io.abspath(args[0])}': "
-               f"[Errno 2] {error.reason}\n")  # fmt: skip
-        return 2
-    return _run_py(io, source)
 
 
 def pip(argv: list[str], io: Io) -> int:
@@ -458,8 +422,6 @@ PROGRAMS: dict[str, Program] = {
     "hello": hello,
     "node": node,
     "npm": npm,
-    "python": python,
-    "python3": python,
     "pip": pip,
     "pip3": pip,
     "apk": apk,

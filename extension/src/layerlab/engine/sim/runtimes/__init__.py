@@ -1,0 +1,21 @@
+"""Real language runtimes in simulated containers.
+
+The shell and busybox applets of :mod:`..programs` are simulated; a language runtime cannot be:
+a learner's Python program must really run. Each runtime here runs the host's own interpreter,
+confined (:mod:`.confinement`) on a materialised copy of the container's files
+(:mod:`.rootfs`), and what the program wrote comes back to the container's writable layer.
+
+This package sits above the programs it plugs into: :data:`PROGRAMS` is handed to each run
+(``ProcessContext.programs``), so the simulated programs never import a real runtime.
+"""
+
+from __future__ import annotations
+
+from layerlab.engine.sim.programs.applets.base import Program
+from layerlab.engine.sim.runtimes.cpython import python
+
+# Program names (an executable's marker, see ``programs.executable``) run by a real runtime.
+PROGRAMS: dict[str, Program] = {
+    "python": python,
+    "python3": python,
+}

