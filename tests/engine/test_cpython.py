@@ -205,8 +205,9 @@ def test_without_confinement_it_refuses_clearly(
 
 
 def test_docker_info_says_how_programs_are_confined(engine: SimEngine) -> None:
-    assert re.search(r"\n Program Confinement: bubblewrap [0-9.]+ \(user namespaces\)\n",
-                     docker(engine, "info")[0])  # fmt: skip
+    how = r"\((namespaces, the container's owners|user namespaces, one uid)\)"
+    line = r"\n Program Confinement: bubblewrap [0-9.]+ " + how + r"\n"
+    assert re.search(line, docker(engine, "info")[0])
 
 
 def test_kernel_settings_are_out_of_reach(engine: SimEngine) -> None:
@@ -219,3 +220,64 @@ def test_kernel_settings_are_out_of_reach(engine: SimEngine) -> None:
         "        print(error.strerror)\n"
     )
     assert python(engine, code)[0] == "Read-only file system\nRead-only file system\n"
+
+
+APP_IMAGE = """\
+FROM python:3.12
+RUN echo 'app:x:1000:1000::/home/app:/bin/sh' >> /etc/passwd \\
+ && echo 'app:x:1000:' >> /etc/group && echo 'staff:x:50:app' >> /etc/group \\
+ && mkdir /home/app && chown app:app /home/app
+USER app
+WORKDIR /home/app
+RUN python -c "open('made-by-app.txt', 'w').write('app')"
+"""
+
+needs_root = pytest.mark.skipif(
+    not confinement.as_root(), reason="the container's owners need LayerLab to run as root"
+)
+
+
+@needs_root
+def test_users_and_permissions_as_docker_has_them(engine: SimEngine, tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text(APP_IMAGE)
+    out, err = io.StringIO(), io.StringIO()
+    assert run_cli(["build", "-q", "-t", "appuser", str(tmp_path)], engine, out, err) == 0, err
+    ids = "import os; print(os.getuid(), os.getgid(), sorted(os.getgroups()))"
+    run = ("run", "--rm", "appuser", "python", "-c")
+    assert docker(engine, *run, ids)[0] == "1000 1000 [50, 1000]\n"
+    assert docker(engine, "run", "--rm", "--user", "1234", "appuser", "python", "-c", ids)[0] == (
+        "1234 0 [0]\n"
+    )
+    # A user cannot write root's files: Docker's PermissionError.
+    _, err_text, code = docker(engine, *run, "open('/etc/passwd', 'a')")
+    assert code == 1
+    assert err_text.endswith("PermissionError: [Errno 13] Permission denied: '/etc/passwd'\n")
+    # What the user made at build time is theirs, in the layer and on disk.
+    listing = docker(engine, "run", "--rm", "appuser", "ls", "-l", "made-by-app.txt")[0]
+    assert re.match(r"-rw-r--r-- +1 app +app +3 ", listing)
+    # Root may write anything in the container, the user's files too, and chown them.
+    program = (
+        "import os\n"
+        "open('/etc/motd', 'w').write('hi')\n"
+        "open('/home/app/made-by-app.txt', 'a').write('+root')\n"
+        "os.chown('/etc/motd', 1000, 50)\n"
+    )
+    rooted = ("run", "--name", "rooted", "--user", "root", "appuser", "python", "-c", program)
+    assert docker(engine, *rooted)[2] == 0
+    assert {"C /home/app/made-by-app.txt", "A /etc/motd"} <= set(
+        docker(engine, "diff", "rooted")[0].splitlines()
+    )
+    assert docker(engine, "commit", "rooted", "rooted")[2] == 0
+    listing = docker(engine, "run", "--rm", "rooted", "ls", "-l", "/etc/motd", "made-by-app.txt")[0]
+    assert re.match(r"-rw-r--r-- +1 app +staff +2 .*/etc/motd\n-rw-r--r-- +1 app +app +8 ", listing)
+
+
+def test_without_root_a_non_root_user_is_refused(
+    engine: SimEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(confinement, "as_root", lambda: False)
+    assert python(engine, "import os; print(os.getuid())") == ("0\n", "", 0)
+    out, err, code = docker(engine, "run", "--rm", "--user", "1000", "python:3.12", "python",
+                            "-c", "print(1)")  # fmt: skip
+    assert (out, code) == ("", 126)
+    assert err.startswith("LayerLab: cannot run python in this container: it would run as uid 1000")

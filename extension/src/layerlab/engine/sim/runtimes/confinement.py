@@ -11,6 +11,18 @@ with ptrace, costs several times that and slows the program itself. Where user n
 refused (Docker's default seccomp profile refuses them, so many JupyterHub pods do), the program
 is not run: it fails with a LayerLab message saying why and a non-zero exit, never a fake.
 
+Users and permissions, as Docker has them, depend on who runs LayerLab:
+
+- As root (CI, most containers and VMs), the program runs as Docker runs it: no user namespace,
+  the container's real owners on the materialised files, the container user's uid and groups,
+  and for root Docker's default capabilities only (``DOCKER_CAPABILITIES``), so root may write
+  any file of the container and a user may write only what its modes allow. A non-root user is
+  reached through a small launcher (the interpreter itself with ``-I -S``) that sets the groups
+  and ids and then executes the program: bwrap can change the uid only inside a user namespace.
+- Unprivileged, a user namespace maps one uid, the caller's, to the container user: every file
+  then belongs to that user. That is right for root (the common case) and wrong for any other
+  user, so a program for a non-root container user is refused there with a message.
+
 Limits bound every run: wall-clock time, CPU time and address space (``setrlimit`` before
 ``bwrap`` starts, inherited by the program) and output size. A program that hits one is killed
 with its whole sandbox, and the caller is told which limit it was.
@@ -38,6 +50,24 @@ MEMORY_BYTES = 2 << 30
 OUTPUT_BYTES = 16 << 20
 
 REFUSED_EXIT_CODE = 126  # the shell's "found but cannot run"
+
+# What Docker (runc's default spec) leaves a container's root.
+DOCKER_CAPABILITIES = (
+    "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD", "CAP_NET_RAW",
+    "CAP_SETGID", "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE",
+    "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE",
+)  # fmt: skip
+
+# Run as the first program by root when the container user is not root: set the user's groups,
+# gid and uid, then become the program (argv: ids, the executable, the program's argv).
+_LAUNCHER = (
+    "import os, sys\n"
+    "uid, gid, groups = sys.argv[1:4]\n"
+    "os.setgroups([int(g) for g in groups.split(',') if g])\n"
+    "os.setgid(int(gid))\n"
+    "os.setuid(int(uid))\n"
+    "os.execv(sys.argv[4], sys.argv[5:])\n"
+)
 
 
 @dataclass(frozen=True)
@@ -73,9 +103,11 @@ class Job:
     cwd: str = "/"
     uid: int = 0
     gid: int = 0
+    groups: list[int] = field(default_factory=list)  # supplementary groups
     hostname: str = ""
     binds: list[Bind] = field(default_factory=list)
     pid1: bool = False  # the container's main process: PID 1, as in Docker
+    launcher: str = ""  # an interpreter inside that can run ``_LAUNCHER`` (as root only)
 
 
 @dataclass(frozen=True)
@@ -103,6 +135,18 @@ def bwrap_path() -> str | None:
     return None
 
 
+def as_root() -> bool:
+    """Whether programs run with the container's real owners (LayerLab runs as root)."""
+    return os.geteuid() == 0
+
+
+def _namespaces() -> list[str]:
+    if as_root():
+        return ["--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
+                "--unshare-cgroup-try"]  # fmt: skip
+    return ["--unshare-all"]
+
+
 @functools.cache
 def probe() -> tuple[str | None, str]:
     """(bwrap's path or None, a description): whether confinement works here, checked once."""
@@ -114,7 +158,7 @@ def probe() -> tuple[str | None, str]:
             [path, "--version"], capture_output=True, text=True, timeout=10
         ).stdout.strip()
         trial = subprocess.run(
-            [path, "--unshare-all", "--ro-bind", "/", "/", "--", sys.executable, "-S", "-c", ""],
+            [path, *_namespaces(), "--ro-bind", "/", "/", "--", sys.executable, "-S", "-c", ""],
             capture_output=True,
             text=True,
             timeout=30,
@@ -123,8 +167,9 @@ def probe() -> tuple[str | None, str]:
         return None, f"none: bwrap cannot start ({error})"
     if trial.returncode != 0:
         reason = trial.stderr.strip().splitlines()[-1] if trial.stderr.strip() else "refused"
-        return None, f"none: user namespaces are refused here ({reason})"
-    return path, f"{version or 'bubblewrap'} (user namespaces)"
+        return None, f"none: namespaces are refused here ({reason})"
+    how = "namespaces, the container's owners" if as_root() else "user namespaces, one uid"
+    return path, f"{version or 'bubblewrap'} ({how})"
 
 
 def describe() -> str:
@@ -133,10 +178,16 @@ def describe() -> str:
 
 
 def _command(bwrap: str, job: Job) -> list[str]:
-    cmd = [bwrap, "--unshare-all", "--die-with-parent", "--new-session"]
+    cmd = [bwrap, *_namespaces(), "--die-with-parent", "--new-session"]
     if job.pid1:
         cmd.append("--as-pid-1")
-    cmd += ["--uid", str(job.uid), "--gid", str(job.gid)]
+    launch = as_root() and (job.uid != 0 or job.gid != 0)
+    if as_root():
+        cmd += ["--cap-drop", "ALL"]
+        for capability in DOCKER_CAPABILITIES:
+            cmd += ["--cap-add", capability]
+    else:
+        cmd += ["--uid", str(job.uid), "--gid", str(job.gid)]
     if job.hostname:
         cmd += ["--hostname", job.hostname]
     # /proc read-only: where LayerLab runs as root, the program's uid is the host's root in its
@@ -148,7 +199,13 @@ def _command(bwrap: str, job: Job) -> list[str]:
     for key, value in job.env.items():
         if key and "=" not in key:
             cmd += ["--setenv", key, value]
-    cmd += ["--chdir", job.cwd, "--argv0", job.argv[0] if job.argv else job.executable]
+    argv0 = job.argv[0] if job.argv else job.executable
+    if launch:
+        groups = ",".join(str(g) for g in job.groups)
+        ids = [str(job.uid), str(job.gid), groups]
+        cmd += ["--chdir", job.cwd, "--argv0", argv0, "--", job.launcher, "-I", "-S", "-c"]
+        return [*cmd, _LAUNCHER, *ids, job.executable, argv0, *job.argv[1:]]
+    cmd += ["--chdir", job.cwd, "--argv0", argv0]
     return [*cmd, "--", job.executable, *job.argv[1:]]
 
 
@@ -173,6 +230,12 @@ def run(
     bwrap, description = probe()
     if bwrap is None:
         raise Unavailable(description.removeprefix("none: "))
+    if not as_root() and job.uid != 0:
+        raise Unavailable(
+            f"it would run as uid {job.uid}, and without root LayerLab can show the container's "
+            "files as one user's only (all of them writable), which is not what Docker does; "
+            "run LayerLab as root, or the program as root"
+        )
     limits = limits or Limits.default()
     process = subprocess.Popen(
         _command(bwrap, job),

@@ -15,6 +15,7 @@ from layerlab.engine.sim.programs.applets.base import Io
 from layerlab.engine.sim.programs.executable import ExecError, resolve_executable
 from layerlab.engine.sim.runtimes import confinement, rootfs
 from layerlab.engine.sim.runtimes.interpreter import InterpreterUnavailable, host_interpreter
+from layerlab.engine.sim.store.fs import Tree
 
 
 def _limit_text(limit: str, limits: confinement.Limits) -> str:
@@ -23,6 +24,25 @@ def _limit_text(limit: str, limits: confinement.Limits) -> str:
         "cpu": f"used more than {limits.cpu_seconds} seconds of CPU time",
         "output": f"wrote more than {limits.output_bytes >> 20} MiB of output",
     }[limit]
+
+
+def _lines(tree: Tree, path: str) -> list[list[str]]:
+    entry = tree.get(path)
+    if entry is None or entry.kind != "file":
+        return []
+    return [line.split(":") for line in entry.data.decode("utf-8", "replace").splitlines()]
+
+
+def supplementary_groups(tree: Tree, uid: int, gid: int) -> list[int]:
+    """The groups of /etc/group that list the user as a member, with its primary group, as the
+    daemon sets them for a container user (a uid with no /etc/passwd entry has its gid only)."""
+    names = [f[0] for f in _lines(tree, "/etc/passwd") if len(f) > 2 and f[2] == str(uid)]
+    groups = [gid]
+    for fields in _lines(tree, "/etc/group"):
+        member = len(fields) > 3 and bool(names) and names[0] in fields[3].split(",")
+        if member and fields[2].isdigit() and int(fields[2]) not in groups:
+            groups.append(int(fields[2]))
+    return groups
 
 
 def _refuse(io: Io, name: str, reason: str) -> int:
@@ -41,7 +61,7 @@ def python(argv: list[str], io: Io) -> int:
     except InterpreterUnavailable as error:
         return _refuse(io, name, str(error))
     prefix = posixpath.dirname(posixpath.dirname(executable)) or "/"
-    made = rootfs.materialise(io.tree)
+    made = rootfs.materialise(io.tree, owners=confinement.as_root())
     try:
         binds = []
         for bind in interpreter.binds(executable):
@@ -59,9 +79,11 @@ def python(argv: list[str], io: Io) -> int:
             cwd=io.cwd,
             uid=io.uid,
             gid=io.gid,
+            groups=supplementary_groups(io.tree, io.uid, io.gid),
             hostname=io.sys.hostname,
             binds=binds,
             pid1=io.pid == 1,
+            launcher=executable,
         )
         limits = confinement.Limits.default()
         try:

@@ -47,6 +47,7 @@ class Materialised:
     root: str
     tree_before: Tree
     seen: dict[str, int]
+    owners: bool = False  # the files carry the container's owners (see ``materialise``)
     scaffold: Scaffold = field(default_factory=Scaffold)
 
     def host_path(self, path: str) -> str:
@@ -71,7 +72,9 @@ def _skipped(path: str) -> bool:
     return any(path == m or is_below(path, m) for m in RUNTIME_MOUNTS)
 
 
-def materialise(tree: Tree) -> Materialised:
+def materialise(tree: Tree, owners: bool) -> Materialised:
+    """Write ``tree`` to a new directory; with ``owners`` (LayerLab runs as root) every file
+    gets its owner and group from the tree, otherwise all belong to whoever runs LayerLab."""
     root = tempfile.mkdtemp(prefix="layerlab-root-", dir=_scratch_base())
     os.chmod(root, 0o755)
     dirs: list[tuple[str, Entry]] = []
@@ -87,10 +90,15 @@ def materialise(tree: Tree) -> Materialised:
             fd = os.open(host, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "wb") as out:
                 out.write(entry.data)
+            if owners:
+                os.chown(host, entry.uid, entry.gid)
+            # After chown, which clears the set-id bits.
             os.chmod(host, stat.S_IMODE(entry.mode))
             os.utime(host, (entry.mtime, entry.mtime))
         elif entry.kind == "symlink":
             os.symlink(entry.target, host)
+            if owners:
+                os.lchown(host, entry.uid, entry.gid)
             os.utime(host, (entry.mtime, entry.mtime), follow_symlinks=False)
     for path in RUNTIME_MOUNTS:  # where the runtime mounts its own, made before the walk
         if not os.path.lexists(root + path):
@@ -98,9 +106,12 @@ def materialise(tree: Tree) -> Materialised:
     # Directories last and deepest first: writing their contents changed their times, and a
     # read-only directory could not have been filled.
     for host, entry in reversed(dirs):
+        if owners:
+            os.chown(host, entry.uid, entry.gid)
         os.chmod(host, stat.S_IMODE(entry.mode))
         os.utime(host, (entry.mtime, entry.mtime))
-    return Materialised(root=root, tree_before=dict(tree), seen=_ctimes(root))
+    made = Materialised(root=root, tree_before=dict(tree), seen=_ctimes(root), owners=owners)
+    return made
 
 
 def _ctimes(root: str) -> dict[str, int]:
@@ -182,8 +193,9 @@ def _resolve_inside(root: str, path: str, depth: int = 0) -> str:
 
 def collect(made: Materialised, tree: Tree, now: int, uid: int, gid: int) -> None:
     """Apply to ``tree`` what the program changed in ``made``: new, changed and removed files,
-    directories and symlinks. New entries belong to ``uid``:``gid``; changed ones keep their
-    owner; everything touched gets the time ``now``."""
+    directories and symlinks, and everything touched gets the time ``now``. Owners are the
+    files' own where they are real (``made.owners``); otherwise new entries belong to
+    ``uid``:``gid`` and changed ones keep theirs."""
     before = made.tree_before
     present: set[str] = set()
     for path, st in _walk(made.root):
@@ -194,7 +206,11 @@ def collect(made: Materialised, tree: Tree, now: int, uid: int, gid: int) -> Non
         if scaffolding and made.seen.get(path) == st.st_ctime_ns:
             continue
         old = before.get(path)
-        new = _entry(made.root + path, st, old, now, uid, gid)
+        if made.owners:
+            owner = (st.st_uid, st.st_gid)
+        else:
+            owner = (old.uid, old.gid) if old is not None else (uid, gid)
+        new = _entry(made.root + path, st, old, now, owner)
         if new is not None and new != old:
             tree[path] = new
     for path in list(tree):
@@ -214,13 +230,13 @@ def collect(made: Materialised, tree: Tree, now: int, uid: int, gid: int) -> Non
 
 
 def _entry(
-    host: str, st: os.stat_result, old: Entry | None, now: int, uid: int, gid: int
+    host: str, st: os.stat_result, old: Entry | None, now: int, ids: tuple[int, int]
 ) -> Entry | None:
-    owner = {"uid": old.uid, "gid": old.gid} if old is not None else {"uid": uid, "gid": gid}
+    owner = {"uid": ids[0], "gid": ids[1]}
     mode = stat.S_IMODE(st.st_mode)
     if stat.S_ISDIR(st.st_mode):
         if old is not None and old.kind == "dir":
-            return replace(old, mode=mode, mtime=now)
+            return replace(old, mode=mode, mtime=now, **owner)
         return directory(mode=mode, mtime=now, **owner)
     if stat.S_ISLNK(st.st_mode):
         return replace(symlink(os.readlink(host), mtime=now), **owner)
@@ -230,7 +246,8 @@ def _entry(
                 data = source.read()
         except OSError:
             return old
-        if old is not None and old.kind == "file" and old.data == data and old.mode == mode:
+        unchanged = old is not None and old.kind == "file" and old.data == data
+        if unchanged and old is not None and (old.mode, old.uid, old.gid) == (mode, *ids):
             return old
         return regular(data, mode=mode, mtime=now, **owner)
     return old  # sockets, FIFOs and devices are not kept in a layer
