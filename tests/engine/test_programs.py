@@ -1,4 +1,4 @@
-"""Programs of the simulated Hub images: node, npm, pip, apk, apt-get, nginx."""
+"""Programs of the simulated Hub images: node, npm, apk, apt-get, nginx."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from layerlab.engine.sim.store.fs import directory, regular
 
 ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "NODE_VERSION": "20.11.1",
        "PYTHON_VERSION": "3.12.1"}  # fmt: skip
-PROGRAMS = ["node", "npm", "pip", "apk", "apt-get", "nginx"]
+PROGRAMS = ["node", "npm", "apk", "apt-get", "nginx"]
 
 
 def image() -> dict:
@@ -65,13 +65,6 @@ def test_npm_install_writes_node_modules_and_lock_deterministically() -> None:
     started = run(["npm", "start"], trees[0], cwd="/app")
     assert out(started) == "\n> web@1.0.0 start\n> node server.js\n\nstarted\n"
     assert run(["npm", "install"], image(), cwd="/").exit_code == 254
-
-
-def test_pip() -> None:
-    tree = image()
-    result = run(["pip", "install", "flask==3.0.0"], tree)
-    assert "Successfully installed flask-3.0.0\n" in out(result)
-    assert "/usr/local/lib/python3.12/site-packages/flask/__init__.py" in tree
 
 
 def test_apk_add_records_packages() -> None:

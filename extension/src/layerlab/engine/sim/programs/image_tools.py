@@ -1,4 +1,4 @@
-"""Programs of the simulated Docker Hub images: node, npm, pip, apk, apt-get, nginx.
+"""Programs of the simulated Docker Hub images: node, npm, apk, apt-get, nginx.
 
 They do what a lesson needs and nothing more: print what the real tools print in the common
 cases, change the filesystem the way they would (so layers and `docker diff` show the right
@@ -172,71 +172,6 @@ def _npm_install(io: Io, manifest: dict, extra: list[str], manifest_path: str) -
                f"packages in 1s\n\nfound 0 vulnerabilities\n")  # fmt: skip
     else:
         io.out("\nup to date, audited 1 package in 1s\n\nfound 0 vulnerabilities\n")
-    return 0
-
-
-# -- pip -------------------------------------------------------------------------
-
-
-def _python_version(io: Io) -> str:
-    return io.env.get("PYTHON_VERSION", "3.12.1")
-
-
-def pip(argv: list[str], io: Io) -> int:
-    args = argv[1:]
-    major_minor = ".".join(_python_version(io).split(".")[:2])
-    site = f"/usr/local/lib/python{major_minor}/site-packages"
-    if not args or args[0] in ("-V", "--version"):
-        io.out(f"pip 23.3.2 from {site}/pip (python {major_minor})\n")
-        return 0
-    if args[0] != "install":
-        io.err(f'ERROR: unknown command "{args[0]}"\n')
-        return 1
-    wanted: list[str] = []
-    rest = args[1:]
-    while rest:
-        arg = rest.pop(0)
-        if arg in ("-r", "--requirement") and rest:
-            path = rest.pop(0)
-            try:
-                text = read_file(io, path).decode("utf-8", "replace")
-            except FsError:
-                io.err(f"ERROR: Could not open requirements file: [Errno 2] No such file or "
-                       f"directory: '{path}'\n")  # fmt: skip
-                return 1
-            wanted += [
-                line.split("#")[0].strip()
-                for line in text.splitlines()
-                if line.split("#")[0].strip()
-            ]
-        elif not arg.startswith("-"):
-            wanted.append(arg)
-    if not wanted:
-        io.err(
-            'ERROR: You must give at least one requirement to install (see "pip help install")\n'
-        )
-        return 1
-    installed = []
-    for spec in wanted:
-        name = re.split(r"[<>=!~\[ ;]", spec, maxsplit=1)[0]
-        version = _pinned(spec[len(name) :]) if re.search(r"\d", spec[len(name) :]) else "1.0.0"
-        module = name.lower().replace("-", "_")
-        io.out(f"Collecting {spec}\n  Downloading {module}-{version}-py3-none-any.whl (98 kB)\n")
-        _put(
-            io,
-            f"{site}/{module}/__init__.py",
-            f'__version__ = "{version}"\n'.encode() + _padding(name, 2000),
-        )
-        _put(io, f"{site}/{module}-{version}.dist-info/METADATA",
-             f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")  # fmt: skip
-        installed.append(f"{name}-{version}")
-    io.sleep(1)
-    io.out(f"Installing collected packages: {', '.join(i.rsplit('-', 1)[0] for i in installed)}\n")
-    io.out(f"Successfully installed {' '.join(installed)}\n")
-    if io.uid == 0:
-        io.err("WARNING: Running pip as the 'root' user can result in broken permissions and "
-               "conflicting behaviour with the system package manager. It is recommended to use "
-               "a virtual environment instead: https://pip.pypa.io/warnings/venv\n")  # fmt: skip
     return 0
 
 
@@ -422,8 +357,6 @@ PROGRAMS: dict[str, Program] = {
     "hello": hello,
     "node": node,
     "npm": npm,
-    "pip": pip,
-    "pip3": pip,
     "apk": apk,
     "apt-get": apt_get,
     "apt": apt_get,

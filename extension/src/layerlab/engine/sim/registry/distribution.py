@@ -28,6 +28,7 @@ from layerlab.engine.sim.images.config import parse_rfc3339
 from layerlab.engine.sim.images.progress import error_message, progress, status_message
 from layerlab.engine.sim.registry.formats import Json, compressed_blob, gzip_stored, manifest_for
 from layerlab.engine.sim.registry.hub import images as hub
+from layerlab.engine.sim.registry.hub.official import stand_in_notice
 from layerlab.engine.sim.registry.store import (
     Registries,
     RemoteImage,
@@ -98,6 +99,8 @@ def pull(engine: ImageBackend, repository: str, tag: str | None, all_tags: bool)
     announce = ref.tag if ref.digest is None else ref.familiar()
     updated = yield from _pull_image(engine, ref, image, announce or "")
     yield status_message(_pull_status(updated, ref.familiar()))
+    if ref.domain == DEFAULT_DOMAIN and ref.tag and (notice := stand_in_notice(ref.path, ref.tag)):
+        yield status_message(notice)
 
 
 def _missing_repository(ref: Reference) -> str:

@@ -11,8 +11,15 @@ This package sits above the programs it plugs into: :data:`PROGRAMS` is handed t
 
 from __future__ import annotations
 
-from layerlab.engine.sim.programs.applets.base import Program
-from layerlab.engine.sim.runtimes.cpython import python
+from layerlab.engine.sim.programs.applets.base import Io, Program
+
+
+def python(argv: list[str], io: Io) -> int:
+    # Imported when a program first runs: images and the Hub need only ``interpreter``.
+    from layerlab.engine.sim.runtimes.cpython import python as run_cpython
+
+    return run_cpython(argv, io)
+
 
 # Program names (an executable's marker, see ``programs.executable``) run by a real runtime.
 PROGRAMS: dict[str, Program] = {

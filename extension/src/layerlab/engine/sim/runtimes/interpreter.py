@@ -134,10 +134,9 @@ def host_interpreter() -> HostInterpreter:
         more, _ = _needed([libpython[0]])
         libraries = sorted({*libraries, *more})
         binary = _relocatable_copy(binary)
-    version = ".".join(str(part) for part in sys.version_info[:3])
     short = f"{sys.version_info[0]}.{sys.version_info[1]}"
     return HostInterpreter(
-        version=version,
+        version=host_version(),
         short=short,
         binary=binary,
         stdlib=stdlib,
@@ -145,3 +144,22 @@ def host_interpreter() -> HostInterpreter:
         libpython_name=libpython[1] if libpython else "",
         libraries=tuple(libraries),
     )
+
+
+def host_version() -> str:
+    """The version of the interpreter that really runs a container's ``python`` ("3.11.7")."""
+    return ".".join(str(part) for part in sys.version_info[:3])
+
+
+def pip_wheel() -> str | None:
+    """The pip wheel that comes with the interpreter (``ensurepip``'s, or Debian's copy), from
+    which the simulated python images get a real pip; None when there is none."""
+    stdlib = sysconfig.get_paths()["stdlib"]
+    for pattern in (
+        os.path.join(stdlib, "ensurepip", "_bundled", "pip-*.whl"),
+        "/usr/share/python-wheels/pip-*.whl",
+    ):
+        found = sorted(glob.glob(pattern))
+        if found:
+            return found[-1]
+    return None

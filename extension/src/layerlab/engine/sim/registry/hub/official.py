@@ -9,6 +9,7 @@ their last builds); sizes are what ``docker images`` shows.
 from __future__ import annotations
 
 import functools
+import re
 
 from layerlab.engine.sim.images.config import DEFAULT_PATH, parse_rfc3339
 from layerlab.engine.sim.registry.hub import catalog as cat
@@ -29,6 +30,7 @@ from layerlab.engine.sim.registry.hub.recipes import (
     stopsignal,
 )
 from layerlab.engine.sim.registry.hub.rootfs import busybox_rootfs
+from layerlab.engine.sim.runtimes.interpreter import host_version, pip_wheel
 
 BUSYBOX_CREATED = "2025-12-15T21:50:28Z"
 
@@ -131,9 +133,11 @@ def _node_user(codename: str) -> LayerStep:
     )
 
 
-def _python(
-    base: Recipe, name: str, version: str, pip: str, created: str, size: int, slim: bool
-) -> Recipe:
+def _python(base: Recipe, name: str, created: str, size: int, slim: bool) -> Recipe:
+    """A python image, whatever its tag, holds the interpreter that really runs its programs:
+    the host's (see ``runtimes.interpreter``), so PYTHON_VERSION, the file names, ``python
+    --version`` and ``sys.version`` agree. ``stand_in_notice`` says so when the tag differs."""
+    version = host_version()
     packages = (
         "ca-certificates \t\tnetbase \t\ttzdata"
         if slim
@@ -155,7 +159,7 @@ def _python(
         'python; \t./configure \t\t--build="$gnuArch" \t\t--enable-loadable-sqlite-extensions '
         "\t\t--enable-optimizations \t\t--enable-option-checking=fatal \t\t--enable-shared "
         f'\t\t--with-ensurepip \t; \tmake -j "$nproc"; \tmake install; \t\tpython{short} --version',
-        functools.partial(cat.python_tree, version, pip),
+        functools.partial(cat.python_tree, version, pip_wheel()),
         REST,
     )
     links = run(
@@ -176,6 +180,20 @@ def _python(
         cmd("python3"),
     )
     return Recipe(name, created, steps, base, size)
+
+
+def stand_in_notice(repository: str, tag: str) -> str | None:
+    """What a pull of a python tag for another version says: which interpreter stands in."""
+    wanted = re.match(r"(\d+)\.(\d+)", tag)
+    host = host_version()
+    if repository != "library/python" or wanted is None:
+        return None
+    if host.split(".")[:2] == [wanted.group(1), wanted.group(2)]:
+        return None
+    return (
+        f"LayerLab: python:{tag} holds Python {host}, the interpreter LayerLab runs on: "
+        f"no Python {wanted.group(1)}.{wanted.group(2)} is available here"
+    )
 
 
 def _nginx(base: Recipe, name: str, created: str, size: int, alpine: bool) -> Recipe:
@@ -266,8 +284,10 @@ def official_catalog() -> dict[str, dict[str, Recipe]]:
     node20 = _node(
         bp_bookworm, "node:20", "20.11.1", "10.2.4", "2024-03-15T21:43:10Z", 1_100_000_000, user
     )
-    python312 = _python(
-        bp_bookworm, "python:3.12", "3.12.2", "24.0", "2024-03-12T06:05:23Z", 1_020_000_000, False
+    python312 = _python(bp_bookworm, "python:3.12", "2024-03-12T06:05:23Z", 1_020_000_000, False)
+    python311 = _python(bp_bookworm, "python:3.11", "2024-03-12T06:07:31Z", 1_010_000_000, False)
+    python311_slim = _python(
+        bookworm, "python:3.11-slim", "2024-03-12T05:22:01Z", 131_000_000, True
     )
     nginx = _nginx(bookworm, "nginx:1.25", "2024-02-14T18:16:55Z", 187_000_000, alpine=False)
     return {
@@ -334,34 +354,11 @@ def official_catalog() -> dict[str, dict[str, Recipe]]:
         },
         "python": {
             "latest": python312,
+            "3": python312,
             "3.12": python312,
-            "3.11": _python(
-                bp_bookworm,
-                "python:3.11",
-                "3.11.8",
-                "24.0",
-                "2024-03-12T06:07:31Z",
-                1_010_000_000,
-                False,
-            ),
-            "3.11-slim": _python(
-                bookworm,
-                "python:3.11-slim",
-                "3.11.8",
-                "24.0",
-                "2024-03-12T05:22:01Z",
-                131_000_000,
-                True,
-            ),
-            "3.9": _python(
-                bp_bookworm,
-                "python:3.9",
-                "3.9.18",
-                "23.0.1",
-                "2024-03-12T06:24:48Z",
-                997_000_000,
-                False,
-            ),
+            "3.11": python311,
+            "3.11-slim": python311_slim,
+            "3.9": _python(bp_bookworm, "python:3.9", "2024-03-12T06:24:48Z", 997_000_000, False),
         },
         "nginx": {
             "latest": nginx,

@@ -8,6 +8,8 @@ nginx's configuration and pages, and ``/hello`` with its message.
 
 from __future__ import annotations
 
+import zipfile
+
 from layerlab.engine.sim.programs.executable import executable_data
 from layerlab.engine.sim.registry.hub.rootfs import lay_down
 from layerlab.engine.sim.registry.hub.trees_layout import (
@@ -89,23 +91,40 @@ def yarn_tree(version: str) -> Tree:
     )
 
 
-def python_tree(version: str, pip_version: str) -> Tree:
+# The launcher pip's installer writes for a console script (as in the official images).
+PIP_SCRIPT = """\
+#!/usr/local/bin/python{short}
+# -*- coding: utf-8 -*-
+import re
+import sys
+from pip._internal.cli.main import main
+if __name__ == '__main__':
+    sys.argv[0] = re.sub(r'(-script\\.pyw|\\.exe)?$', '', sys.argv[0])
+    sys.exit(main())
+"""
+
+
+def python_tree(version: str, pip_wheel: str | None) -> Tree:
+    """What the official image's build step leaves: the interpreter (the host's, bound in when
+    a program runs; see ``runtimes.interpreter``) and pip installed from its wheel, as
+    ``ensurepip`` would, so ``pip``, ``pip3`` and ``python -m pip`` are the real pip."""
     short = ".".join(version.split(".")[:2])
-    return lay_down(
-        [
-            exe_item(f"/usr/local/bin/python{short}", "python3"),
-            link_item("/usr/local/bin/python3", f"python{short}"),
-            exe_item(f"/usr/local/bin/pip{short}", "pip"),
-            exe_item("/usr/local/bin/pip3", "pip"),
-            file_item(
-                f"/usr/local/lib/python{short}/os.py", '"""OS routines for NT or Posix."""\n'
-            ),
-            file_item(
-                f"/usr/local/lib/python{short}/site-packages/pip-{pip_version}.dist-info/METADATA",
-                f"Metadata-Version: 2.1\nName: pip\nVersion: {pip_version}\n",
-            ),
-        ]
-    )
+    site = f"/usr/local/lib/python{short}/site-packages"
+    items = [
+        exe_item(f"/usr/local/bin/python{short}", "python3"),
+        link_item("/usr/local/bin/python3", f"python{short}"),
+        dir_item(site),
+    ]
+    if pip_wheel is not None:
+        with zipfile.ZipFile(pip_wheel) as wheel:
+            members = sorted(info.filename for info in wheel.infolist() if not info.is_dir())
+            items += [file_item(f"{site}/{name}", wheel.read(name)) for name in members]
+            info_dir = next(n.split("/")[0] for n in members if n.endswith(".dist-info/WHEEL"))
+        items.append(file_item(f"{site}/{info_dir}/INSTALLER", "pip\n"))
+        script = PIP_SCRIPT.format(short=short)
+        for name in ("pip", "pip3", f"pip{short}"):
+            items.append(file_item(f"/usr/local/bin/{name}", script, 0o755))
+    return lay_down(items)
 
 
 def python_links_tree() -> Tree:
@@ -114,7 +133,6 @@ def python_links_tree() -> Tree:
         "pydoc": "pydoc3",
         "python": "python3",
         "python-config": "python3-config",
-        "pip": "pip3",
     }
     return lay_down([link_item(f"/usr/local/bin/{name}", target) for name, target in links.items()])
 
