@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import functools
 import re
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -140,6 +141,8 @@ class SimEngine:
 
         with self.store.transaction():
             keep = self.store.get_meta("deterministic") if deterministic is None else None
+            for c in self.containers_store.all():
+                self.containers_store.delete(c)  # ends programs that really run, with their files
             self.store.wipe()
             if deterministic is True or keep == "1":
                 self.store.set_meta("deterministic", "1")
@@ -317,9 +320,16 @@ class SimEngine:
             raise NotFound(f"Cannot kill container: {container}: {err.message}") from None
         self.containers_store.kill(c, signal, typed=container)
 
-    @transactional
     def wait(self, container: str) -> Json:
-        return container_ops.wait(self, container)
+        # A real program is waited for in real time, between transactions: others may use the
+        # state meanwhile.
+        while True:
+            with self.store.transaction():
+                self.settle()
+                status = container_ops.wait(self, container)
+            if status is not None:
+                return status
+            time.sleep(0.1)
 
     @transactional
     def remove_container(self, container: str, v: bool = False, force: bool = False) -> None:
@@ -364,8 +374,29 @@ class SimEngine:
     ) -> Iterator[tuple[bytes | None, bytes | None]]:
         with self.store.transaction():
             self.settle()
+            c = self.containers_store.resolve(container)
+            live = follow and c.running and bool(c.run.get("live"))
             lines, endless = container_ops.stream_logs(self, container, follow, timestamps, tail)
+            if live:
+                seen = container_ops.log_line_count(self, c)
+        if live:
+            return self._follow_live(c.id, lines, timestamps, seen)
         return self._log_chunks(container, lines, endless)
+
+    def _follow_live(
+        self, container_id: str, lines: list[tuple[int, bytes]], timestamps: bool, seen: int
+    ) -> Iterator[tuple[bytes | None, bytes | None]]:
+        """``logs -f`` of a program that really runs: lines as they come, until it ends."""
+        running = True
+        while True:
+            for stream, line in lines:
+                yield (line, None) if stream == 1 else (None, line)
+            if not running:
+                return
+            time.sleep(0.2)
+            with self.store.transaction():
+                lines, running = container_ops.follow_live(self, container_id, timestamps, seen)
+            seen += len(lines)
 
     @staticmethod
     def _log_chunks(

@@ -88,7 +88,9 @@ def _ensure_workdir(engine: ContainerBackend, c: Container, workdir: str) -> Non
         store.set_tree(c, tree)
 
 
-def wait(engine: ContainerBackend, container: str) -> Json:
+def wait(engine: ContainerBackend, container: str) -> Json | None:
+    """The exit status, or None while a real program still runs (the caller waits and asks
+    again, outside the transaction)."""
     store = engine.containers_store
     try:
         c = store.resolve(container)
@@ -99,6 +101,8 @@ def wait(engine: ContainerBackend, container: str) -> Json:
         return {"Error": None, "StatusCode": int(removed_with_code)}
     if c.running:
         run = c.run
+        if run.get("live"):
+            return None
         if run.get("forever"):
             raise Conflict(
                 f"LayerLab: container {c.name} runs a program that never exits (a server or an "
@@ -361,13 +365,36 @@ def stream_logs(
     now = engine.clock.now()
     if not (follow and c.running):
         return _log_lines(engine, c, now, timestamps, tail), False
-    if c.run.get("forever"):
+    if c.run.get("forever") or c.run.get("live"):
         return _log_lines(engine, c, now, timestamps, tail), True
     end = c.run["started"] + c.run["duration"]
     engine.clock.advance(end - now)
     lines = _log_lines(engine, c, end, timestamps, tail)
     store.settle(c, end)  # may remove an --rm container: its lines are read already
     return lines, False
+
+
+def log_line_count(engine: ContainerBackend, c: Container) -> int:
+    """How many lines the container's log holds so far (both streams)."""
+    return len(_log_lines(engine, c, engine.clock.now(), False, "all"))
+
+
+def follow_live(
+    engine: ContainerBackend, container_id: str, timestamps: bool, seen: int
+) -> tuple[list[tuple[int, bytes]], bool]:
+    """For ``logs -f`` of a program that really runs: the lines after the first ``seen``, and
+    whether it still runs."""
+    store = engine.containers_store
+    try:
+        c = store.resolve(container_id)
+    except NotFound:
+        return [], False  # an --rm container gone with its program
+    if c.run.get("live"):
+        store.import_live_output(c)
+    lines = _log_lines(engine, c, engine.clock.now(), timestamps, "all")
+    # Read before settling: an --rm container goes with its program's end.
+    still_running = store.settle(c, engine.clock.now()) and c.running
+    return lines[seen:], still_running
 
 
 def _log_lines(

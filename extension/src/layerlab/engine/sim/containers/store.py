@@ -11,9 +11,11 @@ from __future__ import annotations
 import base64
 import copy
 import json
+import time
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from layerlab.engine.errors import Conflict, InvalidArgument, NotFound
@@ -116,6 +118,10 @@ class ContainerStore:
         )
 
     def delete(self, c: Container) -> None:
+        if c.run.get("live"):
+            from layerlab.engine.sim.runtimes import live
+
+            live.discard(Path(c.run["live"]["dir"]))
         self.store.execute("DELETE FROM containers WHERE id = ?", c.id)
         self.store.execute("DELETE FROM logs WHERE container_id = ?", c.id)
 
@@ -207,10 +213,58 @@ class ContainerStore:
         if not c.running:
             return True
         run = c.run
+        if run.get("live"):
+            return self._settle_live(c)
         if run.get("forever") or now < run["started"] + run["duration"]:
             return True
         self._finish(c, run["started"] + run["duration"], run["exit_code"])
         return self._after_exit(c)
+
+    def live_dir(self, c: Container) -> Path:
+        """Where a detached real program's monitor keeps its records (see ``runtimes.live``)."""
+        return self.engine.home / "live" / Path(self.store.path).stem / c.id
+
+    def _settle_live(self, c: Container) -> bool:
+        """Bring a container whose program really runs up to date: its new output into the log,
+        and once it has ended, its files, exit code and time. Its output is stamped with the
+        time it was written, as far as the (possibly virtual) clock has come."""
+        from layerlab.engine.sim.runtimes import live
+
+        info = c.run["live"]
+        directory = Path(info["dir"])
+        now = self.engine.clock.now()
+        self.import_live_output(c)
+        ended = live.ended(directory)
+        if ended is None:
+            self.save(c)
+            return True
+        tree = self.tree(c)
+        live.finish(directory, tree, int(now), int(info["uid"]), int(info["gid"]))
+        self.set_tree(c, tree)
+        del c.run["live"]
+        self._finish(c, self._live_moment(c, info, ended.at, now), ended.code)
+        return self._after_exit(c)
+
+    def import_live_output(self, c: Container) -> None:
+        """What a really running program wrote since the last look, into the container's log."""
+        from layerlab.engine.sim.runtimes import live
+
+        info = c.run["live"]
+        now = self.engine.clock.now()
+        records, info["offset"] = live.read_output(Path(info["dir"]), int(info["offset"]))
+        if records:
+            started = float(c.run["started"])
+            output = [(fd, data, self._live_moment(c, info, at, now) - started)
+                      for fd, data, at in records]  # fmt: skip
+            self.add_output(c, output, started)
+        self.save(c)
+
+    @staticmethod
+    def _live_moment(c: Container, info: Json, real: float, now: float) -> float:
+        """A real instant on the container's clock: as long after its start as it really was,
+        but never past ``now`` (a deterministic clock moves a second a command)."""
+        started = float(c.run["started"])
+        return min(now, started + max(0.0, real - float(info["real_start"])))
 
     def _finish(self, c: Container, moment: float, code: int) -> None:
         state = c.state
@@ -257,6 +311,8 @@ class ContainerStore:
         attached = c.run.pop("stdin", None)
         context.stdin = base64.b64decode(attached) if attached is not None else b""
         context.stdin_open = context.tty or (attached is None and bool(config.get("OpenStdin")))
+        if not config.get("AttachStdout") and not context.tty:
+            context.live_dir = str(self.live_dir(c))  # a real program runs on in the background
         try:
             result = run_process(argv, context)
         except ExecError as err:
@@ -280,6 +336,9 @@ class ContainerStore:
             FinishedAt=ZERO_TIME,
         )
         c.run.update(_timeline(result, now))
+        if result.live:
+            c.run["live"] = {"dir": result.live, "real_start": time.time(), "offset": 0,
+                             "uid": context.uid, "gid": context.gid}  # fmt: skip
         # What `ps` and the /dev tmpfs need while the container runs (docker exec).
         c.run.update(main_uid=context.uid, last_pid=result.last_pid, dev=_b64(result.dev_kept))
         c.run["first_log_seq"] = self.next_log_seq(c)  # an attached client sees this run only
@@ -290,6 +349,12 @@ class ContainerStore:
     def stop(self, c: Container, timeout: int, signal_code: int = 15) -> None:
         """SIGTERM (or the image's stop signal), wait ``timeout`` virtual seconds, then SIGKILL."""
         if not c.running:
+            return
+        if c.run.get("live"):
+            from layerlab.engine.sim.runtimes import live
+
+            live.stop(Path(c.run["live"]["dir"]), timeout, signal_code)
+            self._settle_live(c)
             return
         now = self.engine.clock.now()
         run = c.run
@@ -317,6 +382,14 @@ class ContainerStore:
             raise Conflict(
                 f"Cannot kill container: {typed or c.id}: Container {c.id} is not running"
             )
+        if c.run.get("live"):
+            from layerlab.engine.sim.runtimes import live
+
+            directory = Path(c.run["live"]["dir"])
+            live.send(directory, code)
+            live.wait_for_end(directory, 10 if code == 9 else 0.3)
+            self._settle_live(c)
+            return
         now = self.engine.clock.now()
         on_term = c.run.get("on_term")
         if code == 15 and on_term is not None:

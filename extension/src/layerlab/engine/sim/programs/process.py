@@ -20,6 +20,7 @@ from layerlab.engine.sim.programs.applets.base import (
     LogSink,
     Program,
     RunsForever,
+    RunsLive,
     System,
     WriteFailed,
 )
@@ -53,6 +54,8 @@ class ProcessContext:
     # Programs by executable marker that run for real (``runtimes.PROGRAMS``), over the
     # simulated ones: the daemon hands them in, so nothing here imports a real runtime.
     programs: Mapping[str, Program] = field(default_factory=dict)
+    # A detached container's main program: a real one keeps running there (``RunsLive``).
+    live_dir: str = ""
 
 
 @dataclass
@@ -64,6 +67,7 @@ class ProgramResult:
     exits_on_sigterm: int | None = None  # exit code on SIGTERM; None: ignores it
     dev_kept: bytes = b""  # what the program left in the /dev tmpfs
     last_pid: int = 1  # the highest PID the run used (the next exec's PID follows it)
+    live: str = ""  # the program runs on in the background, recorded in this directory
 
 
 # ---------------------------------------------------------------------------------------------
@@ -184,6 +188,7 @@ def run_process(argv: list[str], ctx: ProcessContext) -> ProgramResult:
         start=ctx.now,
         tty=ctx.terminal,
         programs=ctx.programs,
+        live_dir=ctx.live_dir,
     )
     command = " ".join(argv)
     main_uid, system.main_command = ctx.main if ctx.main is not None else (ctx.uid, command)
@@ -226,6 +231,8 @@ def _run_mounted(argv: list[str], io: Io, system: System) -> ProgramResult:
     sigterm: int | None = None
     try:
         code = _run_file(list(argv), real, entry, io, from_shell=False, depth=0)
+    except RunsLive as live:
+        return ProgramResult(exit_code=0, live=live.directory)
     except RunsForever as forever:
         code, runs_forever, sigterm = 0, True, forever.sigterm_exit
     except RecursionError:

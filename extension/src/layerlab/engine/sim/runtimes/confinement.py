@@ -177,7 +177,8 @@ def describe() -> str:
     return probe()[1]
 
 
-def _command(bwrap: str, job: Job) -> list[str]:
+def command(bwrap: str, job: Job) -> list[str]:
+    """bwrap's command line for ``job``."""
     cmd = [bwrap, *_namespaces(), "--die-with-parent", "--new-session"]
     if job.pid1:
         cmd.append("--as-pid-1")
@@ -209,6 +210,16 @@ def _command(bwrap: str, job: Job) -> list[str]:
     return [*cmd, "--", job.executable, *job.argv[1:]]
 
 
+def check_user(job: Job) -> None:
+    """Refuse what cannot run faithfully here: a non-root user without root (see above)."""
+    if not as_root() and job.uid != 0:
+        raise Unavailable(
+            f"it would run as uid {job.uid}, and without root LayerLab can show the container's "
+            "files as one user's only (all of them writable), which is not what Docker does; "
+            "run LayerLab as root, or the program as root"
+        )
+
+
 def _limit_resources(limits: Limits) -> Callable[[], None]:
     def apply() -> None:
         resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 1))
@@ -230,15 +241,10 @@ def run(
     bwrap, description = probe()
     if bwrap is None:
         raise Unavailable(description.removeprefix("none: "))
-    if not as_root() and job.uid != 0:
-        raise Unavailable(
-            f"it would run as uid {job.uid}, and without root LayerLab can show the container's "
-            "files as one user's only (all of them writable), which is not what Docker does; "
-            "run LayerLab as root, or the program as root"
-        )
+    check_user(job)
     limits = limits or Limits.default()
     process = subprocess.Popen(
-        _command(bwrap, job),
+        command(bwrap, job),
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

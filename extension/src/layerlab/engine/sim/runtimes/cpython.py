@@ -10,10 +10,11 @@ takes back what the program wrote.
 from __future__ import annotations
 
 import posixpath
+from pathlib import Path
 
 from layerlab.engine.sim.programs.applets.base import Io
 from layerlab.engine.sim.programs.executable import ExecError, resolve_executable
-from layerlab.engine.sim.runtimes import confinement, rootfs
+from layerlab.engine.sim.runtimes import confinement, live, rootfs
 from layerlab.engine.sim.runtimes.interpreter import InterpreterUnavailable, host_interpreter
 from layerlab.engine.sim.store.fs import Tree
 
@@ -62,6 +63,7 @@ def python(argv: list[str], io: Io) -> int:
         return _refuse(io, name, str(error))
     prefix = posixpath.dirname(posixpath.dirname(executable)) or "/"
     made = rootfs.materialise(io.tree, owners=confinement.as_root())
+    keep = False  # a live program's root stays, its monitor's to keep and the store's to collect
     try:
         binds = []
         for bind in interpreter.binds(executable):
@@ -87,12 +89,17 @@ def python(argv: list[str], io: Io) -> int:
         )
         limits = confinement.Limits.default()
         try:
+            if io.sys.live_dir and io.pid == 1 and not io.stdin:
+                keep = True
+                live.launch(job, made, Path(io.sys.live_dir), io.stdin_open)
             outcome = confinement.run(job, io.stdin, io.stdin_open, io.write, limits)
         except confinement.Unavailable as error:
+            keep = False
             return _refuse(io, name, str(error))
         rootfs.collect(made, io.tree, int(io.now()), io.uid, io.gid)
     finally:
-        made.remove()
+        if not keep:
+            made.remove()
     if outcome.limit is not None:
         io.err(
             f"LayerLab: {name} {_limit_text(outcome.limit, limits)}, a limit of the simulator, "

@@ -20,6 +20,7 @@ import shutil
 import stat
 import tempfile
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from layerlab.engine.sim.store.fs import Entry, Tree, directory, is_below, regular, symlink
 
@@ -52,6 +53,30 @@ class Materialised:
 
     def host_path(self, path: str) -> str:
         return self.root + path
+
+    def describe(self) -> dict[str, object]:
+        """What :meth:`restore` needs later (another process may collect a live program's files;
+        the tree before it ran is the container's, as recorded)."""
+        return {
+            "root": self.root,
+            "seen": self.seen,
+            "owners": self.owners,
+            "scaffold_dirs": sorted(self.scaffold.dirs),
+            "scaffold_files": sorted(self.scaffold.files),
+        }
+
+    @classmethod
+    def restore(cls, description: dict[str, Any], tree_before: Tree) -> Materialised:
+        return cls(
+            root=str(description["root"]),
+            tree_before=dict(tree_before),
+            seen={str(k): int(v) for k, v in dict(description.get("seen") or {}).items()},
+            owners=bool(description.get("owners")),
+            scaffold=Scaffold(
+                dirs=set(description.get("scaffold_dirs") or ()),
+                files=set(description.get("scaffold_files") or ()),
+            ),
+        )
 
     def remove(self) -> None:
         # A program may have left directories it cannot enter; make them ours before removing.

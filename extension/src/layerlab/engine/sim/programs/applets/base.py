@@ -53,6 +53,15 @@ class RunsForever(Exception):
         self.sigterm_exit = sigterm_exit  # how the program ends on SIGTERM; None: it ignores it
 
 
+class RunsLive(Exception):
+    """A real program now runs in the background under its monitor (``docker run -d``): the
+    container is up for as long as it really is. ``directory`` holds what the monitor records."""
+
+    def __init__(self, directory: str) -> None:
+        super().__init__("runs live")
+        self.directory = directory
+
+
 class FsError(Exception):
     """A failed filesystem call; ``reason`` is the strerror text busybox would print."""
 
@@ -91,6 +100,8 @@ class System:
     tty: bool = False  # the program's stdin and stdout are a terminal (run/exec -t)
     # Programs that run for real, by executable marker (see ``process.ProcessContext``).
     programs: Mapping[str, Program] = field(default_factory=dict)
+    # Where a detached container's main program, if real, records its life (``RunsLive``).
+    live_dir: str = ""
 
     def new_pid(self) -> int:
         pid = self.next_pid

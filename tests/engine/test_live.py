@@ -1,0 +1,150 @@
+"""`docker run -d` of a real program: a live process under a monitor of its own, Up while it
+lives, Exited with its real code after; logs grow; stop, kill, rm -f and reset end it."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from layerlab.cli.main import run_cli
+from layerlab.engine.sim.engine import SimEngine
+from layerlab.engine.sim.runtimes import confinement
+
+pytestmark = pytest.mark.skipif(confinement.probe()[0] is None, reason="no confinement here")
+
+TICKER = (
+    "import itertools, time\n"
+    "for i in itertools.count():\n"
+    "    print(i, flush=True); time.sleep(0.1)\n"
+)
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Iterator[SimEngine]:
+    engine = SimEngine(home=tmp_path / "home")
+    assert docker(engine, "pull", "-q", "python:3.12")[2] == 0
+    yield engine
+    engine.reset("empty")  # no program outlives its test
+
+
+def docker(engine: SimEngine, *args: str) -> tuple[str, str, int]:
+    out, err = io.StringIO(), io.StringIO()
+    code = run_cli(list(args), engine, out, err, cwd=".")
+    return out.getvalue(), err.getvalue(), code
+
+
+def status(engine: SimEngine, name: str) -> str:
+    return docker(engine, "ps", "-a", "--filter", f"name={name}", "--format", "{{.Status}}")[0]
+
+
+def program_pid(engine: SimEngine, name: str) -> int:
+    """The host PID of the container's program, as its monitor recorded it."""
+    container_id = docker(engine, "inspect", "--format", "{{.Id}}", name)[0].strip()
+    directory = engine.home / "live" / "default" / container_id
+    for _ in range(100):
+        with_pid = directory / "child.json"
+        if with_pid.exists():
+            return int(json.loads(with_pid.read_text())["pid"])
+        time.sleep(0.02)
+    raise AssertionError("the monitor recorded no program")
+
+
+def alive(pid: int) -> bool:
+    """Whether the process runs (a zombie, ended but not yet reaped, does not)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
+def test_a_loop_is_live_its_logs_grow_and_stop_ends_it(engine: SimEngine) -> None:
+    program = "open('/tmp/started', 'w').write('yes')\n" + TICKER
+    assert docker(engine, "run", "-d", "--name", "ticker", "python:3.12", "python", "-c",
+                  program)[2] == 0  # fmt: skip
+    pid = program_pid(engine, "ticker")
+    assert alive(pid)
+    time.sleep(0.5)
+    assert status(engine, "ticker").startswith("Up ")
+    first = len(docker(engine, "logs", "ticker")[0].splitlines())
+    time.sleep(0.5)
+    later = docker(engine, "logs", "ticker")[0].splitlines()
+    assert len(later) > first > 0
+    assert later[:3] == ["0", "1", "2"]
+    # Python as PID 1 has no SIGTERM handler: stop waits its timeout, then kills (137).
+    started = time.monotonic()
+    assert docker(engine, "stop", "-t", "1", "ticker")[2] == 0
+    assert time.monotonic() - started >= 1
+    assert status(engine, "ticker").startswith("Exited (137) ")
+    assert not alive(pid)
+    assert "A /tmp/started" in docker(engine, "diff", "ticker")[0].splitlines()
+
+
+def test_a_program_that_handles_sigterm_exits_with_its_own_code(engine: SimEngine) -> None:
+    program = (
+        "import signal, sys, time\n"
+        "signal.signal(signal.SIGTERM, lambda *_: (print('bye', flush=True), sys.exit(3)))\n"
+        "print('ready', flush=True)\n"
+        "while True: time.sleep(0.05)\n"
+    )
+    docker(engine, "run", "-d", "--name", "polite", "python:3.12", "python", "-c", program)
+    program_pid(engine, "polite")
+    time.sleep(0.3)
+    started = time.monotonic()
+    docker(engine, "stop", "polite")
+    assert time.monotonic() - started < 5
+    assert status(engine, "polite").startswith("Exited (3) ")
+    assert docker(engine, "logs", "polite")[0] == "ready\nbye\n"
+
+
+def test_wait_and_logs_follow_a_program_to_its_end(engine: SimEngine) -> None:
+    program = (
+        "import time, sys\n"
+        "for i in range(3):\n"
+        "    print(i, flush=True); time.sleep(0.2)\n"
+        "sys.exit(5)\n"
+    )
+    docker(engine, "run", "-d", "--name", "short", "python:3.12", "python", "-c", program)
+    assert docker(engine, "logs", "-f", "short")[0] == "0\n1\n2\n"
+    assert docker(engine, "wait", "short")[0] == "5\n"
+    docker(engine, "run", "-d", "--rm", "--name", "brief", "python:3.12", "python", "-c", program)
+    assert docker(engine, "logs", "-f", "brief")[0] == "0\n1\n2\n"
+    assert "brief" not in docker(engine, "ps", "-a", "--format", "{{.Names}}")[0]
+
+
+def test_rm_force_kill_and_reset_leave_nothing_running(engine: SimEngine) -> None:
+    docker(engine, "run", "-d", "--name", "one", "python:3.12", "python", "-c", TICKER)
+    docker(engine, "run", "-d", "--name", "two", "python:3.12", "python", "-c", TICKER)
+    docker(engine, "run", "-d", "--name", "three", "python:3.12", "python", "-c", TICKER)
+    pids = [program_pid(engine, name) for name in ("one", "two", "three")]
+    assert docker(engine, "rm", "-f", "one")[2] == 0
+    assert not alive(pids[0])
+    assert docker(engine, "kill", "two")[2] == 0
+    assert status(engine, "two").startswith("Exited (137) ")
+    assert not alive(pids[1])
+    engine.reset("baseline")
+    assert not alive(pids[2])
+    assert not any((engine.home / "live").rglob("child.json"))
+
+
+def test_a_live_program_outlives_the_command_that_started_it(engine: SimEngine) -> None:
+    """`layerlab docker run -d` in a terminal: the command ends, the program runs on."""
+    command = [sys.executable, "-m", "layerlab", "docker", "run", "-d", "--name", "lasting",
+               "python:3.12", "python", "-c", TICKER]  # fmt: skip
+    env = {**os.environ, "LAYERLAB_HOME": str(engine.home), "LAYERLAB_ENGINE": "sim"}
+    finished = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+    assert finished.returncode == 0, finished.stderr
+    pid = program_pid(engine, "lasting")
+    time.sleep(0.3)
+    assert alive(pid)
+    assert status(engine, "lasting").startswith("Up ")
+    assert docker(engine, "kill", "lasting")[2] == 0
+    assert not alive(pid)
