@@ -31,10 +31,11 @@ from .scenario_model import (
     Sleep,
     Step,
     TarCreate,
+    UsesImage,
 )
 from .scenario_normalize import TABLE_SEPARATOR, IdMap, normalize, normalize_results
 from .scenario_parse import parse_scenario, parse_scenario_text
-from .scenario_run import real_engine_env, reset_real_engine, run_scenario
+from .scenario_run import ImageProvider, real_engine_env, reset_real_engine, run_scenario
 
 __all__ = [
     "BASELINE_IMAGE",
@@ -50,11 +51,13 @@ __all__ = [
     "CommandResult",
     "FileWrite",
     "IdMap",
+    "ImageProvider",
     "Scenario",
     "ScenarioSyntaxError",
     "Sleep",
     "Step",
     "TarCreate",
+    "UsesImage",
     "golden_path",
     "load_golden",
     "normalize",

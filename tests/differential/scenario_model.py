@@ -1,8 +1,8 @@
 """What a scenario is: its steps, its results, and where scenario files and goldens live.
 
 The step types mirror the scenario format (``tests/scenarios/README.md``): ``$ docker ...``
-commands, ``@file``, ``@tar``, ``@sleep`` and ``@capture``. A :class:`CommandResult` is what one
-command printed, from either engine.
+commands, ``@file``, ``@tar``, ``@sleep``, ``@capture`` and ``@image``. A
+:class:`CommandResult` is what one command printed, from either engine.
 """
 
 from __future__ import annotations
@@ -61,6 +61,16 @@ class Capture:
 
 
 @dataclass(frozen=True)
+class UsesImage:
+    """`@image REF`: the scenario needs REF besides the baseline. The simulator pulls it from
+    its Hub; the real engine, which can pull nothing, is handed a copy built on this machine
+    (``python_image.py``). Either way quietly, before the next command."""
+
+    reference: str
+    line: int
+
+
+@dataclass(frozen=True)
 class Command:
     """`$ docker ARGS…`: `args` excludes the leading `docker`; `text` is the line as written."""
 
@@ -69,7 +79,7 @@ class Command:
     line: int
 
 
-Step = FileWrite | TarCreate | Sleep | Capture | Command
+Step = FileWrite | TarCreate | Sleep | Capture | UsesImage | Command
 
 
 CAPTURE_REFERENCE = re.compile(r"\$\{([A-Z_][A-Z0-9_]*)\}")

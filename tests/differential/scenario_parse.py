@@ -20,6 +20,7 @@ from .scenario_model import (
     Sleep,
     Step,
     TarCreate,
+    UsesImage,
 )
 
 _CAPTURE_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
@@ -84,6 +85,8 @@ def parse_scenario_text(text: str, name: str, path: Path | None = None) -> Scena
                     number,
                 )
             )
+        elif stripped.startswith("@image"):
+            steps.append(UsesImage(_single_argument(stripped, "@image", where, number), number))
         elif stripped.startswith("@sleep"):
             value = _single_argument(stripped, "@sleep", where, number)
             try:

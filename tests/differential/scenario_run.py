@@ -14,6 +14,7 @@ import tarfile
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 from .scenario_model import (
@@ -29,7 +30,12 @@ from .scenario_model import (
     Scenario,
     Sleep,
     TarCreate,
+    UsesImage,
 )
+
+# How a scenario's extra image (`@image`) reaches an engine that lacks it: (reference, the
+# docker argv prefix, env). The default pulls it (the simulator's Hub has it).
+ImageProvider = Callable[[str, list[str], dict[str, str]], None]
 
 
 def run_scenario(
@@ -38,6 +44,7 @@ def run_scenario(
     env: dict[str, str],
     workdir: Path,
     timeout: float = DEFAULT_TIMEOUT,
+    provide_image: ImageProvider | None = None,
 ) -> list[CommandResult]:
     """Run every step in order; file steps prepare the work dir, commands produce results."""
     workdir.mkdir(parents=True, exist_ok=True)
@@ -52,9 +59,26 @@ def run_scenario(
                 captures[step.name] = results[-1].stdout.strip()
             elif isinstance(step, Command):
                 results.append(_run_command(step, captures, docker, env, workdir, timeout))
+            elif isinstance(step, UsesImage):
+                _ensure_image(step.reference, docker, env, provide_image or _pull_quietly)
             else:
                 _prepare(step, workdir)
     return results
+
+
+def _ensure_image(
+    reference: str, docker: list[str], env: dict[str, str], provide: ImageProvider
+) -> None:
+    present = subprocess.run(
+        [*docker, "image", "inspect", reference], env=env, capture_output=True, timeout=120
+    )
+    if present.returncode != 0:
+        provide(reference, docker, env)
+
+
+def _pull_quietly(reference: str, docker: list[str], env: dict[str, str]) -> None:
+    subprocess.run([*docker, "pull", "-q", reference], env=env, check=True, capture_output=True,
+                   timeout=300)  # fmt: skip
 
 
 def _prepare(step: FileWrite | TarCreate | Sleep, workdir: Path) -> None:

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import pytest
 
+from . import python_image
 from .scenario import (
     CommandResult,
     normalize_results,
@@ -99,10 +100,12 @@ def comparisons(
             for path in paths:
                 scenario, tmp = parse_scenario(path), tmps[path]
                 reset_real_engine(live_env)
-                real = run_scenario(scenario, ["docker"], live_env, tmp / "real-work")
+                real = run_scenario(scenario, ["docker"], live_env, tmp / "real-work",
+                                    provide_image=python_image.provide)  # fmt: skip
                 reset_real_engine(live_env)
                 env = {**adapter_env, "LAYERLAB_HOME": str(tmp / "adapter-home")}
-                adapter = run_scenario(scenario, LAYERLAB, env, tmp / "adapter-work")
+                adapter = run_scenario(scenario, LAYERLAB, env, tmp / "adapter-work",
+                                       provide_image=python_image.provide)  # fmt: skip
                 rows = zip(
                     normalize_results(real),
                     normalize_results(adapter),

@@ -58,15 +58,30 @@ DOCKER_CAPABILITIES = (
     "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE",
 )  # fmt: skip
 
-# Run as the first program by root when the container user is not root: set the user's groups,
-# gid and uid, then become the program (argv: ids, the executable, the program's argv).
+# The first program, where one is needed (the interpreter itself runs it with -I -S): as root,
+# it sets a non-root container user's groups, gid and uid; for a program a shell waits for, it
+# runs it as a child and writes the signal that killed it, if one did, to the report fd, since
+# an exit code of 128 + N does not tell (ash says "Terminated" only for a signal).
+# argv: uid, gid and groups ("-" to keep them), the report fd ("-": none), the executable and
+# the program's argv.
 _LAUNCHER = (
     "import os, sys\n"
-    "uid, gid, groups = sys.argv[1:4]\n"
-    "os.setgroups([int(g) for g in groups.split(',') if g])\n"
-    "os.setgid(int(gid))\n"
-    "os.setuid(int(uid))\n"
-    "os.execv(sys.argv[4], sys.argv[5:])\n"
+    "uid, gid, groups, report = sys.argv[1:5]\n"
+    "if uid != '-':\n"
+    "    os.setgroups([int(g) for g in groups.split(',') if g])\n"
+    "    os.setgid(int(gid))\n"
+    "    os.setuid(int(uid))\n"
+    "if report == '-':\n"
+    "    os.execv(sys.argv[5], sys.argv[6:])\n"
+    "pid = os.fork()\n"
+    "if pid == 0:\n"
+    "    os.close(int(report))\n"
+    "    os.execv(sys.argv[5], sys.argv[6:])\n"
+    "status = os.waitpid(pid, 0)[1]\n"
+    "if os.WIFSIGNALED(status):\n"
+    "    os.write(int(report), str(os.WTERMSIG(status)).encode())\n"
+    "    os._exit(128 + os.WTERMSIG(status))\n"
+    "os._exit(os.WEXITSTATUS(status))\n"
 )
 
 
@@ -107,13 +122,15 @@ class Job:
     hostname: str = ""
     binds: list[Bind] = field(default_factory=list)
     pid1: bool = False  # the container's main process: PID 1, as in Docker
-    launcher: str = ""  # an interpreter inside that can run ``_LAUNCHER`` (as root only)
+    launcher: str = ""  # an interpreter inside that can run ``_LAUNCHER``
+    report_signal: bool = False  # a shell waits for it: say which signal killed it, if one did
 
 
 @dataclass(frozen=True)
 class Outcome:
     exit_code: int  # as Docker reports it: 128 + N for a program killed by signal N
     limit: str | None = None  # the limit that stopped it ("time", "cpu", "output"), if any
+    signal: int = 0  # the signal that killed it, where the job asked (``Job.report_signal``)
 
 
 class Unavailable(Exception):
@@ -177,12 +194,13 @@ def describe() -> str:
     return probe()[1]
 
 
-def command(bwrap: str, job: Job) -> list[str]:
-    """bwrap's command line for ``job``."""
+def command(bwrap: str, job: Job, report_fd: int | None = None) -> list[str]:
+    """bwrap's command line for ``job`` (``report_fd``: where the launcher reports a signal)."""
     cmd = [bwrap, *_namespaces(), "--die-with-parent", "--new-session"]
     if job.pid1:
         cmd.append("--as-pid-1")
-    launch = as_root() and (job.uid != 0 or job.gid != 0)
+    switch_user = as_root() and (job.uid != 0 or job.gid != 0)
+    launch = switch_user or report_fd is not None
     if as_root():
         cmd += ["--cap-drop", "ALL"]
         for capability in DOCKER_CAPABILITIES:
@@ -203,9 +221,10 @@ def command(bwrap: str, job: Job) -> list[str]:
     argv0 = job.argv[0] if job.argv else job.executable
     if launch:
         groups = ",".join(str(g) for g in job.groups)
-        ids = [str(job.uid), str(job.gid), groups]
+        ids = [str(job.uid), str(job.gid), groups] if switch_user else ["-", "-", "-"]
+        report = str(report_fd) if report_fd is not None else "-"
         cmd += ["--chdir", job.cwd, "--argv0", argv0, "--", job.launcher, "-I", "-S", "-c"]
-        return [*cmd, _LAUNCHER, *ids, job.executable, argv0, *job.argv[1:]]
+        return [*cmd, _LAUNCHER, *ids, report, job.executable, argv0, *job.argv[1:]]
     cmd += ["--chdir", job.cwd, "--argv0", argv0]
     return [*cmd, "--", job.executable, *job.argv[1:]]
 
@@ -243,20 +262,28 @@ def run(
         raise Unavailable(description.removeprefix("none: "))
     check_user(job)
     limits = limits or Limits.default()
-    process = subprocess.Popen(
-        command(bwrap, job),
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        # Only setrlimit runs between fork and exec: safe even with threads in this process.
-        preexec_fn=_limit_resources(limits),
-        start_new_session=True,
-    )
+    report_read, report_write = os.pipe() if job.report_signal else (-1, -1)
+    try:
+        process = subprocess.Popen(
+            command(bwrap, job, report_write if job.report_signal else None),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            pass_fds=(report_write,) if job.report_signal else (),
+            # Only setrlimit runs between fork and exec: safe even with threads in this process.
+            preexec_fn=_limit_resources(limits),
+            start_new_session=True,
+        )
+    finally:
+        if job.report_signal:
+            os.close(report_write)
     try:
         limit = _pump(process, stdin, keep_stdin_open, on_output, limits)
     except BaseException:
         _kill(process)
         raise
+    finally:
+        killed_by = _read_report(report_read) if job.report_signal else 0
     code = process.wait()
     if limit is not None:
         return Outcome(137, limit)
@@ -264,7 +291,13 @@ def run(
         code = 128 - code
     if code == 128 + signal.SIGXCPU:
         limit = "cpu"
-    return Outcome(code, limit)
+    return Outcome(code, limit, killed_by)
+
+
+def _read_report(fd: int) -> int:
+    with os.fdopen(fd, "rb") as report:
+        text = report.read().decode("ascii", "replace").strip()
+    return int(text) if text.isdigit() else 0
 
 
 def _pump(

@@ -86,6 +86,7 @@ def python(argv: list[str], io: Io) -> int:
             binds=binds,
             pid1=io.pid == 1,
             launcher=executable,
+            report_signal=io.pid != 1,  # a shell (or exec) waits for it
         )
         limits = confinement.Limits.default()
         try:
@@ -100,6 +101,7 @@ def python(argv: list[str], io: Io) -> int:
     finally:
         if not keep:
             made.remove()
+    io.sys.killed_by = outcome.signal
     if outcome.limit is not None:
         io.err(
             f"LayerLab: {name} {_limit_text(outcome.limit, limits)}, a limit of the simulator, "

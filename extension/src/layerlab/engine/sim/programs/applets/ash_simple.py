@@ -100,6 +100,22 @@ def _call_function(shell: Shell, name: str, args: list[str], assigns: list[tuple
     return status
 
 
+# strsignal's words, which ash prints on stderr for a foreground job a signal ended.
+SIGNAL_TEXT = {
+    1: "Hangup", 3: "Quit", 4: "Illegal instruction", 5: "Trace/breakpoint trap", 6: "Aborted",
+    7: "Bus error", 8: "Floating point exception", 9: "Killed", 10: "User defined signal 1",
+    11: "Segmentation fault", 12: "User defined signal 2", 14: "Alarm clock", 15: "Terminated",
+    24: "CPU time limit exceeded", 25: "File size limit exceeded", 26: "Virtual timer expired",
+    27: "Profiling timer expired", 31: "Bad system call",
+}  # fmt: skip
+
+
+def _report_signal(shell: Shell, signal_number: int) -> None:
+    shell.io.sys.killed_by = 0
+    if signal_number not in (2, 13):  # ash keeps quiet about SIGINT and SIGPIPE
+        shell.io.err(SIGNAL_TEXT.get(signal_number, f"Unknown signal {signal_number}") + "\n")
+
+
 def run_program(shell: Shell, argv: list[str], assigns: list[tuple[str, str]]) -> int:
     env = shell.environment()
     env.update(assigns)
@@ -108,7 +124,11 @@ def run_program(shell: Shell, argv: list[str], assigns: list[tuple[str, str]]) -
     open_end = shell.stdin.open_end
     child = shell.io.child(env=env, stdin=shell.stdin.take_all(), stdin_open=open_end, pid=pid)
     try:
-        return child.sys.launcher.spawn(argv, child, from_shell=True)
+        child.sys.killed_by = 0
+        status = child.sys.launcher.spawn(argv, child, from_shell=True)
+        if child.sys.killed_by and not shell.exec_mode:
+            _report_signal(shell, child.sys.killed_by)
+        return status
     except ExecError as error:
         if error.reason == "not_found":
             shell.error(f"{argv[0]}: not found")
