@@ -94,3 +94,12 @@ def test_python_api(ip: InteractiveShell) -> None:
 
     assert layerlab.docker("ps -a -q").stdout == ""
     assert layerlab.docker(["run", "--rm", "busybox", "echo", "hi there"]).stdout == "hi there\n"
+
+
+def test_python_api_takes_standard_input(ip: InteractiveShell) -> None:
+    import layerlab
+
+    swap = "run -i --rm busybox sh -c 'read a; read b; echo $b $a'"
+    piped = layerlab.docker(swap, input="1\n2\n")
+    assert (piped.stdout, piped.exit_code) == ("2 1\n", 0)
+    assert layerlab.docker("run --rm busybox cat", input=b"ignored without -i\n").stdout == ""

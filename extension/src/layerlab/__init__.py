@@ -16,11 +16,14 @@ if TYPE_CHECKING:
 __all__ = ["__version__", "docker", "load_ipython_extension", "unload_ipython_extension"]
 
 
-def docker(command: str | list[str], cwd: str | None = None) -> DockerResult:
-    """Run one docker command line against the current engine and return its result."""
+def docker(
+    command: str | list[str], cwd: str | None = None, input: str | bytes | None = None
+) -> DockerResult:
+    """Run one docker command line against the current engine and return its result.
+    ``input`` is what a terminal would pipe to it (``run -i``, ``load``, ``build -``...)."""
     from layerlab.session import current_session
 
-    return current_session().run(command, cwd=cwd)
+    return current_session().run(command, cwd=cwd, input=input)
 
 
 def load_ipython_extension(ipython: Any) -> None:

@@ -80,14 +80,16 @@ class Session:
         cwd: str | None = None,
         stdout: TextIO | None = None,
         stderr: TextIO | None = None,
+        input: str | bytes | None = None,
     ) -> DockerResult:
         """Run one docker command line. Output goes to the given streams as it is produced and
-        is also captured in the result."""
+        is also captured in the result; ``input`` is its standard input (none by default)."""
         argv = split_command(command) if isinstance(command, str) else list(command)
         if argv and argv[0] == "docker":
             argv = argv[1:]
         out, err = _Tee(stdout), _Tee(stderr)
-        code = self.run_argv(argv, out, err, cwd)
+        stdin = input.encode() if isinstance(input, str) else input
+        code = self.run_argv(argv, out, err, cwd, stdin=stdin)
         result = DockerResult(shlex.join(argv), out.getvalue(), err.getvalue(), code)
         if self.raise_on_error and code != 0:
             raise DockerCommandError(result)

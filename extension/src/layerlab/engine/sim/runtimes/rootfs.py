@@ -93,8 +93,11 @@ class Materialised:
         shutil.rmtree(self.root, onerror=unlock)
 
 
+_MOUNTS_BELOW = tuple(m + "/" for m in RUNTIME_MOUNTS)
+
+
 def _skipped(path: str) -> bool:
-    return any(path == m or is_below(path, m) for m in RUNTIME_MOUNTS)
+    return path in RUNTIME_MOUNTS or path.startswith(_MOUNTS_BELOW)
 
 
 def materialise(tree: Tree, owners: bool) -> Materialised:
