@@ -148,3 +148,28 @@ def test_a_live_program_outlives_the_command_that_started_it(engine: SimEngine) 
     assert status(engine, "lasting").startswith("Up ")
     assert docker(engine, "kill", "lasting")[2] == 0
     assert not alive(pid)
+
+
+@pytest.mark.skipif(not confinement.as_root(), reason="joining a network needs root")
+def test_exec_joins_a_running_program_its_files_and_its_network(engine: SimEngine) -> None:
+    server = "cd /tmp && echo served > index.html && exec python -m http.server 8000"
+    docker(engine, "run", "-d", "--name", "web", "python:3.12", "sh", "-c", server)
+    program_pid(engine, "web")
+    fetch = (
+        "import time, urllib.request\n"
+        "for _ in range(50):\n"
+        "    try:\n"
+        "        print(urllib.request.urlopen('http://localhost:8000/index.html').read().decode())\n"
+        "        break\n"
+        "    except OSError:\n"
+        "        time.sleep(0.1)\n"
+    )
+    assert docker(engine, "exec", "web", "python", "-c", fetch)[0] == "served\n\n"
+    # The exec'd programs see what the running one wrote, and what they write is kept.
+    write = "open('/tmp/from-exec.txt', 'w').write('kept')"
+    assert docker(engine, "exec", "web", "python", "-c", write)[2] == 0
+    assert docker(engine, "exec", "web", "ls", "/tmp")[0] == "from-exec.txt\nindex.html\n"
+    docker(engine, "exec", "web", "sh", "-c", "echo shell > /tmp/from-shell.txt")
+    docker(engine, "stop", "-t", "1", "web")
+    diff = docker(engine, "diff", "web")[0].splitlines()
+    assert {"A /tmp/index.html", "A /tmp/from-exec.txt", "A /tmp/from-shell.txt"} <= set(diff)

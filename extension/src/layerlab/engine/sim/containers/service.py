@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from layerlab.engine.errors import Conflict, InvalidArgument, NotFound
@@ -527,11 +528,18 @@ def exec_start(
         raise Conflict(f"Container {c.id} is not running")
     config = c.doc["Config"]
     tree = store.tree(c)
+    run = c.run
+    if run.get("live"):  # a real program runs: what it wrote so far is there for the exec'd one
+        from layerlab.engine.sim.runtimes import live
+
+        info = run["live"]
+        live.snapshot(Path(info["dir"]), tree, int(engine.clock.now()), info["uid"], info["gid"])
     context = process_context(
         tree, [*(config.get("Env") or []), *doc["Env"]], doc["User"] or config.get("User") or "",
         doc["WorkingDir"] or config.get("WorkingDir") or "/", c.hostname, engine.clock.now(),
     )  # fmt: skip
-    run = c.run
+    if run.get("live"):
+        context.join_dir = str(run["live"]["dir"])
     context.tty = bool(config.get("Tty"))
     # exec -t: a terminal of its own, which never ends its input (exec -i input ends at once).
     context.terminal = context.stdin_open = bool(doc.get("Tty"))

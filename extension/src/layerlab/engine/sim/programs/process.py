@@ -56,6 +56,8 @@ class ProcessContext:
     programs: Mapping[str, Program] = field(default_factory=dict)
     # A detached container's main program: a real one keeps running there (``RunsLive``).
     live_dir: str = ""
+    # An exec into a container whose real program runs: a real exec'd one joins it there.
+    join_dir: str = ""
 
 
 @dataclass
@@ -189,6 +191,7 @@ def run_process(argv: list[str], ctx: ProcessContext) -> ProgramResult:
         tty=ctx.terminal,
         programs=ctx.programs,
         live_dir=ctx.live_dir,
+        join_dir=ctx.join_dir,
     )
     command = " ".join(argv)
     main_uid, system.main_command = ctx.main if ctx.main is not None else (ctx.uid, command)

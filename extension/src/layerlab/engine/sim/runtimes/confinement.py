@@ -31,6 +31,7 @@ with its whole sandbox, and the caller is told which limit it was.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import functools
 import os
 import resource
@@ -124,6 +125,7 @@ class Job:
     pid1: bool = False  # the container's main process: PID 1, as in Docker
     launcher: str = ""  # an interpreter inside that can run ``_LAUNCHER``
     report_signal: bool = False  # a shell waits for it: say which signal killed it, if one did
+    network_of: int = 0  # join the network namespace of this host PID (docker exec), as root
 
 
 @dataclass(frozen=True)
@@ -157,11 +159,22 @@ def as_root() -> bool:
     return os.geteuid() == 0
 
 
-def _namespaces() -> list[str]:
+def _namespaces(own_network: bool = True) -> list[str]:
     if as_root():
-        return ["--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
+        network = ["--unshare-net"] if own_network else []
+        return ["--unshare-pid", *network, "--unshare-ipc", "--unshare-uts",
                 "--unshare-cgroup-try"]  # fmt: skip
     return ["--unshare-all"]
+
+
+def _trial_command(bwrap: str) -> list[str]:
+    """A confined start of this interpreter with only what it needs from the host: binding all
+    of ``/`` would take every mount along, and one that changes meanwhile (a real engine's
+    container layers) makes the bind fail for reasons that have nothing to do with us."""
+    interpreter = os.path.realpath(getattr(sys, "_base_executable", "") or sys.executable)
+    places = ["/usr", "/lib", "/lib64", "/bin", os.path.realpath(sys.base_prefix), interpreter]
+    binds = [arg for place in places for arg in ("--ro-bind-try", place, place)]
+    return [bwrap, *_namespaces(), *binds, "--", interpreter, "-S", "-c", ""]
 
 
 @functools.cache
@@ -174,12 +187,7 @@ def probe() -> tuple[str | None, str]:
         version = subprocess.run(
             [path, "--version"], capture_output=True, text=True, timeout=10
         ).stdout.strip()
-        trial = subprocess.run(
-            [path, *_namespaces(), "--ro-bind", "/", "/", "--", sys.executable, "-S", "-c", ""],
-            capture_output=True,
-            text=True,
-            timeout=30,
-        )
+        trial = subprocess.run(_trial_command(path), capture_output=True, text=True, timeout=30)
     except (OSError, subprocess.SubprocessError) as error:
         return None, f"none: bwrap cannot start ({error})"
     if trial.returncode != 0:
@@ -196,7 +204,8 @@ def describe() -> str:
 
 def command(bwrap: str, job: Job, report_fd: int | None = None) -> list[str]:
     """bwrap's command line for ``job`` (``report_fd``: where the launcher reports a signal)."""
-    cmd = [bwrap, *_namespaces(), "--die-with-parent", "--new-session"]
+    joins = bool(job.network_of) and as_root()
+    cmd = [bwrap, *_namespaces(own_network=not joins), "--die-with-parent", "--new-session"]
     if job.pid1:
         cmd.append("--as-pid-1")
     switch_user = as_root() and (job.uid != 0 or job.gid != 0)
@@ -239,8 +248,21 @@ def check_user(job: Job) -> None:
         )
 
 
-def _limit_resources(limits: Limits) -> Callable[[], None]:
+def _setns_network(pid: int) -> None:
+    """Enter the network namespace of ``pid`` (bwrap then keeps it): docker exec shares the
+    container's network, so a server its main program runs answers on localhost."""
+    fd = os.open(f"/proc/{pid}/ns/net", os.O_RDONLY)
+    try:
+        if ctypes.CDLL(None, use_errno=True).setns(fd, 0x40000000) != 0:  # CLONE_NEWNET
+            raise OSError(ctypes.get_errno(), "setns")
+    finally:
+        os.close(fd)
+
+
+def _limit_resources(limits: Limits, network_of: int = 0) -> Callable[[], None]:
     def apply() -> None:
+        if network_of:
+            _setns_network(network_of)
         resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 1))
         resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
@@ -271,7 +293,7 @@ def run(
             stderr=subprocess.PIPE,
             pass_fds=(report_write,) if job.report_signal else (),
             # Only setrlimit runs between fork and exec: safe even with threads in this process.
-            preexec_fn=_limit_resources(limits),
+            preexec_fn=_limit_resources(limits, job.network_of if as_root() else 0),
             start_new_session=True,
         )
     finally:

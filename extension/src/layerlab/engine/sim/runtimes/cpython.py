@@ -46,6 +46,16 @@ def supplementary_groups(tree: Tree, uid: int, gid: int) -> list[int]:
     return groups
 
 
+def _live_container(io: Io) -> rootfs.Materialised | None:
+    """For ``docker exec`` into a container whose real program runs (as root): its files."""
+    if not io.sys.join_dir or not confinement.as_root():
+        return None
+    root = live.root_of(Path(io.sys.join_dir))
+    if root is None or not live.program_pid(Path(io.sys.join_dir)):
+        return None
+    return rootfs.Materialised(root=root, tree_before={}, seen={}, owners=True)
+
+
 def _refuse(io: Io, name: str, reason: str) -> int:
     io.err(f"LayerLab: cannot run {name} in this container: {reason}\n")
     return confinement.REFUSED_EXIT_CODE
@@ -62,8 +72,13 @@ def python(argv: list[str], io: Io) -> int:
     except InterpreterUnavailable as error:
         return _refuse(io, name, str(error))
     prefix = posixpath.dirname(posixpath.dirname(executable)) or "/"
-    made = rootfs.materialise(io.tree, owners=confinement.as_root())
-    keep = False  # a live program's root stays, its monitor's to keep and the store's to collect
+    joined = _live_container(io)
+    if joined is not None:
+        made = joined  # the running program's own files: what this one writes is theirs too
+    else:
+        made = rootfs.materialise(io.tree, owners=confinement.as_root())
+    # A live program's root stays, its monitor's to keep and the store's to collect.
+    keep = joined is not None
     try:
         binds = []
         for bind in interpreter.binds(executable):
@@ -87,6 +102,7 @@ def python(argv: list[str], io: Io) -> int:
             pid1=io.pid == 1,
             launcher=executable,
             report_signal=io.pid != 1,  # a shell (or exec) waits for it
+            network_of=(live.program_pid(Path(io.sys.join_dir)) or 0) if joined else 0,
         )
         limits = confinement.Limits.default()
         try:
@@ -95,9 +111,10 @@ def python(argv: list[str], io: Io) -> int:
                 live.launch(job, made, Path(io.sys.live_dir), io.stdin_open)
             outcome = confinement.run(job, io.stdin, io.stdin_open, io.write, limits)
         except confinement.Unavailable as error:
-            keep = False
+            keep = joined is not None
             return _refuse(io, name, str(error))
-        rootfs.collect(made, io.tree, int(io.now()), io.uid, io.gid)
+        if joined is None:
+            rootfs.collect(made, io.tree, int(io.now()), io.uid, io.gid)
     finally:
         if not keep:
             made.remove()

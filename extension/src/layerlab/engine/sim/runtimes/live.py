@@ -23,7 +23,7 @@ from pathlib import Path
 
 from layerlab.engine.sim.programs.applets.base import RunsLive
 from layerlab.engine.sim.runtimes import confinement, rootfs
-from layerlab.engine.sim.store.fs import Tree
+from layerlab.engine.sim.store.fs import Tree, changes_to_tar, tar_to_changes
 
 
 def launch(
@@ -46,6 +46,10 @@ def launch(
         "cpu_seconds": 24 * 3600,  # a server may run all day; memory is what is bounded
     }))  # fmt: skip
     (directory / "made.json").write_text(json.dumps(made.describe()))
+    # The files as the program found them: what it changed is measured against these, while
+    # the container's own record may change meanwhile (``docker exec`` writes there).
+    started_with = {p: e for p, e in made.tree_before.items() if e.kind != "chardev"}
+    (directory / "before.tar").write_bytes(changes_to_tar(dict(started_with)))
     with open(directory / "monitor.log", "wb") as errors:
         subprocess.Popen(
             [sys.executable, "-m", "layerlab.engine.sim.runtimes.monitor", str(directory)],
@@ -151,17 +155,40 @@ def stop(directory: Path, timeout: float, signo: int = signal.SIGTERM) -> Ended:
     return status
 
 
-def finish(directory: Path, tree: Tree, now: int, uid: int, gid: int) -> None:
-    """Take what the program wrote into ``tree``, then remove its files and root."""
+def _restore(directory: Path, tree: Tree) -> rootfs.Materialised | None:
     try:
         description = json.loads((directory / "made.json").read_text())
+        before = tar_to_changes((directory / "before.tar").read_bytes())
     except (OSError, ValueError):
-        description = None
-    if description is not None:
-        made = rootfs.Materialised.restore(description, tree)
-        if os.path.isdir(made.root):
-            rootfs.collect(made, tree, now, uid, gid)
-            made.remove()
+        return None
+    started_with = {path: entry for path, entry in before.items() if entry is not None}
+    made = rootfs.Materialised.restore(description, started_with or tree)
+    return made if os.path.isdir(made.root) else None
+
+
+def snapshot(directory: Path, tree: Tree, now: int, uid: int, gid: int) -> None:
+    """Bring ``tree`` up to the files the program has written so far (for ``docker exec``)."""
+    made = _restore(directory, tree)
+    if made is not None:
+        rootfs.collect(made, tree, now, uid, gid)
+
+
+def root_of(directory: Path) -> str | None:
+    """The live container's files, where an exec'd real program runs too."""
+    made = _restore(directory, {})
+    return made.root if made is not None else None
+
+
+def program_pid(directory: Path) -> int | None:
+    return _pids(directory).get("pid")
+
+
+def finish(directory: Path, tree: Tree, now: int, uid: int, gid: int) -> None:
+    """Take what the program wrote into ``tree``, then remove its files and root."""
+    made = _restore(directory, tree)
+    if made is not None:
+        rootfs.collect(made, tree, now, uid, gid)
+        made.remove()
     discard(directory)
 
 

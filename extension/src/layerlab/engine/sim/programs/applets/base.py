@@ -102,6 +102,8 @@ class System:
     programs: Mapping[str, Program] = field(default_factory=dict)
     # Where a detached container's main program, if real, records its life (``RunsLive``).
     live_dir: str = ""
+    # The records of the container's really running program, for a real exec'd one to join.
+    join_dir: str = ""
     # The signal that ended the last real program, if one did (the shell reports it).
     killed_by: int = 0
 
