@@ -259,7 +259,9 @@ def _setns_network(pid: int) -> None:
         os.close(fd)
 
 
-def _limit_resources(limits: Limits, network_of: int = 0) -> Callable[[], None]:
+def limit_resources(limits: Limits, network_of: int = 0) -> Callable[[], None]:
+    """What runs between fork and exec of bwrap: the limits (and the network to join)."""
+
     def apply() -> None:
         if network_of:
             _setns_network(network_of)
@@ -293,7 +295,7 @@ def run(
             stderr=subprocess.PIPE,
             pass_fds=(report_write,) if job.report_signal else (),
             # Only setrlimit runs between fork and exec: safe even with threads in this process.
-            preexec_fn=_limit_resources(limits, job.network_of if as_root() else 0),
+            preexec_fn=limit_resources(limits, job.network_of if as_root() else 0),
             start_new_session=True,
         )
     finally:

@@ -175,8 +175,11 @@ def snapshot(directory: Path, tree: Tree, now: int, uid: int, gid: int) -> None:
 
 def root_of(directory: Path) -> str | None:
     """The live container's files, where an exec'd real program runs too."""
-    made = _restore(directory, {})
-    return made.root if made is not None else None
+    try:
+        root = str(json.loads((directory / "made.json").read_text())["root"])
+    except (OSError, ValueError, KeyError):
+        return None
+    return root if os.path.isdir(root) else None
 
 
 def program_pid(directory: Path) -> int | None:

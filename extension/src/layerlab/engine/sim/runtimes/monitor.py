@@ -19,13 +19,14 @@ import base64
 import contextlib
 import json
 import os
-import resource
 import selectors
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from layerlab.engine.sim.runtimes import confinement
 
 LOG_LIMIT = 64 << 20  # what one container may log: past it, output is dropped (and said so)
 
@@ -34,12 +35,6 @@ def _write_atomically(path: Path, data: object) -> None:
     partial = path.with_name(path.name + ".partial")
     partial.write_text(json.dumps(data))
     os.replace(partial, path)
-
-
-def _limit(memory: int, cpu: int) -> None:
-    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
 def run(directory: Path) -> int:
@@ -53,7 +48,10 @@ def run(directory: Path) -> int:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         pass_fds=(info_write,),
-        preexec_fn=lambda: _limit(job["memory_bytes"], job["cpu_seconds"]),
+        # The confined program's limits, without a wall clock: it runs until it is stopped.
+        preexec_fn=confinement.limit_resources(
+            confinement.Limits(0.0, job["cpu_seconds"], job["memory_bytes"], LOG_LIMIT)
+        ),
     )
     os.close(info_write)
     with os.fdopen(info_read) as info:
