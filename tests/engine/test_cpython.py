@@ -292,7 +292,7 @@ def test_without_root_a_non_root_user_is_refused(
 def test_the_confinement_check_binds_only_what_the_interpreter_needs() -> None:
     """Binding all of / takes every host mount along; one that changes meanwhile (a real
     engine's container layer) made the check fail and python refuse to run."""
-    command = confinement._trial_command("bwrap")
+    command = confinement.trial_command("bwrap")
     binds = [tuple(command[i + 1 : i + 3]) for i, arg in enumerate(command) if "bind" in arg]
     assert ("/", "/") not in binds
     assert all(source == target for source, target in binds)

@@ -64,6 +64,8 @@ def run_step(build: Build, state: StageState, ins: Instruction) -> None:
         container_id[:12],
         now,
     )
+    if state.image_id:
+        context.base = (engine.image_store.require(state.image_id).chain_id, lower)
     command_text = " ".join(cmd)
     try:
         result = run_process(cmd, context)

@@ -538,6 +538,7 @@ def exec_start(
         tree, [*(config.get("Env") or []), *doc["Env"]], doc["User"] or config.get("User") or "",
         doc["WorkingDir"] or config.get("WorkingDir") or "/", c.hostname, engine.clock.now(),
     )  # fmt: skip
+    context.base = store.image_base(c)
     if run.get("live"):
         context.join_dir = str(run["live"]["dir"])
     context.tty = bool(config.get("Tty"))

@@ -149,6 +149,11 @@ class ContainerStore:
     def image_tree(self, c: Container) -> fs.Tree:
         return self.engine.image_store.tree(self.engine.image_store.require(c.image_id))
 
+    def image_base(self, c: Container) -> tuple[str, fs.Tree]:
+        """The image's files by chain ID, the base a real program's runtime keeps prepared."""
+        image = self.engine.image_store.require(c.image_id)
+        return image.chain_id, self.engine.image_store.tree(image)
+
     def lower_tree(self, c: Container) -> fs.Tree:
         """What the writable layer sits on: the image, then the daemon's init layer."""
         tree = dict(self.image_tree(c))
@@ -305,6 +310,7 @@ class ContainerStore:
             tree, config.get("Env") or [], config.get("User") or "",
             config.get("WorkingDir") or "/", c.hostname, now,
         )  # fmt: skip
+        context.base = self.image_base(c)
         context.tty = context.terminal = bool(config.get("Tty"))
         # Input: what an attached client sent (then its end), else a terminal or an open stdin
         # that never delivers anything, else nothing at all.

@@ -58,6 +58,9 @@ class ProcessContext:
     live_dir: str = ""
     # An exec into a container whose real program runs: a real exec'd one joins it there.
     join_dir: str = ""
+    # The image's files the tree started from, by their chain ID: a real runtime keeps them
+    # prepared once and runs on them with only the container's own changes on top.
+    base: tuple[str, Tree] | None = None
 
 
 @dataclass
@@ -192,6 +195,7 @@ def run_process(argv: list[str], ctx: ProcessContext) -> ProgramResult:
         programs=ctx.programs,
         live_dir=ctx.live_dir,
         join_dir=ctx.join_dir,
+        base=ctx.base,
     )
     command = " ".join(argv)
     main_uid, system.main_command = ctx.main if ctx.main is not None else (ctx.uid, command)

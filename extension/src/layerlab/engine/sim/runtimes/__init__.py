@@ -2,8 +2,9 @@
 
 The shell and busybox applets of :mod:`..programs` are simulated; a language runtime cannot be:
 a learner's Python program must really run. Each runtime here runs the host's own interpreter,
-confined (:mod:`.confinement`) on a materialised copy of the container's files
-(:mod:`.rootfs`), and what the program wrote comes back to the container's writable layer.
+confined (:mod:`.confinement`) on the container's files: its changes mounted over the image's
+files, which are prepared once per image (:mod:`.overlay`), or a whole copy of them
+(:mod:`.rootfs`); what the program wrote comes back to the container's writable layer.
 
 This package sits above the programs it plugs into: :data:`PROGRAMS` is handed to each run
 (``ProcessContext.programs``), so the simulated programs never import a real runtime.

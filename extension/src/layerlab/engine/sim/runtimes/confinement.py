@@ -36,6 +36,7 @@ import functools
 import os
 import resource
 import selectors
+import shutil
 import signal
 import subprocess
 import sys
@@ -96,6 +97,25 @@ class Bind:
 
 
 @dataclass(frozen=True)
+class Overlay:
+    """Files shown at ``target`` through overlayfs: the ``lowers`` (the last on top) read-only
+    and never changed, ``upper`` over them, where every write lands (``work`` is overlayfs's
+    own scratch folder)."""
+
+    lowers: tuple[str, ...]
+    upper: str
+    work: str
+    target: str
+
+    def arguments(self) -> list[str]:
+        sources = [arg for lower in self.lowers for arg in ("--overlay-src", lower)]
+        return [*sources, "--overlay", self.upper, self.work, self.target]
+
+
+Mount = Bind | Overlay
+
+
+@dataclass(frozen=True)
 class Limits:
     wall_seconds: float
     cpu_seconds: int
@@ -112,7 +132,7 @@ class Job:
     """One program to run: ``argv[0]`` as the program sees it, ``executable`` the path that is
     executed (both inside the container)."""
 
-    root: str  # the host directory the program sees as /
+    root: str | Overlay  # what the program sees as /: a host directory, or an overlay
     executable: str
     argv: list[str]
     env: dict[str, str]
@@ -121,7 +141,7 @@ class Job:
     gid: int = 0
     groups: list[int] = field(default_factory=list)  # supplementary groups
     hostname: str = ""
-    binds: list[Bind] = field(default_factory=list)
+    binds: list[Mount] = field(default_factory=list)  # in order, after / and the runtime's
     pid1: bool = False  # the container's main process: PID 1, as in Docker
     launcher: str = ""  # an interpreter inside that can run ``_LAUNCHER``
     report_signal: bool = False  # a shell waits for it: say which signal killed it, if one did
@@ -167,14 +187,14 @@ def _namespaces(own_network: bool = True) -> list[str]:
     return ["--unshare-all"]
 
 
-def _trial_command(bwrap: str) -> list[str]:
+def trial_command(bwrap: str, mounts: list[str] | None = None) -> list[str]:
     """A confined start of this interpreter with only what it needs from the host: binding all
     of ``/`` would take every mount along, and one that changes meanwhile (a real engine's
     container layers) makes the bind fail for reasons that have nothing to do with us."""
     interpreter = os.path.realpath(getattr(sys, "_base_executable", "") or sys.executable)
     places = ["/usr", "/lib", "/lib64", "/bin", os.path.realpath(sys.base_prefix), interpreter]
     binds = [arg for place in places for arg in ("--ro-bind-try", place, place)]
-    return [bwrap, *_namespaces(), *binds, "--", interpreter, "-S", "-c", ""]
+    return [bwrap, *_namespaces(), *binds, *(mounts or []), "--", interpreter, "-S", "-c", ""]
 
 
 @functools.cache
@@ -187,7 +207,7 @@ def probe() -> tuple[str | None, str]:
         version = subprocess.run(
             [path, "--version"], capture_output=True, text=True, timeout=10
         ).stdout.strip()
-        trial = subprocess.run(_trial_command(path), capture_output=True, text=True, timeout=30)
+        trial = subprocess.run(trial_command(path), capture_output=True, text=True, timeout=30)
     except (OSError, subprocess.SubprocessError) as error:
         return None, f"none: bwrap cannot start ({error})"
     if trial.returncode != 0:
@@ -220,9 +240,13 @@ def command(bwrap: str, job: Job, report_fd: int | None = None) -> list[str]:
         cmd += ["--hostname", job.hostname]
     # /proc read-only: where LayerLab runs as root, the program's uid is the host's root in its
     # own user namespace, and /proc/sys holds the host kernel's settings.
-    cmd += ["--bind", job.root, "/", "--proc", "/proc", "--remount-ro", "/proc", "--dev", "/dev"]
-    for bind in job.binds:
-        cmd += ["--bind" if bind.writable else "--ro-bind", bind.source, bind.target]
+    cmd += job.root.arguments() if isinstance(job.root, Overlay) else ["--bind", job.root, "/"]
+    cmd += ["--proc", "/proc", "--remount-ro", "/proc", "--dev", "/dev"]
+    for mount in job.binds:
+        if isinstance(mount, Overlay):
+            cmd += mount.arguments()
+        else:
+            cmd += ["--bind" if mount.writable else "--ro-bind", mount.source, mount.target]
     cmd.append("--clearenv")
     for key, value in job.env.items():
         if key and "=" not in key:
@@ -272,6 +296,12 @@ def limit_resources(limits: Limits, network_of: int = 0) -> Callable[[], None]:
     return apply
 
 
+def _prlimit_arguments(prlimit: str, limits: Limits) -> list[str]:
+    """The command line of util-linux's prlimit setting what :func:`limit_resources` sets."""
+    cpu = f"--cpu={limits.cpu_seconds}:{limits.cpu_seconds + 1}"
+    return [prlimit, cpu, f"--as={limits.memory_bytes}", "--core=0", "--"]
+
+
 def run(
     job: Job,
     stdin: bytes,
@@ -287,15 +317,20 @@ def run(
     check_user(job)
     limits = limits or Limits.default()
     report_read, report_write = os.pipe() if job.report_signal else (-1, -1)
+    network_of = job.network_of if as_root() else 0
+    # util-linux's prlimit sets the limits where it is found: a function run between fork and
+    # exec would make Python fork this whole process instead of vfork, about 10 ms a run.
+    prlimit = shutil.which("prlimit") if not network_of else None
+    prefix = _prlimit_arguments(prlimit, limits) if prlimit else []
     try:
         process = subprocess.Popen(
-            command(bwrap, job, report_write if job.report_signal else None),
+            [*prefix, *command(bwrap, job, report_write if job.report_signal else None)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             pass_fds=(report_write,) if job.report_signal else (),
-            # Only setrlimit runs between fork and exec: safe even with threads in this process.
-            preexec_fn=limit_resources(limits, job.network_of if as_root() else 0),
+            # Only setrlimit (and setns) run between fork and exec: safe even with threads here.
+            preexec_fn=None if prlimit else limit_resources(limits, network_of),
             start_new_session=True,
         )
     finally:

@@ -9,12 +9,13 @@ takes back what the program wrote.
 
 from __future__ import annotations
 
+import contextlib
 import posixpath
 from pathlib import Path
 
 from layerlab.engine.sim.programs.applets.base import Io
 from layerlab.engine.sim.programs.executable import ExecError, resolve_executable
-from layerlab.engine.sim.runtimes import confinement, live, rootfs
+from layerlab.engine.sim.runtimes import confinement, live, overlay, rootfs
 from layerlab.engine.sim.runtimes.interpreter import InterpreterUnavailable, host_interpreter
 from layerlab.engine.sim.store.fs import Tree
 
@@ -72,24 +73,42 @@ def python(argv: list[str], io: Io) -> int:
     except InterpreterUnavailable as error:
         return _refuse(io, name, str(error))
     prefix = posixpath.dirname(posixpath.dirname(executable)) or "/"
+    site = interpreter.site_packages_at(prefix)
+    interpreter_binds = interpreter.binds(executable)
+    libraries = interpreter.library_binds()
+    mount_points = [
+        *(overlay.MountPoint(b.target, b.source == interpreter.stdlib) for b in interpreter_binds),
+        overlay.MountPoint(site, True),
+    ]
+    runs_live = bool(io.sys.live_dir) and io.pid == 1 and not io.stdin
     joined = _live_container(io)
-    if joined is not None:
-        made = joined  # the running program's own files: what this one writes is theirs too
+    staged = None
+    if joined is None and not runs_live and io.sys.base is not None:
+        with contextlib.suppress(overlay.NotSuitable):
+            owners = confinement.as_root()
+            staged = overlay.stage(io.sys.base, io.tree, owners, mount_points, [site], libraries)
+    made: rootfs.Materialised | None = None
+    if staged is not None:
+        root: str | confinement.Overlay = staged.root
+        targets = staged.targets
+        # The libraries are in the overlay; the container's site-packages has its own.
+        extra: list[confinement.Mount] = [staged.planes[1].mount]
     else:
-        made = rootfs.materialise(io.tree, owners=confinement.as_root())
+        # The running program's own files (what this one writes is theirs too), or a copy.
+        made = joined or rootfs.materialise(io.tree, owners=confinement.as_root())
+        root = made.root
+        targets = {
+            m.target: rootfs.prepare_mount_point(made, m.target, m.is_dir)
+            for m in [*mount_points, *(overlay.MountPoint(b.target, False) for b in libraries)]
+        }
+        extra = [confinement.Bind(b.source, targets[b.target]) for b in libraries]
+        # The container's own site-packages, in front of the host's.
+        extra.append(confinement.Bind(made.host_path(targets[site]), targets[site], writable=True))
     # A live program's root stays, its monitor's to keep and the store's to collect.
     keep = joined is not None
     try:
-        binds = []
-        for bind in interpreter.binds(executable):
-            is_dir = bind.source == interpreter.stdlib
-            target = rootfs.prepare_mount_point(made, bind.target, is_dir)
-            binds.append(confinement.Bind(bind.source, target))
-        # The container's own site-packages, in front of the host's.
-        site = rootfs.prepare_mount_point(made, interpreter.site_packages_at(prefix), True)
-        binds.append(confinement.Bind(made.host_path(site), site, writable=True))
         job = confinement.Job(
-            root=made.root,
+            root=root,
             executable=executable,
             argv=list(argv),
             env=dict(io.env),
@@ -98,7 +117,10 @@ def python(argv: list[str], io: Io) -> int:
             gid=io.gid,
             groups=supplementary_groups(io.tree, io.uid, io.gid),
             hostname=io.sys.hostname,
-            binds=binds,
+            binds=[
+                *(confinement.Bind(b.source, targets[b.target]) for b in interpreter_binds),
+                *extra,
+            ],
             pid1=io.pid == 1,
             launcher=executable,
             report_signal=io.pid != 1,  # a shell (or exec) waits for it
@@ -106,17 +128,21 @@ def python(argv: list[str], io: Io) -> int:
         )
         limits = confinement.Limits.default()
         try:
-            if io.sys.live_dir and io.pid == 1 and not io.stdin:
+            if runs_live and made is not None:
                 keep = True
                 live.launch(job, made, Path(io.sys.live_dir), io.stdin_open)
             outcome = confinement.run(job, io.stdin, io.stdin_open, io.write, limits)
         except confinement.Unavailable as error:
             keep = joined is not None
             return _refuse(io, name, str(error))
-        if joined is None:
+        if staged is not None:
+            overlay.collect(staged, io.tree, int(io.now()), io.uid, io.gid)
+        elif joined is None and made is not None:
             rootfs.collect(made, io.tree, int(io.now()), io.uid, io.gid)
     finally:
-        if not keep:
+        if staged is not None:
+            staged.remove()
+        if made is not None and not keep:
             made.remove()
     io.sys.killed_by = outcome.signal
     if outcome.limit is not None:

@@ -45,7 +45,8 @@ class HostInterpreter:
     libraries: tuple[str, ...]  # system libraries, shown at their own paths
 
     def binds(self, executable: str) -> list[Bind]:
-        """What a container needs for the interpreter whose binary is at ``executable``."""
+        """The interpreter's own files for a container whose binary is at ``executable``: the
+        binary, the standard library and libpython (see :meth:`library_binds` for the rest)."""
         prefix = posixpath.dirname(posixpath.dirname(executable)) or "/"
         binds = [
             Bind(self.binary, executable),
@@ -53,8 +54,12 @@ class HostInterpreter:
         ]
         if self.libpython is not None:
             binds.append(Bind(self.libpython, posixpath.join(prefix, "lib", self.libpython_name)))
-        binds += [Bind(path, path) for path in self.libraries]
         return binds
+
+    def library_binds(self) -> list[Bind]:
+        """The system libraries the interpreter and its extension modules load, each at its
+        own path."""
+        return [Bind(path, path) for path in self.libraries]
 
     def stdlib_at(self, prefix: str) -> str:
         return posixpath.join(prefix, "lib", f"python{self.short}")

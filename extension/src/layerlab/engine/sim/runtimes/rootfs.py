@@ -19,6 +19,7 @@ import posixpath
 import shutil
 import stat
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -28,7 +29,7 @@ from layerlab.engine.sim.store.fs import Entry, Tree, directory, is_below, regul
 RUNTIME_MOUNTS = ("/dev", "/proc", "/sys")
 
 
-def _scratch_base() -> str | None:
+def scratch_base() -> str | None:
     shm = "/dev/shm"
     return shm if os.path.isdir(shm) and os.access(shm, os.W_OK | os.X_OK) else None
 
@@ -96,24 +97,41 @@ class Materialised:
 _MOUNTS_BELOW = tuple(m + "/" for m in RUNTIME_MOUNTS)
 
 
-def _skipped(path: str) -> bool:
+def skipped(path: str) -> bool:
     return path in RUNTIME_MOUNTS or path.startswith(_MOUNTS_BELOW)
 
 
 def materialise(tree: Tree, owners: bool) -> Materialised:
     """Write ``tree`` to a new directory; with ``owners`` (LayerLab runs as root) every file
     gets its owner and group from the tree, otherwise all belong to whoever runs LayerLab."""
-    root = tempfile.mkdtemp(prefix="layerlab-root-", dir=_scratch_base())
+    root = new_scratch_dir("layerlab-root-")
+    write_entries(root, tree, owners)
+    for path in RUNTIME_MOUNTS:  # where the runtime mounts its own
+        if not os.path.lexists(root + path):
+            os.mkdir(root + path, 0o755)
+    return Materialised(root=root, tree_before=dict(tree), seen=_ctimes(root), owners=owners)
+
+
+def new_scratch_dir(prefix: str) -> str:
+    """A new directory of our own, on tmpfs where there is one."""
+    root = tempfile.mkdtemp(prefix=prefix, dir=scratch_base())
     os.chmod(root, 0o755)
+    return root
+
+
+def write_entries(root: str, entries: Mapping[str, Entry], owners: bool) -> None:
+    """Write ``entries`` below the existing directory ``root``; a directory that exists already
+    is left as it is. Each entry's parent must exist or be among the entries."""
     dirs: list[tuple[str, Entry]] = []
-    for path in sorted(tree):
-        entry = tree[path]
-        if _skipped(path) or path == "/":
+    for path in sorted(entries):
+        entry = entries[path]
+        if skipped(path) or path == "/":
             continue
         host = root + path
         if entry.kind == "dir":
-            os.mkdir(host, 0o700)
-            dirs.append((host, entry))
+            if not os.path.lexists(host):
+                os.mkdir(host, 0o700)
+                dirs.append((host, entry))
         elif entry.kind == "file":
             fd = os.open(host, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "wb") as out:
@@ -128,9 +146,6 @@ def materialise(tree: Tree, owners: bool) -> Materialised:
             if owners:
                 os.lchown(host, entry.uid, entry.gid)
             os.utime(host, (entry.mtime, entry.mtime), follow_symlinks=False)
-    for path in RUNTIME_MOUNTS:  # where the runtime mounts its own, made before the walk
-        if not os.path.lexists(root + path):
-            os.mkdir(root + path, 0o755)
     # Directories last and deepest first: writing their contents changed their times, and a
     # read-only directory could not have been filled.
     for host, entry in reversed(dirs):
@@ -138,18 +153,16 @@ def materialise(tree: Tree, owners: bool) -> Materialised:
             os.chown(host, entry.uid, entry.gid)
         os.chmod(host, stat.S_IMODE(entry.mode))
         os.utime(host, (entry.mtime, entry.mtime))
-    made = Materialised(root=root, tree_before=dict(tree), seen=_ctimes(root), owners=owners)
-    return made
 
 
 def _ctimes(root: str) -> dict[str, int]:
     seen: dict[str, int] = {}
-    for path, st in _walk(root):
+    for path, st in walk(root):
         seen[path] = st.st_ctime_ns
     return seen
 
 
-def _walk(root: str) -> list[tuple[str, os.stat_result]]:
+def walk(root: str) -> list[tuple[str, os.stat_result]]:
     """Every path below ``root`` (as a container path) with its lstat, mounts left out."""
     found: list[tuple[str, os.stat_result]] = []
     stack = ["/"]
@@ -161,7 +174,7 @@ def _walk(root: str) -> list[tuple[str, os.stat_result]]:
             continue
         for name in names:
             path = posixpath.join(current, name)
-            if _skipped(path):
+            if skipped(path):
                 continue
             try:
                 st = os.lstat(root + path)
@@ -176,7 +189,7 @@ def _walk(root: str) -> list[tuple[str, os.stat_result]]:
 def prepare_mount_point(made: Materialised, target: str, is_dir: bool) -> str:
     """Make ``target`` (a container path) exist as a mount point and return where it really is
     in the container, following the container's own symlinks (never the host's)."""
-    real = _resolve_inside(made.root, target)
+    real = resolve_inside(made.root, target)
     host = made.root + real
     parts = real.strip("/").split("/")
     for depth in range(1, len(parts)):
@@ -201,7 +214,7 @@ def _ancestors(path: str) -> list[str]:
     return ["/" + "/".join(parts[:depth]) for depth in range(1, len(parts) + 1)]
 
 
-def _resolve_inside(root: str, path: str, depth: int = 0) -> str:
+def resolve_inside(root: str, path: str, depth: int = 0) -> str:
     """``path`` with the container's symlinks in its directories resolved inside ``root``."""
     if depth > 40:
         return path
@@ -214,7 +227,7 @@ def _resolve_inside(root: str, path: str, depth: int = 0) -> str:
             target = os.readlink(host)
             base = target if target.startswith("/") else posixpath.join(current, target)
             rest = "/".join(parts[index + 1 :])
-            return _resolve_inside(root, posixpath.normpath(posixpath.join(base, rest)), depth + 1)
+            return resolve_inside(root, posixpath.normpath(posixpath.join(base, rest)), depth + 1)
         current = candidate
     return posixpath.normpath(current) if current != "/" else "/"
 
@@ -226,7 +239,7 @@ def collect(made: Materialised, tree: Tree, now: int, uid: int, gid: int) -> Non
     ``uid``:``gid`` and changed ones keep theirs."""
     before = made.tree_before
     present: set[str] = set()
-    for path, st in _walk(made.root):
+    for path, st in walk(made.root):
         present.add(path)
         if made.seen.get(path) == st.st_ctime_ns and path in before:
             continue  # untouched since it was written
@@ -238,11 +251,11 @@ def collect(made: Materialised, tree: Tree, now: int, uid: int, gid: int) -> Non
             owner = (st.st_uid, st.st_gid)
         else:
             owner = (old.uid, old.gid) if old is not None else (uid, gid)
-        new = _entry(made.root + path, st, old, now, owner)
+        new = entry_from_host(made.root + path, st, old, now, owner)
         if new is not None and new != old:
             tree[path] = new
     for path in list(tree):
-        if path == "/" or _skipped(path) or path in present:
+        if path == "/" or skipped(path) or path in present:
             continue
         if path in before:  # the program removed it
             del tree[path]
@@ -257,7 +270,7 @@ def collect(made: Materialised, tree: Tree, now: int, uid: int, gid: int) -> Non
             del tree[path]
 
 
-def _entry(
+def entry_from_host(
     host: str, st: os.stat_result, old: Entry | None, now: int, ids: tuple[int, int]
 ) -> Entry | None:
     owner = {"uid": ids[0], "gid": ids[1]}

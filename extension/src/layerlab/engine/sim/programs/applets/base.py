@@ -106,6 +106,8 @@ class System:
     join_dir: str = ""
     # The signal that ended the last real program, if one did (the shell reports it).
     killed_by: int = 0
+    # The image's files the run started from, by chain ID (see ``process.ProcessContext``).
+    base: tuple[str, Tree] | None = None
 
     def new_pid(self) -> int:
         pid = self.next_pid
