@@ -127,10 +127,30 @@ def _write_binary(ctx: CommandContext, data: bytes) -> None:
 
 def _extract_locally(data: bytes, directory: Path) -> None:
     with tarfile.open(fileobj=io.BytesIO(data)) as archive:
-        for member in archive.getmembers():
+        members = archive.getmembers()
+        for member in members:
             member.uid = member.gid = os.getuid()  # the CLI does not chown (NoLchown)
         # The "tar" filter keeps modes and times but refuses paths that leave the directory.
-        archive.extractall(directory, filter="tar")
+        if hasattr(tarfile, "tar_filter"):
+            archive.extractall(directory, filter="tar")
+        else:  # Python before 3.11.4 (Debian 12 has 3.11.2): the same filter, by hand
+            archive.extractall(directory, [_tar_filter(m, directory) for m in members])
+
+
+_HIGH_AND_SHARED_WRITE = stat.S_ISUID | stat.S_ISGID | stat.S_ISVTX | stat.S_IWGRP | stat.S_IWOTH
+
+
+def _tar_filter(member: tarfile.TarInfo, directory: Path) -> tarfile.TarInfo:
+    """What Python's ``tarfile.tar_filter`` does: leading slashes stripped, a path that would
+    leave ``directory`` refused, set-id, sticky and group/other write bits cleared."""
+    member.name = member.name.lstrip("/")
+    destination = os.path.realpath(directory)
+    target = os.path.realpath(os.path.join(destination, member.name))
+    if os.path.commonpath([target, destination]) != destination:
+        raise CliError(f"{member.name!r} would be extracted to {target!r}, outside {destination!r}")
+    if member.mode is not None:
+        member.mode &= ~_HIGH_AND_SHARED_WRITE
+    return member
 
 
 # -- local to container --------------------------------------------------------------------

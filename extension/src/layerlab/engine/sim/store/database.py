@@ -8,7 +8,9 @@ which is the crash that matters here (a lost machine may drop the last commits).
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -57,24 +59,39 @@ CREATE TABLE IF NOT EXISTS registry_manifests (
 """
 
 
+@contextmanager
+def _opening(path: Path) -> Iterator[None]:
+    """Hold the state's opening lock (a file beside it) while a connection is set up."""
+    fd = os.open(f"{path}.open-lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
 class Store:
     """A connection to one state file. Use :meth:`transaction` for every read and write."""
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._conn = sqlite3.connect(
-            self.path, timeout=30.0, isolation_level=None, check_same_thread=False
-        )
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=NORMAL")
-        self._conn.execute("PRAGMA foreign_keys=OFF")
         self._lock = threading.RLock()
         self._depth = 0
-        self._conn.executescript(SCHEMA)
-        with self.transaction():
-            if self.get_meta("schema") is None:
-                self.set_meta("schema", str(SCHEMA_VERSION))
+        # One opener at a time: switching a new file to WAL fails at once with "database is
+        # locked" when another connection switches it too (SQLite's busy timeout does not
+        # wait there), so first commands started together on a fresh state would fail.
+        with _opening(self.path):
+            self._conn = sqlite3.connect(
+                self.path, timeout=30.0, isolation_level=None, check_same_thread=False
+            )
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=NORMAL")
+            self._conn.execute("PRAGMA foreign_keys=OFF")
+            self._conn.executescript(SCHEMA)
+            with self.transaction():
+                if self.get_meta("schema") is None:
+                    self.set_meta("schema", str(SCHEMA_VERSION))
 
     def close(self) -> None:
         self._conn.close()

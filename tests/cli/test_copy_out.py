@@ -1,0 +1,58 @@
+"""``docker cp CONTAINER:PATH HOSTPATH`` on every Python the project admits: before 3.11.4
+(Debian 12 has 3.11.2) ``tarfile`` has no extraction filters, and the CLI applies the same
+rules itself."""
+
+from __future__ import annotations
+
+import io
+import os
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from layerlab.cli.commands import copy
+from layerlab.cli.errors import CliError
+from layerlab.cli.main import run_cli
+from layerlab.engine.sim.engine import SimEngine
+
+
+def docker(engine: SimEngine, *args: str, cwd: Path) -> tuple[str, str, int]:
+    out, err = io.StringIO(), io.StringIO()
+    code = run_cli(list(args), engine, out, err, cwd=str(cwd))
+    return out.getvalue(), err.getvalue(), code
+
+
+@pytest.mark.parametrize("filters", ["tarfile's", "by hand"])
+def test_copy_out_of_a_container(
+    filters: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if filters == "by hand":
+        monkeypatch.delattr(tarfile, "tar_filter", raising=False)
+    engine = SimEngine(home=tmp_path / "home")
+    assert docker(engine, "pull", "-q", "busybox", cwd=tmp_path)[2] == 0
+    script = "mkdir /d && echo hi > /d/f && ln -s /etc/passwd /d/link"
+    assert (
+        docker(engine, "run", "--name", "maker", "busybox", "sh", "-c", script, cwd=tmp_path)[2]
+        == 0
+    )
+    assert docker(engine, "cp", "maker:/etc/passwd", "p.txt", cwd=tmp_path) == ("", "", 0)
+    assert (tmp_path / "p.txt").read_text().startswith("root:x:0:0:")
+    assert docker(engine, "cp", "maker:/d", "out", cwd=tmp_path) == ("", "", 0)
+    assert (tmp_path / "out" / "f").read_text() == "hi\n"
+    assert os.readlink(tmp_path / "out" / "link") == "/etc/passwd"
+
+
+def test_the_hand_filter_is_pythons_tar_filter(tmp_path: Path) -> None:
+    if not hasattr(tarfile, "tar_filter"):
+        pytest.skip("this Python has no tar_filter to compare with")
+    for name, mode in [("/abs/file", 0o6777), ("a/b", 0o644), ("dir", 0o1777)]:
+        member = tarfile.TarInfo(name)
+        member.mode = mode
+        expected = tarfile.tar_filter(member, str(tmp_path))
+        got = copy._tar_filter(member, tmp_path)
+        assert (got.name, got.mode) == (expected.name, expected.mode)
+    with pytest.raises(tarfile.OutsideDestinationError):
+        tarfile.tar_filter(tarfile.TarInfo("../x"), str(tmp_path))
+    with pytest.raises(CliError):
+        copy._tar_filter(tarfile.TarInfo("../x"), tmp_path)
