@@ -9,7 +9,11 @@ STAMP := $(VENV)/.installed
 # JupyterLab refuses to run as root unless told to (containers and CI machines often are root).
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: course test lint bench clean
+# The oldest Python the project admits, as a system ships it: Debian 12's python3 (3.11.2).
+SYSTEM_PYTHON ?= /usr/bin/python3
+SYSTEM_VENV := .venv-system
+
+.PHONY: course test test-system-python lint bench clean
 
 $(STAMP): extension/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,6 +30,15 @@ test: $(STAMP)
 	$(BIN)/lint-imports extension/pyproject.toml
 	$(BIN)/python -m pytest
 
+# The suite's simulator part on the system's own Python (no real engine, no notebooks: their
+# saved outputs name the interpreter's version).
+test-system-python:
+	test -x $(SYSTEM_VENV)/bin/python || $(SYSTEM_PYTHON) -m venv $(SYSTEM_VENV)
+	$(SYSTEM_VENV)/bin/python -m pip install --quiet -e 'extension[test]'
+	env -u DOCKER_HOST -u LAYERLAB_REQUIRE_REAL -u LAYERLAB_LIVE_DIFFERENTIAL \
+		$(SYSTEM_VENV)/bin/python -m pytest -p no:cacheprovider tests/engine tests/cli \
+		tests/scenarios tests/grading tests/test_magic.py tests/test_safety.py
+
 lint: $(STAMP)
 	$(BIN)/ruff check extension tests
 	$(BIN)/ruff format --check extension tests
@@ -35,4 +48,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) $(SYSTEM_VENV) .pytest_cache

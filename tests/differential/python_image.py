@@ -26,7 +26,13 @@ from pathlib import Path
 
 from layerlab.engine.sim.registry.hub import images as hub
 from layerlab.engine.sim.registry.hub.trees_apps import python_tree
-from layerlab.engine.sim.runtimes.interpreter import host_interpreter, host_version, pip_wheel
+from layerlab.engine.sim.runtimes.interpreter import (
+    EXTERNALLY_MANAGED,
+    host_interpreter,
+    host_version,
+    pip_wheel,
+    site_dir,
+)
 
 REFERENCE = "python:3.12"
 CACHE = Path(tempfile.gettempdir()) / "layerlab-python-image"
@@ -37,7 +43,7 @@ SKIPPED = ("test", "site-packages", "idlelib", "tkinter", "turtledemo", "lib2to3
 def _cache_key() -> str:
     interpreter = host_interpreter()
     stat = os.stat(interpreter.binary)
-    text = f"{interpreter.binary}:{stat.st_mtime_ns}:{host_version()}:{pip_wheel()}:v1"
+    text = f"{interpreter.binary}:{stat.st_mtime_ns}:{host_version()}:{pip_wheel()}:{site_dir()}:v2"
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -85,10 +91,13 @@ def write_rootfs(path: Path) -> None:
             )
             for name in sorted(files):
                 source = os.path.join(directory, name)
-                if os.path.isfile(source):
+                marker = relative == "." and name == EXTERNALLY_MANAGED
+                if os.path.isfile(source) and not marker:
                     _add_file(archive, source, os.path.join(stdlib_target, relative, name))
         # pip, exactly as the simulated image has it (same files, same console scripts).
-        for item_path, entry in sorted(python_tree(host_version(), pip_wheel()).items()):
+        for item_path, entry in sorted(
+            python_tree(host_version(), pip_wheel(), site_dir()).items()
+        ):
             if entry.kind == "file" and not item_path.startswith(f"/usr/local/bin/python{short}"):
                 _add_bytes(archive, item_path, entry.data, entry.mode)
 

@@ -13,6 +13,7 @@ import pytest
 from layerlab.cli.main import run_cli
 from layerlab.engine.sim.engine import SimEngine
 from layerlab.engine.sim.runtimes import confinement
+from layerlab.engine.sim.runtimes.interpreter import site_dir
 
 pytestmark = pytest.mark.skipif(
     confinement.probe()[0] is None, reason=f"no confinement here: {confinement.describe()}"
@@ -105,7 +106,7 @@ def test_sees_the_images_paths_only(engine: SimEngine) -> None:
     first, path, listing = out.splitlines()
     assert first == "/usr/local/bin/python /usr/local"
     assert all(p == "" or p.startswith("/usr/local/lib/") for p in eval(path))
-    assert f"/usr/local/lib/python{SHORT}/site-packages" in eval(path)
+    assert f"/usr/local/{site_dir()}" in eval(path)
     assert sys.prefix not in out and str(Path.home()) + "/" not in out
     assert {"etc", "usr", "tmp", "proc", "dev", ".dockerenv"} <= set(eval(listing))
 

@@ -22,8 +22,9 @@ pytestmark = pytest.mark.skipif(
 # Everything a program can do to files: add, change, chmod, remove image files and its own
 # earlier ones, replace a folder, make a symlink, rename.
 PROGRAM = """
-import os, shutil, sysconfig
-open(os.path.join(sysconfig.get_paths()['purelib'], 'mine.py'), 'w').write('X = 1\\n')
+import os, shutil, sys
+site = [path for path in sys.path if path.endswith('-packages')][-1]
+open(os.path.join(site, 'mine.py'), 'w').write('X = 1\\n')
 os.makedirs('/app/data')
 open('/app/data/out.txt', 'w').write('kept\\n')
 with open('/etc/os-release', 'a') as f:

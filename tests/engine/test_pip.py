@@ -16,7 +16,12 @@ import pytest
 from layerlab.cli.main import run_cli
 from layerlab.engine.sim.engine import SimEngine
 from layerlab.engine.sim.runtimes import confinement
-from layerlab.engine.sim.runtimes.interpreter import host_version, pip_wheel
+from layerlab.engine.sim.runtimes.interpreter import (
+    choose_site_dir,
+    host_version,
+    pip_wheel,
+    site_dir,
+)
 
 pytestmark = [
     pytest.mark.skipif(confinement.probe()[0] is None, reason="no confinement here"),
@@ -73,7 +78,7 @@ def test_versions_agree_with_the_interpreter_that_runs(engine: SimEngine) -> Non
     )
     out, err, code = docker(engine, "run", "--rm", "python:3.12", "sh", "-c", line)
     assert code == 0, err
-    site = f"/usr/local/lib/python{SHORT}/site-packages"
+    site = f"/usr/local/{site_dir()}"  # where the interpreter looks (Debian's: dist-packages)
     assert out == (
         f"Python {host_version()}\n"
         f"pip {wheel_version} from {site}/pip (python {SHORT})\n"
@@ -123,7 +128,9 @@ def test_python_m_pip_in_a_container_and_docker_diff(engine: SimEngine, tmp_path
     assert code == 0, err
     assert "Successfully installed other-2.0" in out
     diff = docker(engine, "diff", "pipper")[0].splitlines()
-    assert f"A /usr/local/lib/python{SHORT}/site-packages/other/__init__.py" in diff
+    # Where the interpreter's own scheme installs (Debian's: a dist-packages folder).
+    installed = [line for line in diff if line.endswith("-packages/other/__init__.py")]
+    assert len(installed) == 1 and installed[0].startswith("A /usr/local/")
 
 
 def test_without_an_index_pip_fails_as_pip_does(engine: SimEngine) -> None:
@@ -135,3 +142,16 @@ def test_without_an_index_pip_fails_as_pip_does(engine: SimEngine) -> None:
         "(from versions: none)\nERROR: No matching distribution found for flask\n"
     )
     assert "Successfully installed" not in out
+
+
+def test_the_image_keeps_packages_where_the_interpreter_looks() -> None:
+    """CPython as the official images build it looks in site-packages; Debian's looks in
+    dist-packages folders, of which the image uses one outside the standard library."""
+    official = [f"/p/lib/python{SHORT}/site-packages"]
+    assert choose_site_dir(official, "/p") == f"lib/python{SHORT}/site-packages"
+    debian = [
+        f"/p/local/lib/python{SHORT}/dist-packages",
+        "/p/lib/python3/dist-packages",
+        f"/p/lib/python{SHORT}/dist-packages",
+    ]
+    assert choose_site_dir(debian, "/p") == "lib/python3/dist-packages"

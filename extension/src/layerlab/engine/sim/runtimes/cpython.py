@@ -76,9 +76,12 @@ def python(argv: list[str], io: Io) -> int:
     site = interpreter.site_packages_at(prefix)
     interpreter_binds = interpreter.binds(executable)
     libraries = interpreter.library_binds()
+    # A site-packages inside the standard library's folder is hidden by the host's bound over
+    # it: it needs a mount of its own (Debian's interpreter keeps its packages elsewhere).
+    separate = [site] if interpreter.site_inside_stdlib(prefix) else []
     mount_points = [
         *(overlay.MountPoint(b.target, b.source == interpreter.stdlib) for b in interpreter_binds),
-        overlay.MountPoint(site, True),
+        *(overlay.MountPoint(path, True) for path in separate),
     ]
     runs_live = bool(io.sys.live_dir) and io.pid == 1 and not io.stdin
     joined = _live_container(io)
@@ -86,13 +89,13 @@ def python(argv: list[str], io: Io) -> int:
     if joined is None and not runs_live and io.sys.base is not None:
         with contextlib.suppress(overlay.NotSuitable):
             owners = confinement.as_root()
-            staged = overlay.stage(io.sys.base, io.tree, owners, mount_points, [site], libraries)
+            staged = overlay.stage(io.sys.base, io.tree, owners, mount_points, separate, libraries)
     made: rootfs.Materialised | None = None
     if staged is not None:
         root: str | confinement.Overlay = staged.root
         targets = staged.targets
-        # The libraries are in the overlay; the container's site-packages has its own.
-        extra: list[confinement.Mount] = [staged.planes[1].mount]
+        # The libraries are in the overlay; a separate site-packages has an overlay of its own.
+        extra: list[confinement.Mount] = [plane.mount for plane in staged.planes[1:]]
     else:
         # The running program's own files (what this one writes is theirs too), or a copy.
         made = joined or rootfs.materialise(io.tree, owners=confinement.as_root())
@@ -102,8 +105,8 @@ def python(argv: list[str], io: Io) -> int:
             for m in [*mount_points, *(overlay.MountPoint(b.target, False) for b in libraries)]
         }
         extra = [confinement.Bind(b.source, targets[b.target]) for b in libraries]
-        # The container's own site-packages, in front of the host's.
-        extra.append(confinement.Bind(made.host_path(targets[site]), targets[site], writable=True))
+        for path in separate:  # the container's own site-packages, in front of the host's
+            extra.append(confinement.Bind(made.host_path(targets[path]), targets[path], True))
     # A live program's root stays, its monitor's to keep and the store's to collect.
     keep = joined is not None
     try:

@@ -29,6 +29,11 @@ from dataclasses import dataclass
 from layerlab.engine.home import default_home
 from layerlab.engine.sim.runtimes.confinement import Bind
 
+# Debian marks its interpreter's standard library as managed by the system (PEP 668), so pip
+# refuses to install; an image is not Debian's system, and the marker is hidden there (a null
+# device bound over it: pip looks for a regular file).
+EXTERNALLY_MANAGED = "EXTERNALLY-MANAGED"
+
 
 class InterpreterUnavailable(Exception):
     """The host interpreter cannot be prepared for a container; the message says why."""
@@ -43,6 +48,7 @@ class HostInterpreter:
     libpython: str | None  # host file of a shared libpython, if the binary needs one
     libpython_name: str  # its soname ("libpython3.11.so.1.0")
     libraries: tuple[str, ...]  # system libraries, shown at their own paths
+    site_dir: str = f"lib/python{sys.version_info[0]}.{sys.version_info[1]}/site-packages"
 
     def binds(self, executable: str) -> list[Bind]:
         """The interpreter's own files for a container whose binary is at ``executable``: the
@@ -54,6 +60,9 @@ class HostInterpreter:
         ]
         if self.libpython is not None:
             binds.append(Bind(self.libpython, posixpath.join(prefix, "lib", self.libpython_name)))
+        if os.path.isfile(os.path.join(self.stdlib, EXTERNALLY_MANAGED)):
+            marker = posixpath.join(self.stdlib_at(prefix), EXTERNALLY_MANAGED)
+            binds.append(Bind("/dev/null", marker))
         return binds
 
     def library_binds(self) -> list[Bind]:
@@ -65,7 +74,12 @@ class HostInterpreter:
         return posixpath.join(prefix, "lib", f"python{self.short}")
 
     def site_packages_at(self, prefix: str) -> str:
-        return posixpath.join(self.stdlib_at(prefix), "site-packages")
+        """Where the image keeps installed packages: see :func:`site_dir`."""
+        return posixpath.join(prefix, self.site_dir)
+
+    def site_inside_stdlib(self, prefix: str) -> bool:
+        """Whether that folder is inside the standard library's, which is bound over it."""
+        return self.site_packages_at(prefix).startswith(self.stdlib_at(prefix) + "/")
 
 
 def _base_executable() -> str:
@@ -141,6 +155,7 @@ def host_interpreter() -> HostInterpreter:
         binary = _relocatable_copy(binary)
     short = f"{sys.version_info[0]}.{sys.version_info[1]}"
     return HostInterpreter(
+        site_dir=site_dir(),
         version=host_version(),
         short=short,
         binary=binary,
@@ -149,6 +164,38 @@ def host_interpreter() -> HostInterpreter:
         libpython_name=libpython[1] if libpython else "",
         libraries=tuple(libraries),
     )
+
+
+@functools.cache
+def site_dir() -> str:
+    """Where, below its prefix, the interpreter's own ``site`` looks for installed packages
+    when it runs in a container (not in a virtual environment, so it is asked in a process of
+    its own): ``lib/python3.X/site-packages`` for a CPython built as the official images build
+    it; Debian's CPython looks in ``dist-packages`` folders instead."""
+    probe = "/prefix"
+    script = f"import site, sys; sys.stdout.write('\\n'.join(site.getsitepackages([{probe!r}])))"
+    try:
+        listing = subprocess.run(
+            [_base_executable(), "-I", "-S", "-c", script],
+            capture_output=True, text=True, timeout=60, check=True,
+        ).stdout  # fmt: skip
+    except (OSError, subprocess.SubprocessError) as error:
+        raise InterpreterUnavailable(
+            f"cannot ask the interpreter for its paths ({error})"
+        ) from None
+    return choose_site_dir(listing.splitlines(), probe)
+
+
+def choose_site_dir(candidates: list[str], probe: str) -> str:
+    """Of the folders ``site`` lists under ``probe``, one outside the standard library (a
+    folder inside it needs a mount point in the host's, which may have none), the shortest;
+    else the first (the official images' ``site-packages``)."""
+    short = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    stdlib = f"{probe}/lib/python{short}/"
+    below = [path for path in candidates if path.startswith(probe + "/")]
+    outside = [path for path in below if not path.startswith(stdlib)]
+    chosen = min(outside, key=len) if outside else below[0] if below else ""
+    return chosen.removeprefix(probe + "/") or f"lib/python{short}/site-packages"
 
 
 def host_version() -> str:

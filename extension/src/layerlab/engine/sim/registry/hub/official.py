@@ -30,7 +30,8 @@ from layerlab.engine.sim.registry.hub.recipes import (
     stopsignal,
 )
 from layerlab.engine.sim.registry.hub.rootfs import busybox_rootfs
-from layerlab.engine.sim.runtimes.interpreter import host_version, pip_wheel
+from layerlab.engine.sim.runtimes.interpreter import host_version, pip_wheel, site_dir
+from layerlab.engine.sim.store.fs import Tree
 
 BUSYBOX_CREATED = "2025-12-15T21:50:28Z"
 
@@ -159,7 +160,7 @@ def _python(base: Recipe, name: str, created: str, size: int, slim: bool) -> Rec
         'python; \t./configure \t\t--build="$gnuArch" \t\t--enable-loadable-sqlite-extensions '
         "\t\t--enable-optimizations \t\t--enable-option-checking=fatal \t\t--enable-shared "
         f'\t\t--with-ensurepip \t; \tmake -j "$nproc"; \tmake install; \t\tpython{short} --version',
-        functools.partial(cat.python_tree, version, pip_wheel()),
+        functools.partial(_python_tree, version),
         REST,
     )
     links = run(
@@ -180,6 +181,11 @@ def _python(base: Recipe, name: str, created: str, size: int, slim: bool) -> Rec
         cmd("python3"),
     )
     return Recipe(name, created, steps, base, size)
+
+
+def _python_tree(version: str) -> Tree:
+    # Asked when the image is first made, not when the catalog is: it runs the interpreter.
+    return cat.python_tree(version, pip_wheel(), site_dir())
 
 
 def stand_in_notice(repository: str, tag: str) -> str | None:

@@ -104,12 +104,13 @@ if __name__ == '__main__':
 """
 
 
-def python_tree(version: str, pip_wheel: str | None) -> Tree:
+def python_tree(version: str, pip_wheel: str | None, site_dir: str) -> Tree:
     """What the official image's build step leaves: the interpreter (the host's, bound in when
     a program runs; see ``runtimes.interpreter``) and pip installed from its wheel, as
-    ``ensurepip`` would, so ``pip``, ``pip3`` and ``python -m pip`` are the real pip."""
+    ``ensurepip`` would, in the folder the interpreter looks in (``site_dir``, below
+    ``/usr/local``), so ``pip``, ``pip3`` and ``python -m pip`` are the real pip."""
     short = ".".join(version.split(".")[:2])
-    site = f"/usr/local/lib/python{short}/site-packages"
+    site = f"/usr/local/{site_dir}"
     items = [
         exe_item(f"/usr/local/bin/python{short}", "python3"),
         link_item("/usr/local/bin/python3", f"python{short}"),
