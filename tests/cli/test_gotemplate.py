@@ -387,3 +387,23 @@ def test_slice_needs_an_argument() -> None:
         'template: :1:2: executing "" at <slice>: wrong number of args for slice: '
         "want at least 1 got 0"
     )
+
+
+def test_a_template_nested_past_pythons_stack_is_refused_clearly() -> None:
+    """Go's stack grows; Python's does not: LayerLab says so instead of an internal error."""
+    deep = "{{if .}}" * 600 + "x" + "{{end}}" * 600
+    with pytest.raises(gotemplate.TemplateTooDeep) as problem:
+        gotemplate.compile_template(deep)
+    assert "nests too deeply for LayerLab" in str(problem.value)
+    assert gotemplate.compile_template("{{if .}}" * 50 + "x" + "{{end}}" * 50).execute(1) == "x"
+
+
+def test_a_format_that_writes_too_much_is_stopped_clearly() -> None:
+    """Go's fmt takes widths up to 10^7, and a template may repeat them: unbounded memory."""
+    wide = '{{printf "%9999999d" 1}}' * 7
+    with pytest.raises(gotemplate.TemplateOutputTooLarge):
+        gotemplate.compile_template(wide).execute({})
+    rows = [{"A": 1}] * 8
+    with pytest.raises(gotemplate.TemplateOutputTooLarge):
+        gotemplate.render_format('{{printf "%9999999d" .A}}', rows, {})
+    assert len(gotemplate.render_format('{{printf "%999999d" .A}}', rows[:2], {})) == 2_000_000

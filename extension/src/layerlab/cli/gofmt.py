@@ -205,9 +205,12 @@ def _format_one(verb: str, flags: str, precision: int | None, value: Any) -> str
             prefix = {"x": "0x", "X": "0X", "o": "0", "b": ""}[verb] if "#" in flags else ""
             return ("-" if value < 0 else "") + prefix + digits
         if verb == "c":
-            return chr(value)
+            return _rune(value)
         if verb == "q":
-            return "'" + go_quote(chr(value))[1:-1].replace("'", "\\'") + "'"
+            return "'" + go_quote(_rune(value))[1:-1].replace("'", "\\'") + "'"
+        if verb == "U":
+            text = f"U+{value % (1 << 64):04X}"  # Go formats the bits as uint64
+            return text + f" '{_rune(value)}'" if "#" in flags and _printable(value) else text
         return _bad_verb(verb, value)
     if isinstance(value, float):
         if verb in "eEfFgG":
@@ -235,6 +238,17 @@ def _format_one(verb: str, flags: str, precision: int | None, value: Any) -> str
     return _bad_verb(verb, value)
 
 
+def _rune(value: int) -> str:
+    """The character of a code point as Go's fmt writes it: U+FFFD where there is none."""
+    if value < 0 or value > 0x10FFFF or 0xD800 <= value <= 0xDFFF:
+        return "\ufffd"
+    return chr(value)
+
+
+def _printable(value: int) -> bool:
+    return 0 <= value <= 0x10FFFF and _rune(value).isprintable()
+
+
 def _pad_field(text: str, flags: str, width: int | None, numeric: bool) -> str:
     if width is None or len(text) >= width:
         return text
@@ -247,6 +261,29 @@ def _pad_field(text: str, flags: str, width: int | None, numeric: bool) -> str:
 
 
 _VERB = re.compile(r"%([-+# 0]*)(\d+|\*)?(?:\.(\d+|\*)?)?(.)?", re.DOTALL)
+# Go's fmt takes a width or precision of at most this many digits' worth (``tooLarge``): a
+# longer number in the format is malformed, one from an argument is a bad width.
+_MAX_NUMBER = 10**6
+
+
+def _parse_number(digits: str) -> int | None:
+    """Go's ``parsenum``: None where it gives up (a number past 10^6 before its last digit)."""
+    number = 0
+    for digit in digits:
+        if number > _MAX_NUMBER:
+            return None
+        number = number * 10 + int(digit)
+    return number
+
+
+def _number_argument(args: tuple[Any, ...], index: int) -> tuple[int | None, int]:
+    """Go's ``intFromArg``: a width or precision taken from the arguments (None: bad)."""
+    if index >= len(args):
+        return None, index
+    value = args[index]
+    if isinstance(value, bool) or not isinstance(value, int) or abs(value) > _MAX_NUMBER:
+        return None, index + 1
+    return value, index + 1
 
 
 def go_sprintf(template: str, *args: Any) -> str:
@@ -272,13 +309,26 @@ def go_sprintf(template: str, *args: Any) -> str:
         width: int | None = None
         precision: int | None = None
         if width_text == "*":
-            width, index = (args[index] if index < len(args) else None), index + 1
+            width, index = _number_argument(args, index)
+            if width is None:
+                out.append("%!(BADWIDTH)")
+            elif width < 0:  # a negative width pads on the right
+                width, flags = -width, flags.replace("0", "") + "-"
         elif width_text:
-            width = int(width_text)
+            width = _parse_number(width_text)
+            if width is None:  # Go reads the rest of the format as the number
+                out.append("%!(NOVERB)")
+                break
         if precision_text == "*":
-            precision, index = (args[index] if index < len(args) else None), index + 1
+            precision, index = _number_argument(args, index)
+            if precision is None or precision < 0:
+                precision = None
+                out.append("%!(BADPREC)")
         elif precision_text is not None or template[match.start() : match.end()].count("."):
-            precision = int(precision_text) if precision_text else 0
+            precision = _parse_number(precision_text) if precision_text else 0
+            if precision is None:
+                out.append("%!(NOVERB)")
+                break
         if index >= len(args):
             out.append(f"%!{verb}(MISSING)")
             continue

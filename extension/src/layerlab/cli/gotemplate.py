@@ -35,11 +35,18 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from layerlab.cli.gotemplate_exec import Executor
+from layerlab.cli.gotemplate_exec import OUTPUT_LIMIT, Executor
 from layerlab.cli.gotemplate_functions import BASE_FUNCTIONS, HEADER_FUNCTIONS, Func
 from layerlab.cli.gotemplate_nodes import ActionNode, FieldNode, Node, TextNode
 from layerlab.cli.gotemplate_parser import Parser
-from layerlab.cli.gotemplate_values import MISSING, TemplateError, go_json, go_sprint
+from layerlab.cli.gotemplate_values import (
+    MISSING,
+    TemplateError,
+    TemplateOutputTooLarge,
+    TemplateTooDeep,
+    go_json,
+    go_sprint,
+)
 from layerlab.cli.tabwriter import tabwrite
 
 __all__ = [
@@ -48,6 +55,8 @@ __all__ = [
     "StructContext",
     "Template",
     "TemplateError",
+    "TemplateOutputTooLarge",
+    "TemplateTooDeep",
     "compile_template",
     "go_json",
     "go_sprint",
@@ -92,6 +101,7 @@ class Template:
     source: str
     nodes: list[Node] = field(repr=False)
     header_nodes: list[Node] | None = field(default=None, repr=False)
+    name: str = ""  # in error messages
 
     def __post_init__(self) -> None:
         self._plain = _plain_fields(self.nodes)
@@ -119,8 +129,11 @@ class Template:
         return "".join(runner.out), None
 
     def _run(self, nodes: list[Node], functions: Mapping[str, Func], data: Any, mode: str) -> str:
-        runner = Executor(self.source, functions, mode, data)
-        runner.walk(data, nodes)
+        runner = Executor(self.source, functions, mode, data, self.name)
+        try:
+            runner.walk(data, nodes)
+        except RecursionError:
+            raise TemplateTooDeep() from None
         return "".join(runner.out)
 
 
@@ -156,9 +169,13 @@ def _fill_plain(parts: list[str | tuple[str]], row: StructContext) -> str | None
     return "".join(out)
 
 
-def compile_template(text: str) -> Template:
-    """Parse like docker's ``templates.Parse``; raises TemplateError on syntax errors."""
-    return Template(text, Parser(text, BASE_FUNCTIONS).parse())
+def compile_template(text: str, name: str = "") -> Template:
+    """Parse like docker's ``templates.Parse`` (``templates.New(name)``); raises
+    TemplateError on syntax errors."""
+    try:
+        return Template(text, Parser(text, BASE_FUNCTIONS, name).parse(), name=name)
+    except RecursionError:
+        raise TemplateTooDeep() from None
 
 
 def is_table_format(format_text: str) -> bool:
@@ -185,7 +202,14 @@ def render_format(format_text: str, rows: Sequence[Any], header: Mapping[str, st
     their own default format before calling this, as docker does.
     """
     template = compile_template(prepare_format(format_text))
-    body = "".join(template.execute(row) + "\n" for row in rows)
+    parts: list[str] = []
+    size = 0
+    for row in rows:
+        parts.append(template.execute(row) + "\n")
+        size += len(parts[-1])
+        if size > OUTPUT_LIMIT:
+            raise TemplateOutputTooLarge()
+    body = "".join(parts)
     if not is_table_format(format_text):
         return body
     header_text, _ignored = template.execute_header(header)

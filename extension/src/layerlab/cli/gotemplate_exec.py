@@ -33,6 +33,7 @@ from layerlab.cli.gotemplate_values import (
     MISSING,
     Boxed,
     TemplateError,
+    TemplateOutputTooLarge,
     arity,
     fmt_value,
     go_sprint,
@@ -53,16 +54,28 @@ class _Continue(Exception):
     pass
 
 
+# What one --format may write: Go's fmt allows a width up to 10^7 and a template may repeat it,
+# so without a bound a short format could fill the memory.
+OUTPUT_LIMIT = 64 << 20
+
+
 class Executor:
     def __init__(
-        self, source: str, functions: Mapping[str, Func], missing_key: str, root: Any
+        self,
+        source: str,
+        functions: Mapping[str, Func],
+        missing_key: str,
+        root: Any,
+        name: str = "",
     ) -> None:
         self.source = source
+        self.name = name
         self.functions = functions
         self.missing_key_error = missing_key == "error"
         self.vars: list[tuple[str, Any]] = [("$", root)]
         self.node: Node | None = None
         self.out: list[str] = []
+        self.size = 0  # characters written so far (see OUTPUT_LIMIT)
 
     # errors ----------------------------------------------------------------
     def at(self, node: Node) -> None:
@@ -70,25 +83,32 @@ class Executor:
 
     def error(self, message: str) -> TemplateError:
         if self.node is None:
-            return TemplateError(f"template: : {message}")
+            return TemplateError(f"template: {self.name}: {message}")
         prefix = self.source[: self.node.pos]
         line = 1 + prefix.count("\n")
         column = len(prefix[prefix.rfind("\n") + 1 :].encode())
         context = str(self.node)
         if isinstance(self.node, ControlNode):
             context = f"{{{{{self.node.kind} {self.node.pipe}}}}}"
-        return TemplateError(f'template: :{line}:{column}: executing "" at <{context}>: {message}')
+        where = f'{self.name}:{line}:{column}: executing "{self.name}" at <{context}>'
+        return TemplateError(f"template: {where}: {message}")
+
+    def write(self, text: str) -> None:
+        self.size += len(text)
+        if self.size > OUTPUT_LIMIT:
+            raise TemplateOutputTooLarge()
+        self.out.append(text)
 
     # walking -----------------------------------------------------------------
     def walk(self, dot: Any, nodes: list[Node]) -> None:
         for node in nodes:
             if isinstance(node, TextNode):
-                self.out.append(node.text)
+                self.write(node.text)
             elif isinstance(node, ActionNode):
                 mark = len(self.vars)
                 value = self.pipeline(dot, node.pipe)
                 if not node.pipe.decl:
-                    self.out.append(go_sprint(value))
+                    self.write(go_sprint(value))
                 if not node.pipe.decl or node.pipe.is_assign:
                     del self.vars[mark:]
             elif isinstance(node, ControlNode):

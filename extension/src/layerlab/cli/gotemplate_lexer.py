@@ -42,9 +42,15 @@ class Lexer:
         self.tokens: list[Token] = []
         self.pos = 0
         self.paren_depth = 0
+        self._counted = (0, 1)  # (position, its line): tokens come left to right
 
     def line_at(self, pos: int) -> int:
-        return 1 + self.text.count("\n", 0, pos)
+        counted, line = self._counted
+        if pos < counted:
+            counted, line = 0, 1
+        line += self.text.count("\n", counted, pos)
+        self._counted = (pos, line)
+        return line
 
     def error(self, message: str, pos: int) -> _LexError:
         return _LexError(message, pos)
@@ -88,10 +94,10 @@ class Lexer:
             trim_next = self.lex_action(left)
 
     def at_right(self) -> tuple[bool, bool]:
-        rest = self.text[self.pos :]
-        if len(rest) >= 2 and rest[0] in _SPACE and rest[1] == "-" and rest[2:4] == "}}":
+        text, pos = self.text, self.pos  # no slice of the rest: templates may be long
+        if text[pos : pos + 1] in _SPACE and text.startswith("-}}", pos + 1):
             return True, True
-        return rest.startswith("}}"), False
+        return text.startswith("}}", pos), False
 
     def lex_action(self, left: int) -> bool:
         text = self.text
@@ -200,29 +206,64 @@ def _rune_repr(char: str) -> str:
 
 
 _SIMPLE_ESCAPES = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v"}
-_SIMPLE_ESCAPES |= {"\\": "\\", '"': '"', "'": "'"}
+_SIMPLE_ESCAPES |= {"\\": "\\"}
+_HEX = frozenset("0123456789abcdefABCDEF")
+
+
+class InvalidSyntax(ValueError):
+    """strconv's ErrSyntax: the literal is not valid Go."""
+
+    def __init__(self) -> None:
+        super().__init__("invalid syntax")
 
 
 def go_unquote(literal: str) -> str:
-    """strconv.Unquote for an interpreted string or character literal."""
-    body, out, index = literal[1:-1], [], 0
+    """strconv.Unquote for an interpreted string or character literal (raises
+    :class:`InvalidSyntax` where Go's does)."""
+    quote, body, out, index = literal[0], literal[1:-1], [], 0
     while index < len(body):
-        char = body[index]
-        if char != "\\":
-            out.append(char)
-            index += 1
-            continue
-        kind = body[index + 1 : index + 2]
-        if kind in _SIMPLE_ESCAPES:
-            out.append(_SIMPLE_ESCAPES[kind])
-            index += 2
-        elif kind in ("x", "u", "U"):
-            size = {"x": 2, "u": 4, "U": 8}[kind]
-            out.append(chr(int(body[index + 2 : index + 2 + size], 16)))
-            index += 2 + size
-        elif kind.isdigit():
-            out.append(chr(int(body[index + 1 : index + 4], 8)))
-            index += 4
-        else:
-            raise ValueError(f"invalid escape \\{kind}")
+        char, index = _unquote_char(body, index, quote)
+        out.append(char)
     return "".join(out)
+
+
+def go_char_constant(literal: str) -> int:
+    """The rune of a character constant, as text/template's parser reads it."""
+    body = literal[1:-1]
+    if not body:
+        raise InvalidSyntax()
+    char, index = _unquote_char(body, 0, "'")
+    if index != len(body):
+        raise ValueError(f"malformed character constant: {literal}")
+    return ord(char)
+
+
+def _unquote_char(body: str, index: int, quote: str) -> tuple[str, int]:
+    """strconv.UnquoteChar: the character at ``index`` and the index after it."""
+    char = body[index]
+    if char == quote and quote in "'\"":
+        raise InvalidSyntax()
+    if char != "\\":
+        return char, index + 1
+    kind = body[index + 1 : index + 2]
+    if kind in _SIMPLE_ESCAPES:
+        return _SIMPLE_ESCAPES[kind], index + 2
+    if kind in ("'", '"'):
+        if kind != quote:  # \' only in a character constant, \" only in a string
+            raise InvalidSyntax()
+        return kind, index + 2
+    if kind in ("x", "u", "U"):
+        size = {"x": 2, "u": 4, "U": 8}[kind]
+        digits = body[index + 2 : index + 2 + size]
+        if len(digits) != size or not set(digits) <= _HEX:
+            raise InvalidSyntax()
+        code = int(digits, 16)
+        if kind != "x" and (code > 0x10FFFF or 0xD800 <= code <= 0xDFFF):
+            raise InvalidSyntax()
+        return chr(code), index + 2 + size
+    if kind in "01234567" and kind:
+        digits = body[index + 1 : index + 4]
+        if len(digits) != 3 or not set(digits) <= set("01234567") or int(digits, 8) > 255:
+            raise InvalidSyntax()
+        return chr(int(digits, 8)), index + 4
+    raise InvalidSyntax()

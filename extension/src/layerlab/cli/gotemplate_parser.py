@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from layerlab.cli.gofmt import go_quote
-from layerlab.cli.gotemplate_lexer import Lexer, Token, go_unquote
+from layerlab.cli.gotemplate_lexer import Lexer, Token, go_char_constant, go_unquote
 from layerlab.cli.gotemplate_nodes import (
     ActionNode,
     ChainNode,
@@ -35,8 +35,9 @@ _COMMAND_START |= {"var", "lparen"}
 
 
 class Parser:
-    def __init__(self, text: str, functions: Mapping[str, Any]) -> None:
+    def __init__(self, text: str, functions: Mapping[str, Any], name: str = "") -> None:
         self.text = text
+        self.name = name  # the template's name, in its errors (docker's version: "version")
         self.tokens = Lexer(text).run()
         self.index = 0
         self.functions = functions
@@ -74,7 +75,7 @@ class Parser:
         return token
 
     def error(self, message: str) -> TemplateError:
-        return TemplateError(f"template: :{self.last.line}: {message}")
+        return TemplateError(f"template: {self.name}:{self.last.line}: {message}")
 
     def unexpected(self, token: Token, context: str) -> TemplateError:
         return self.error(f"unexpected {_describe(token)} in {context}")
@@ -260,11 +261,14 @@ class Parser:
             return LiteralNode(pos, value == "true", value)
         if kind == "number":
             return LiteralNode(pos, self.number(value), value)
-        if kind in ("string", "rawstring"):
-            text = value[1:-1] if kind == "rawstring" else go_unquote(value)
-            return LiteralNode(pos, text, value)
-        if kind == "charconst":
-            return LiteralNode(pos, ord(go_unquote(value)), value)
+        try:
+            if kind in ("string", "rawstring"):
+                text = value[1:-1] if kind == "rawstring" else go_unquote(value)
+                return LiteralNode(pos, text, value)
+            if kind == "charconst":
+                return LiteralNode(pos, go_char_constant(value), value)
+        except ValueError as error:  # Go's parser reports strconv's error as it is
+            raise self.error(str(error)) from None
         if kind == "lparen":
             pipe = self.pipeline("parenthesized pipeline", "rparen")
             return pipe

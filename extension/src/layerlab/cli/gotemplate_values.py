@@ -30,6 +30,28 @@ class TemplateError(Exception):
         self.go_error = go_error
 
 
+class TemplateTooDeep(TemplateError):
+    """A template nested deeper than Python's stack lets LayerLab follow (Go's grows)."""
+
+    def __init__(self) -> None:
+        Exception.__init__(
+            self, "layerlab: the template nests too deeply for LayerLab to follow "
+            "(Docker would run it; LayerLab stops at a few hundred levels)"
+        )  # fmt: skip
+        self.go_error = str(self)
+
+
+class TemplateOutputTooLarge(TemplateError):
+    """A template that writes more than LayerLab keeps (``gotemplate_exec.OUTPUT_LIMIT``)."""
+
+    def __init__(self) -> None:
+        Exception.__init__(
+            self, "layerlab: the --format output passed 64 MiB, and LayerLab stops there "
+            "(Docker would go on printing)"
+        )  # fmt: skip
+        self.go_error = str(self)
+
+
 class Missing:
     """Go's invalid ``reflect.Value``: a missing map key or an unset interface."""
 

@@ -59,14 +59,22 @@ def confirmed(ctx: CommandContext, warning: str) -> bool:
     return answer.strip().lower() in ("y", "yes")
 
 
-def execute_format(fmt: str, data: Any) -> str:
-    """A ``--format`` template applied to one object (``version``, ``info``)."""
+def write_format(ctx: CommandContext, fmt: str, data: Any, name: str = "") -> None:
+    """A ``--format`` template applied to one object (``version``, ``info``), as those
+    commands do: one that does not parse is refused with status 64; one that fails while it
+    runs leaves an empty line and Go's own error."""
     from layerlab.cli import gotemplate
 
     try:
-        return gotemplate.compile_template(gotemplate.prepare_format(fmt)).execute(data)
+        template = gotemplate.compile_template(gotemplate.prepare_format(fmt), name)
     except gotemplate.TemplateError as exc:
-        raise CliError(str(exc)) from None
+        raise CliError(str(exc), 64) from None
+    try:
+        text = template.execute(data)
+    except gotemplate.TemplateError as exc:
+        ctx.out()
+        raise CliError(exc.go_error) from None
+    ctx.out(text)
 
 
 def key_values(values: Iterable[str]) -> dict[str, str]:

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from layerlab.cli import gotemplate, render
-from layerlab.cli.commands.base import CommandContext, execute_format, format_rows, go_json
+from layerlab.cli.commands.base import CommandContext, format_rows, go_json, write_format
 from layerlab.cli.errors import CliError, daemon_error
 from layerlab.cli.flags import ParsedArgs
 from layerlab.cli.inspect_types import typed
@@ -24,9 +24,16 @@ def _write_inspect(ctx: CommandContext, fmt: str, items: list[Json], errors: lis
     """The CLI's inspector: an indented JSON array, or the template once per object."""
     if not fmt:
         ctx.out(go_json(items, indent=4) if items else "[]")
+    elif fmt == "json":  # the raw objects as one compact JSON array
+        ctx.out(go_json(items))
     else:
+        # The inspector parses the template as it is (no "table", no expansion of \t or \n)
+        # and refuses one that does not parse with status 64 before it looks anything up.
         try:
-            template = gotemplate.compile_template(gotemplate.prepare_format(fmt))
+            template = gotemplate.compile_template(fmt)
+        except gotemplate.TemplateError as exc:
+            raise CliError(str(exc), 64) from None
+        try:
             text = "".join(
                 template.execute(typed(item), missing_key="error") + "\n" for item in items
             )
@@ -148,7 +155,14 @@ def cmd_version(ctx: CommandContext, parsed: ParsedArgs) -> int:
         if fmt == "json":
             ctx.out(go_json(data))
             return 0
-        ctx.out(execute_format(fmt, data))
+        # Go structs, as the CLI's: an unknown field is an error, not "<no value>". The
+        # client's is not typed: it lacks fields of Docker's (GoVersion, GitCommit), which
+        # are not unknown there.
+        typed_data = gotemplate.StructContext(
+            {"Client": client, "Server": gotemplate.StructContext(server_fields, "*types.Version")},
+            "system.versionInfo",
+        )
+        write_format(ctx, fmt, typed_data, "version")
         return 0
     lines = [
         "Client: LayerLab (a Python port of the docker CLI, not Docker's own client)",
@@ -171,7 +185,7 @@ def cmd_info(ctx: CommandContext, parsed: ParsedArgs) -> int:
     info = ctx.engine.info()
     fmt = parsed.text("format")
     if fmt:
-        ctx.out(execute_format(fmt, info))
+        write_format(ctx, fmt, info)
         return 0
     plain = [
         ("Server Version", "ServerVersion"), ("Storage Driver", "Driver"),
