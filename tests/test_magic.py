@@ -5,9 +5,11 @@ from __future__ import annotations
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
+import layerlab
 from layerlab import session as session_module
 from layerlab.magic import cell_commands
 from layerlab.result import DockerCommandError, DockerResult
+from layerlab.session import split_command
 
 
 def test_cell_runs_each_line_and_stops_at_the_first_failure(
@@ -36,6 +38,21 @@ def test_failures_print_without_a_traceback(
     out, err = capsys.readouterr()
     assert "unknown flag: --badflag" in err
     assert "Traceback" not in out + err
+
+
+def test_an_unclosed_quote_gets_the_shells_message(
+    ip: InteractiveShell, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """As ``bash -c`` says it, status 2, nothing run; in the magics and the Python API."""
+    capsys.readouterr()
+    expected = "layerlab: unexpected EOF while looking for matching `''\n"
+    result = ip.run_line_magic("docker", "run busybox echo 'hi")
+    assert (result.stdout, result.stderr, result.exit_code) == ("", expected, 2)
+    ip.run_cell_magic("docker", "", 'run busybox echo "hi\nps\n')
+    assert capsys.readouterr().err == expected + expected.replace("`'", '`"')
+    api = layerlab.docker("run busybox echo 'hi")
+    assert (api.stderr, api.exit_code) == (expected, 2)
+    assert split_command("echo a\\") == ["echo", "a\\"]  # bash keeps a final backslash
 
 
 def test_line_magic_returns_a_result(ip: InteractiveShell) -> None:

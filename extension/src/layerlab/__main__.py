@@ -27,6 +27,13 @@ def main(argv: list[str] | None = None) -> int:
     if command == "docker":
         from layerlab.session import current_session
 
+        # Arguments that are not UTF-8 arrive as lone surrogates; what the CLI prints of
+        # them itself goes out as the bytes they were, as docker prints them.
+        for stream in (sys.stdout, sys.stderr):
+            reconfigure = getattr(stream, "reconfigure", None)
+            if reconfigure is not None:
+                reconfigure(errors="surrogateescape")
+
         return current_session().run_argv(
             rest, sys.stdout, sys.stderr, cwd=None, stdin=_piped_stdin
         )

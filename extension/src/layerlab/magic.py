@@ -14,8 +14,8 @@ from typing import Any
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class, no_var_expand
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 
-from layerlab.result import DockerCommandError, DockerResult
-from layerlab.session import ENGINES, current_session, split_command
+from layerlab.result import DockerResult
+from layerlab.session import ENGINES, current_session
 
 _GO_TEMPLATE = re.compile(r"\{\{.*?\}\}")
 _HIDDEN = re.compile(r"\x00(\d+)\x00")
@@ -58,16 +58,8 @@ class DockerMagics(Magics):
         return _HIDDEN.sub(lambda m: templates[int(m.group(1))], expanded)
 
     def _run(self, line: str) -> DockerResult:
-        session = current_session()
-        try:
-            return session.run(line, stdout=sys.stdout, stderr=sys.stderr)
-        except ValueError as err:  # unbalanced quotes and the like
-            message = f"layerlab: cannot read the command line: {err}\n"
-            sys.stderr.write(message)
-            result = DockerResult(line, "", message, 1)
-            if session.raise_on_error:
-                raise DockerCommandError(result) from None
-            return result
+        # An unclosed quote gets the shell's message and status 2 (see Session.run).
+        return current_session().run(line, stdout=sys.stdout, stderr=sys.stderr)
 
     @cell_magic
     def docker(self, line: str, cell: str) -> None:
@@ -82,15 +74,7 @@ class DockerMagics(Magics):
     @line_magic("docker")
     def docker_line(self, line: str) -> DockerResult:
         """Run one docker command line, print its output and return the result object."""
-        session = current_session()
-        try:
-            argv = split_command(self._expand(line))
-        except ValueError as err:
-            sys.stderr.write(f"layerlab: cannot read the command line: {err}\n")
-            return DockerResult(line, "", str(err), 1)
-        if argv and argv[0] == "docker":
-            argv = argv[1:]
-        return _Quiet.wrap(session.run(argv, stdout=sys.stdout, stderr=sys.stderr))
+        return _Quiet.wrap(self._run(self._expand(line)))
 
     @magic_arguments()
     @argument("name", nargs="?", choices=ENGINES, help="sim (the simulator) or real (DOCKER_HOST)")

@@ -84,10 +84,17 @@ class Session:
     ) -> DockerResult:
         """Run one docker command line. Output goes to the given streams as it is produced and
         is also captured in the result; ``input`` is its standard input (none by default)."""
-        argv = split_command(command) if isinstance(command, str) else list(command)
+        out, err = _Tee(stdout), _Tee(stderr)
+        try:
+            argv = split_command(command) if isinstance(command, str) else list(command)
+        except CommandLineError as problem:  # the shell's refusal: nothing runs, status 2
+            err.write(f"layerlab: {problem}\n")
+            result = DockerResult(str(command), "", err.getvalue(), 2)
+            if self.raise_on_error:
+                raise DockerCommandError(result) from None
+            return result
         if argv and argv[0] == "docker":
             argv = argv[1:]
-        out, err = _Tee(stdout), _Tee(stderr)
         stdin = input.encode() if isinstance(input, str) else input
         code = self.run_argv(argv, out, err, cwd, stdin=stdin)
         result = DockerResult(shlex.join(argv), out.getvalue(), err.getvalue(), code)
@@ -149,12 +156,29 @@ def open_engine(name: str, state: str = "default") -> Engine:
     return engine
 
 
+class CommandLineError(ValueError):
+    """A command line a shell would not run; the message is the shell's (bash's)."""
+
+
 def split_command(line: str) -> list[str]:
-    """Shell-like splitting of one command line (quotes, escapes); ``#`` starts a comment."""
+    """Shell-like splitting of one command line (quotes, escapes); ``#`` starts a comment.
+    An unclosed quote raises :class:`CommandLineError`; a backslash at the very end stays a
+    backslash, as in ``bash -c``."""
     lexer = shlex.shlex(line, posix=True, punctuation_chars=False)
     lexer.whitespace_split = True
     lexer.commenters = "#"
-    return list(lexer)
+    try:
+        return list(lexer)
+    except ValueError:
+        if lexer.state in ("'", '"'):
+            message = f"unexpected EOF while looking for matching `{lexer.state}'"
+            raise CommandLineError(message) from None
+        if line.endswith("\\"):  # shlex's "No escaped character"
+            words = split_command(line[:-1])
+            if words and not line[:-1][-1:].isspace():
+                return [*words[:-1], words[-1] + "\\"]
+            return [*words, "\\"]
+        raise CommandLineError(str(lexer.state)) from None
 
 
 class _Tee(io.StringIO):

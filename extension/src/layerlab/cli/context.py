@@ -108,7 +108,8 @@ def _is_archive(data: bytes) -> bool:
 def build_context_tar(root: Path, dockerfile: str = "Dockerfile") -> bytes:
     """The tar the CLI streams to the daemon for ``docker build root``."""
     ignore_file = root / ".dockerignore"
-    text = ignore_file.read_text("utf-8") if ignore_file.is_file() else ""
+    # Bytes that are not UTF-8 stay as they are (file names read the same way match them).
+    text = ignore_file.read_text("utf-8", "surrogateescape") if ignore_file.is_file() else ""
     try:
         sent = DockerIgnore.from_text(text).filter_context(_walk(root), dockerfile)
     except Exception as exc:  # the CLI reports malformed patterns as context errors

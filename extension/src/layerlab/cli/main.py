@@ -14,12 +14,13 @@ import re
 import traceback
 from collections.abc import Callable
 from pathlib import Path
-from typing import TextIO
+from typing import TextIO, cast
 
 from layerlab.cli.commands.base import CommandContext, StdinSource
 from layerlab.cli.errors import CliError, UnsupportedFlag, args_error, daemon_error, usage_error
 from layerlab.cli.flags import FlagError, FlagSet, ParsedArgs, specs_from_help
 from layerlab.cli.grammar import GROUPS, TOP_COMMANDS, Command, Group, read_help
+from layerlab.cli.wire import OverTheWire
 from layerlab.engine.api import Engine
 from layerlab.engine.errors import EngineError, EngineUnavailable
 from layerlab.version import __version__ as LAYERLAB_VERSION
@@ -46,8 +47,9 @@ def run_cli(
 ) -> int:
     """Run one docker command line (``argv`` without the leading ``docker``); write what the docker
     CLI writes to each stream and return its exit code. Never raises for user mistakes."""
+    wire = cast(Engine, OverTheWire(engine))  # what reaches the daemon is JSON's
     try:
-        return _dispatch(list(argv), engine, stdout, stderr, Path(cwd), stdin)
+        return _dispatch(list(argv), wire, stdout, stderr, Path(cwd), stdin)
     except CliError as exc:
         if exc.text:
             stderr.write(exc.text + "\n")

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import functools
+import os
+import posixpath
+import stat
 from datetime import UTC, datetime
 from typing import Any
 
@@ -218,13 +221,58 @@ def cmd_tag(ctx: CommandContext, parsed: ParsedArgs) -> int:
     return 0
 
 
+# What ``docker save -o`` refuses to replace (moby's atomicwriter, checked with lstat).
+_UNWRITABLE = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISLNK, "a symbolic link directly"),
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a character device file"),
+    (stat.S_ISBLK, "a block device file"),
+)
+
+
+def _errno_text(error: OSError) -> str:
+    """An OS error as Go words it: "no such file or directory"."""
+    text = error.strerror or str(error)
+    return text[:1].lower() + text[1:]
+
+
+def _save_destination_error(ctx: CommandContext, name: str) -> str | None:
+    """Why ``save -o NAME`` cannot write there, checked before the daemon is asked, as the
+    CLI's atomic writer does; None when it can."""
+    directory = posixpath.normpath(posixpath.dirname(name)) if posixpath.dirname(name) else ""
+    if directory not in ("", ".", ".."):
+        try:
+            if not stat.S_ISDIR(os.stat(ctx.cwd / directory).st_mode):
+                return f"invalid output path: stat {directory}: not a directory"
+        except OSError as error:
+            return f"invalid output path: stat {directory}: {_errno_text(error)}"
+    try:
+        mode = os.lstat(ctx.cwd / name).st_mode
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        return f"failed to stat output path: lstat {name}: {_errno_text(error)}"
+    if stat.S_ISREG(mode):
+        return None
+    kind = next((text for test, text in _UNWRITABLE if test(mode)), "an unknown kind of file")
+    return f"cannot write to {kind}"
+
+
 def cmd_save(ctx: CommandContext, parsed: ParsedArgs) -> int:
     output = parsed.text("output")
     if not output and (ctx.stdout.isatty() or not hasattr(ctx.stdout, "buffer")):
         raise CliError("cowardly refusing to save to a terminal. Use the -o flag or redirect")
+    problem = _save_destination_error(ctx, output) if output else None
+    if problem is not None:
+        raise CliError(f"failed to save image: {problem}")
     data = ctx.engine.get_image(parsed.positionals)
     if output:
-        (ctx.cwd / output).write_bytes(data)
+        try:
+            (ctx.cwd / output).write_bytes(data)
+        except OSError as error:
+            raise CliError(f"failed to save image: {_errno_text(error)}") from None
     else:
         ctx.stdout.flush()
         ctx.stdout.buffer.write(data)  # type: ignore[attr-defined]

@@ -11,10 +11,11 @@ copied in lands in the writable layer, so ``docker diff`` shows it.
 from __future__ import annotations
 
 import posixpath
+import tarfile
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from layerlab.engine.errors import InvalidArgument, NotFound
+from layerlab.engine.errors import EngineError, InvalidArgument, NotFound
 from layerlab.engine.sim.images.config import rfc3339
 from layerlab.engine.sim.store import fs
 
@@ -58,7 +59,11 @@ def put_archive(
     target, entry = _lookup(tree, c, path)
     if not entry.is_dir:
         raise InvalidArgument("extraction point is not a directory")
-    for name, item in sorted(fs.tar_to_changes(data).items()):
+    try:  # an empty stream is an empty archive; anything else must be a tar
+        changes = fs.tar_to_changes(data) if data else {}
+    except tarfile.TarError:
+        raise EngineError("Error processing tar file(exit status 1): unexpected EOF") from None
+    for name, item in sorted(changes.items()):
         if item is not None:
             destination = fs.normpath(name.lstrip("/"), target)
             tree[destination] = item if keep_ids else replace(item, uid=0, gid=0)

@@ -87,10 +87,8 @@ def exec_error_text(err: ExecError) -> str:
         if "/" in err.path:
             return f'exec: "{err.path}": stat {err.path}: no such file or directory'
         return f'exec: "{err.path}": executable file not found in $PATH'
-    if err.reason == "permission":
+    if err.reason in ("permission", "is_dir"):  # execve refuses a directory with EACCES
         return f'exec: "{err.path}": permission denied'
-    if err.reason == "is_dir":
-        return f'exec: "{err.path}": is a directory'
     return f'exec: "{err.path}": exec format error'
 
 

@@ -11,7 +11,6 @@ from layerlab.engine.errors import Conflict, InvalidArgument, NotFound
 from layerlab.engine.sim.containers import names
 from layerlab.engine.sim.containers.runtime import (
     exec_error_text,
-    exit_code_for,
     on_terminal,
     process_context,
 )
@@ -552,7 +551,9 @@ def exec_start(
     try:
         result = run_process(doc["Cmd"], context)
     except ExecError as err:
-        doc["ExitCode"] = exit_code_for(err)
+        # The daemon (20.10) records 126 for any exec that cannot start, whatever the reason,
+        # and writes its error into the attached output stream, as a terminal line.
+        doc["ExitCode"] = 126
         _save_exec(engine, doc)
         message = (
             "OCI runtime exec failed: exec failed: unable to start container process: "
@@ -560,7 +561,7 @@ def exec_start(
         )
         if detach:
             raise InvalidArgument(message) from None
-        return b"", message.encode() + b"\n"
+        return message.encode() + b"\r\n", b""
     store.set_tree(c, tree)
     run.update(last_pid=result.last_pid, dev=base64.b64encode(result.dev_kept).decode("ascii"))
     store.save(c)

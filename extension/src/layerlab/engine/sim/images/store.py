@@ -259,7 +259,13 @@ class ImageStore:
         candidate = name[len("sha256:") :] if name.startswith("sha256:") else name
         if ref is not None and (ref.tag or ref.digest) and not name.startswith("sha256:"):
             return None
-        if not candidate or any(c not in "0123456789abcdef" for c in candidate):
+        # An ID is 64 hex digits: a longer "prefix" names none (and SQLite refuses LIKE
+        # patterns of 50,000 bytes).
+        if (
+            not candidate
+            or len(candidate) > 64
+            or any(c not in "0123456789abcdef" for c in candidate)
+        ):
             return None
         rows = self.store.query(
             "SELECT id FROM images WHERE id LIKE ? LIMIT 2", f"sha256:{candidate}%"
