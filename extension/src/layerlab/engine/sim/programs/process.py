@@ -18,6 +18,7 @@ from layerlab.engine.sim.programs.applets.base import (
     FsError,
     Io,
     LogSink,
+    OutOfMemory,
     Program,
     RunsForever,
     RunsLive,
@@ -242,6 +243,13 @@ def _run_mounted(argv: list[str], io: Io, system: System) -> ProgramResult:
         return ProgramResult(exit_code=0, live=live.directory)
     except RunsForever as forever:
         code, runs_forever, sigterm = 0, True, forever.sigterm_exit
+    except OutOfMemory as problem:
+        name = posixpath.basename(argv[0]) if argv else "sh"
+        io.err(
+            f"LayerLab: {name} asked for {problem.what}, a limit of the simulator, "
+            "and was stopped (exit code 137).\n"
+        )
+        code = 137
     except RecursionError:
         io.err("sh: recursion too deep\n")
         code = 2

@@ -29,6 +29,7 @@ from layerlab.engine.sim.programs.applets.base import (
     FsError,
     Io,
     NullSink,
+    OutOfMemory,
     RunsForever,
 )
 from layerlab.engine.sim.programs.applets.expand import Expander, ExpansionError
@@ -45,6 +46,10 @@ from layerlab.engine.sim.programs.shell.syntax import (
 __all__ = ["ExitShell", "InStream", "LoopSignal", "ReturnSignal", "Shell", "run_sh"]
 
 MAX_STEPS = 2_000_000
+# The longest value a variable (or a command substitution) may hold: `x=$x$x` in a loop doubles
+# it each time, and without a bound the simulator itself would take the machine's memory (the
+# expander holds a word as one object per character: 4 MiB costs it about 400 MB).
+MAX_VALUE_CHARS = 4 << 20
 
 
 class Shell:
@@ -87,6 +92,8 @@ class Shell:
     def set_var(self, name: str, value: str) -> None:
         if name in self.readonly:
             raise ExpansionError(f"{name}: is read only")
+        if len(value) > MAX_VALUE_CHARS:
+            raise OutOfMemory(f"a variable of more than {MAX_VALUE_CHARS >> 20} MiB")
         self.vars[name] = value
         if name in self.exported or self.options.get("a"):
             self.exported.add(name)
@@ -256,7 +263,7 @@ class Shell:
             return self.status
 
     def command_substitution(self, text: str) -> str:
-        sink = BufferSink()
+        sink = BufferSink(limit=MAX_VALUE_CHARS)
         child = self.subshell(stdout=sink)
         self.subst_status = child.run_isolated(lambda s: s.run_text(text))
         return bytes(sink.data).decode("utf-8", "surrogateescape").rstrip("\n")

@@ -40,6 +40,15 @@ BUSYBOX_VERSION = "BusyBox v1.35.0 (Debian 1:1.35.0-4+deb12u1+b1)"
 SHELL_BANNER = f"{BUSYBOX_VERSION} built-in shell (ash)"
 
 
+class OutOfMemory(Exception):
+    """A simulated program asked for more memory than LayerLab gives one (see ``ash``): a
+    real one would be killed by the kernel; this one is stopped with a message."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(what)
+        self.what = what
+
+
 class RunsForever(Exception):
     """The program reached a point it never leaves (``sleep infinity``, a server, ``tail -f``).
 
@@ -132,10 +141,13 @@ class LogSink(Sink):
 
 
 class BufferSink(Sink):
-    def __init__(self) -> None:
+    def __init__(self, limit: int | None = None) -> None:
         self.data = bytearray()
+        self.limit = limit  # bytes it may hold (a command substitution's output)
 
     def write(self, data: bytes, when: float) -> None:
+        if self.limit is not None and len(self.data) + len(data) > self.limit:
+            raise OutOfMemory(f"more than {self.limit >> 20} MiB of command output")
         self.data += data
 
 
