@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from layerlab.engine.sim.programs.applets import users
 from layerlab.engine.sim.store import fs
 
 if TYPE_CHECKING:  # the programs are imported when one first runs: start-up stays fast
@@ -45,7 +46,7 @@ def process_context(
     if name:
         context.uid = int(name) if name.isdigit() else int(record[2]) if record else 0
     if group:
-        gid = int(group) if group.isdigit() else _group_id(tree, group)
+        gid = users.group_id(tree, group)
         if gid is not None:
             context.gid = gid
     elif record and record[3].isdigit():
@@ -54,25 +55,9 @@ def process_context(
 
 
 def _passwd_record(tree: fs.Tree, user: str) -> list[str] | None:
-    entry = tree.get("/etc/passwd")
-    if entry is None or entry.kind != "file":
-        return None
-    for line in entry.data.decode(errors="replace").splitlines():
-        fields = line.split(":")
-        if len(fields) > 5 and user in (fields[0], fields[2]) and fields[2].isdigit():
-            return fields
-    return None
-
-
-def _group_id(tree: fs.Tree, group: str) -> int | None:
-    entry = tree.get("/etc/group")
-    if entry is None or entry.kind != "file":
-        return None
-    for line in entry.data.decode(errors="replace").splitlines():
-        fields = line.split(":")
-        if len(fields) > 2 and fields[0] == group and fields[2].isdigit():
-            return int(fields[2])
-    return None
+    """The user's /etc/passwd row (by name or uid), if it reaches the home directory."""
+    record = users.passwd_row(tree, int(user) if user.isdigit() else user)
+    return record if record is not None and len(record) > 5 else None
 
 
 def on_terminal(output: list[tuple[int, bytes, float]]) -> list[tuple[int, bytes, float]]:

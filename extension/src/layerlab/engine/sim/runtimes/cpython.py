@@ -13,6 +13,7 @@ import contextlib
 import posixpath
 from pathlib import Path
 
+from layerlab.engine.sim.programs.applets import users
 from layerlab.engine.sim.programs.applets.base import Io
 from layerlab.engine.sim.programs.executable import ExecError, resolve_executable
 from layerlab.engine.sim.runtimes import confinement, live, overlay, rootfs
@@ -28,23 +29,11 @@ def _limit_text(limit: str, limits: confinement.Limits) -> str:
     }[limit]
 
 
-def _lines(tree: Tree, path: str) -> list[list[str]]:
-    entry = tree.get(path)
-    if entry is None or entry.kind != "file":
-        return []
-    return [line.split(":") for line in entry.data.decode("utf-8", "replace").splitlines()]
-
-
 def supplementary_groups(tree: Tree, uid: int, gid: int) -> list[int]:
     """The groups of /etc/group that list the user as a member, with its primary group, as the
     daemon sets them for a container user (a uid with no /etc/passwd entry has its gid only)."""
-    names = [f[0] for f in _lines(tree, "/etc/passwd") if len(f) > 2 and f[2] == str(uid)]
-    groups = [gid]
-    for fields in _lines(tree, "/etc/group"):
-        member = len(fields) > 3 and bool(names) and names[0] in fields[3].split(",")
-        if member and fields[2].isdigit() and int(fields[2]) not in groups:
-            groups.append(int(fields[2]))
-    return groups
+    name = users.user_name(tree, uid)
+    return users.groups_of(tree, name, gid) if name is not None else [gid]
 
 
 def _live_container(io: Io) -> rootfs.Materialised | None:
