@@ -316,13 +316,14 @@ def _runtime_lower(files: dict[str, str]) -> tuple[str, int]:
 def _evict(base: str, keep: str) -> None:
     """Remove the least recently used lower folders beyond :data:`KEPT_LOWERS` that no run
     holds."""
-    folders = [
-        os.path.join(base, name)
-        for name in os.listdir(base)
-        if os.path.isdir(os.path.join(base, name)) and os.path.join(base, name) != keep
-    ]
-    folders.sort(key=lambda path: os.stat(path).st_mtime_ns, reverse=True)
-    for folder in folders[KEPT_LOWERS - 1 :]:
+    used: list[tuple[int, str]] = []
+    for name in os.listdir(base):
+        folder = os.path.join(base, name)
+        with contextlib.suppress(OSError):  # another process may be removing it right now
+            if folder != keep and os.path.isdir(folder):
+                used.append((os.stat(folder).st_mtime_ns, folder))
+    used.sort(reverse=True)
+    for _, folder in used[KEPT_LOWERS - 1 :]:
         lock = os.open(folder + ".lock", os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -335,6 +336,8 @@ def _evict(base: str, keep: str) -> None:
             shutil.rmtree(doomed, ignore_errors=True)
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(folder + ".json")
+        except OSError:
+            continue  # another process removed it first
         finally:
             os.close(lock)
 
