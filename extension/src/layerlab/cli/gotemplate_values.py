@@ -30,26 +30,32 @@ class TemplateError(Exception):
         self.go_error = go_error
 
 
-class TemplateTooDeep(TemplateError):
+class TemplateLimit(TemplateError):
+    """A limit of LayerLab's own, not a Go error: ``message`` is printed as it is."""
+
+    message = ""
+
+    def __init__(self) -> None:
+        Exception.__init__(self, self.message)
+        self.go_error = self.message
+
+
+class TemplateTooDeep(TemplateLimit):
     """A template nested deeper than Python's stack lets LayerLab follow (Go's grows)."""
 
-    def __init__(self) -> None:
-        Exception.__init__(
-            self, "layerlab: the template nests too deeply for LayerLab to follow "
-            "(Docker would run it; LayerLab stops at a few hundred levels)"
-        )  # fmt: skip
-        self.go_error = str(self)
+    message = (
+        "layerlab: the template nests too deeply for LayerLab to follow "
+        "(Docker would run it; LayerLab stops at a few hundred levels)"
+    )
 
 
-class TemplateOutputTooLarge(TemplateError):
+class TemplateOutputTooLarge(TemplateLimit):
     """A template that writes more than LayerLab keeps (``gotemplate_exec.OUTPUT_LIMIT``)."""
 
-    def __init__(self) -> None:
-        Exception.__init__(
-            self, "layerlab: the --format output passed 64 MiB, and LayerLab stops there "
-            "(Docker would go on printing)"
-        )  # fmt: skip
-        self.go_error = str(self)
+    message = (
+        "layerlab: the --format output passed 64 MiB, and LayerLab stops there "
+        "(Docker would go on printing)"
+    )
 
 
 class Missing:
