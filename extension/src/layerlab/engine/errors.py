@@ -33,6 +33,19 @@ class Conflict(EngineError):
     status = 409
 
 
+class NeverEnds(Conflict):
+    """LayerLab's own refusal to wait for a simulated program that never ends (a server or an
+    endless loop) in the foreground, where the real client would wait forever. ``output`` is
+    what the program printed before LayerLab stopped waiting (stdout, stderr)."""
+
+    def __init__(
+        self, message: str, container: str, output: tuple[bytes, bytes] = (b"", b"")
+    ) -> None:
+        super().__init__(message)
+        self.container = container
+        self.output = output
+
+
 class NotModified(EngineError):
     status = 304
 

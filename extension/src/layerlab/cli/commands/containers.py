@@ -24,7 +24,7 @@ from layerlab.cli.commands.runopts import (
 )
 from layerlab.cli.errors import CliError, daemon_error
 from layerlab.cli.flags import ParsedArgs
-from layerlab.engine.errors import EngineError, NotFound
+from layerlab.engine.errors import EngineError, NeverEnds, NotFound
 from layerlab.engine.reference import InvalidReference, parse_any
 
 PS_HEADERS = {
@@ -96,7 +96,33 @@ def cmd_run(ctx: CommandContext, parsed: ParsedArgs) -> int:
     except EngineError as exc:
         raise run_error(daemon_error(exc), start_error_code(exc.message)) from None
     _pump(ctx, chunks, streams)
-    return int(ctx.engine.wait(container_id).get("StatusCode", 0))
+    return _wait_attached(ctx, container_id)
+
+
+def _wait_attached(ctx: CommandContext, container: str) -> int:
+    """The exit code of the container the client is attached to. For a simulated program that
+    never ends, the real client would wait forever: LayerLab stops waiting, and an --rm
+    container is stopped and removed, as the daemon removes it once it stops, so that nothing
+    is left running that the learner cannot see coming back."""
+    try:
+        return int(ctx.engine.wait(container).get("StatusCode", 0))
+    except NeverEnds as exc:
+        name = exc.container
+        why = (
+            f"LayerLab: container {name} runs a program that never exits (a server or an "
+            "endless loop), so waiting for it would never end."
+        )
+        if ctx.engine.inspect_container(container)["HostConfig"].get("AutoRemove"):
+            ctx.engine.kill(container)
+            raise CliError(
+                f"{why} LayerLab stopped it, and --rm removed it. Start such a program with -d "
+                "and stop it with 'docker stop'.",
+                137,
+            ) from None
+        raise CliError(
+            f"{why} It keeps running: stop it with 'docker stop {name}', or start such a "
+            "program with -d.",
+        ) from None
 
 
 def _input(ctx: CommandContext, parsed: ParsedArgs) -> bytes | None:
@@ -139,7 +165,7 @@ def cmd_start(ctx: CommandContext, parsed: ParsedArgs) -> int:
         chunks = ctx.engine.attach(names[0], logs=False, stdin=_input(ctx, parsed))
         ctx.engine.start(names[0])
         _pump(ctx, chunks, STD_STREAMS)
-        return int(ctx.engine.wait(names[0]).get("StatusCode", 0))
+        return _wait_attached(ctx, names[0])
     failed = _for_each(ctx, names, ctx.engine.start)
     if failed:
         raise CliError("Error: failed to start containers: " + ", ".join(failed))
@@ -375,6 +401,11 @@ def cmd_exec(ctx: CommandContext, parsed: ParsedArgs) -> int:
         return 0
     try:
         out, err = ctx.engine.exec_start(exec_id, stdin=_input(ctx, parsed))
+    except NeverEnds as exc:
+        out, err = exc.output
+        ctx.stdout.write(out.decode("utf-8", "replace"))
+        ctx.stderr.write(err.decode("utf-8", "replace"))
+        raise CliError(exc.message, 137) from None
     except EngineError as exc:
         raise CliError(daemon_error(exc), 126) from None
     ctx.stdout.write(out.decode("utf-8", "replace"))

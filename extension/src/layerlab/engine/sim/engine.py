@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
-from layerlab.engine.errors import Conflict, InvalidArgument, NotFound
+from layerlab.engine.errors import Conflict, InvalidArgument, NeverEnds, NotFound
 from layerlab.engine.home import default_home
 from layerlab.engine.sim.containers import files as container_files
 from layerlab.engine.sim.containers import service as container_ops
@@ -482,11 +482,25 @@ class SimEngine:
     ) -> Json:
         return container_ops.exec_create(self, container, cmd, environment, workdir, user, tty)
 
-    @transactional
     def exec_start(
         self, exec_id: str, detach: bool = False, stdin: bytes | None = None
     ) -> tuple[bytes, bytes]:
-        return container_ops.exec_start(self, exec_id, detach, stdin)
+        # What a program that never ends wrote is committed before LayerLab refuses to wait.
+        with self.store.transaction():
+            self.settle()
+            out, err, never_ends = container_ops.exec_start(self, exec_id, detach, stdin)
+            if never_ends:
+                container_id = container_ops.exec_inspect(self, exec_id)["ContainerID"]
+                name = self.containers_store.resolve(container_id).name
+        if never_ends:
+            raise NeverEnds(
+                f"LayerLab: the program exec'd in container {name} never exits (a server or an "
+                "endless loop), so waiting for it would never end: its output so far is above, "
+                "and LayerLab stopped it. Run it with 'docker exec -d' to leave it running.",
+                name,
+                (out, err),
+            )
+        return out, err
 
     @transactional
     def exec_inspect(self, exec_id: str) -> Json:

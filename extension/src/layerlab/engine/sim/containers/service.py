@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from layerlab.engine.errors import Conflict, InvalidArgument, NotFound
+from layerlab.engine.errors import Conflict, InvalidArgument, NeverEnds, NotFound
 from layerlab.engine.sim.containers import names
 from layerlab.engine.sim.containers.runtime import (
     exec_error_text,
@@ -104,10 +104,11 @@ def wait(engine: ContainerBackend, container: str) -> Json | None:
         if run.get("live"):
             return None
         if run.get("forever"):
-            raise Conflict(
+            raise NeverEnds(
                 f"LayerLab: container {c.name} runs a program that never exits (a server or an "
-                "endless loop), so waiting for it would never end. Run it with -d and stop it "
-                "with 'docker stop'."
+                "endless loop), so waiting for it would never end. Stop it first with "
+                f"'docker stop {c.name}'.",
+                c.name,
             )
         end = run["started"] + run["duration"]
         engine.clock.advance(end - engine.clock.now())
@@ -514,9 +515,12 @@ def _exec_doc(engine: ContainerBackend, exec_id: str) -> Json:
 
 def exec_start(
     engine: ContainerBackend, exec_id: str, detach: bool = False, stdin: bytes | None = None
-) -> tuple[bytes, bytes]:
-    """Run an exec'd program. Detached (``exec -d``), nobody waits for it: the clock stays,
-    its output goes nowhere, and a program that cannot start is the request's error."""
+) -> tuple[bytes, bytes, bool]:
+    """Run an exec'd program: its stdout, its stderr, and whether it never ends. Detached
+    (``exec -d``), nobody waits for it: the clock stays, its output goes nowhere, and a program
+    that cannot start is the request's error. A program that never ends in the foreground is
+    stopped (exit code 137, as killed) with what it wrote so far kept: the client would wait
+    for it forever."""
     from layerlab.engine.sim.programs.executable import ExecError
     from layerlab.engine.sim.programs.process import run_process
 
@@ -561,20 +565,21 @@ def exec_start(
         )
         if detach:
             raise InvalidArgument(message) from None
-        return message.encode() + b"\r\n", b""
+        return message.encode() + b"\r\n", b"", False
     store.set_tree(c, tree)
     run.update(last_pid=result.last_pid, dev=base64.b64encode(result.dev_kept).decode("ascii"))
     store.save(c)
-    doc["ExitCode"] = result.exit_code
+    never_ends = result.runs_forever and not detach
+    doc["ExitCode"] = 137 if never_ends else result.exit_code
     _save_exec(engine, doc)
     if detach:
-        return b"", b""
+        return b"", b"", False
     if not result.runs_forever:
         engine.clock.advance(result.duration)
     output = on_terminal(result.output) if context.terminal else result.output
     out = b"".join(d for s, d, _ in output if s == 1)
     err_out = b"".join(d for s, d, _ in output if s == 2)
-    return out, err_out
+    return out, err_out, never_ends
 
 
 def _save_exec(engine: ContainerBackend, doc: Json) -> None:

@@ -245,9 +245,10 @@ def _run_mounted(argv: list[str], io: Io, system: System) -> ProgramResult:
         code, runs_forever, sigterm = 0, True, forever.sigterm_exit
     except OutOfMemory as problem:
         name = posixpath.basename(argv[0]) if argv else "sh"
-        io.err(
+        system.note(
             f"LayerLab: {name} asked for {problem.what}, a limit of the simulator, "
-            "and was stopped (exit code 137).\n"
+            "and was stopped (exit code 137).\n",
+            io.clock.t,
         )
         code = 137
     except RecursionError:

@@ -24,6 +24,7 @@ from layerlab.engine.sim.programs.applets.ash_state import (
 )
 from layerlab.engine.sim.programs.applets.base import (
     SHELL_BANNER,
+    WRITE_LIMIT_BYTES,
     BufferSink,
     Clock,
     FsError,
@@ -203,7 +204,7 @@ class Shell:
         status = 0
         for index, command in enumerate(commands):
             last = index == len(commands) - 1
-            sink = None if last else BufferSink()
+            sink = None if last else BufferSink(WRITE_LIMIT_BYTES, holds="data in a pipe")
             stage = self.subshell(clock=Clock(start), stdin=data, stdout=sink)
             try:
                 status = stage.run_isolated(lambda s, c=command: s.run_command(c))

@@ -111,7 +111,7 @@ def _open_output(shell: Shell, target: str, append: bool) -> Sink:
     except FsError as error:
         reason = "nonexistent directory" if error.reason.startswith("No such") else error.reason
         raise RedirectError(f"can't create {target}: {reason}") from None
-    return FileSink(shell.io.tree, real, shell.io.sys.start)
+    return FileSink(shell.io.sys, real)
 
 
 def _open_input(shell: Shell, target: str) -> bytes:

@@ -22,6 +22,10 @@ from layerlab.engine.sim.store.fs import (
 HORIZON_SECONDS = 30 * 24 * 3600.0
 MAX_LOOP_ROUNDS = 20_000
 FOREVER_OUTPUT_LINES = 200  # what `yes` prints to a log before we call it "forever"
+# What one run of simulated programs may write (to files and to its output together), hold in
+# one pipe or read from an endless device at once: a real program may write gigabytes, but the
+# simulator holds all of it in memory, and then in the state.
+WRITE_LIMIT_BYTES = 64 << 20
 
 ENOENT = "No such file or directory"
 ENOTDIR = "Not a directory"
@@ -41,8 +45,9 @@ SHELL_BANNER = f"{BUSYBOX_VERSION} built-in shell (ash)"
 
 
 class OutOfMemory(Exception):
-    """A simulated program asked for more memory than LayerLab gives one (see ``ash``): a
-    real one would be killed by the kernel; this one is stopped with a message."""
+    """A simulated program asked for more than LayerLab gives one (memory, see ``ash``; or
+    writes, see :data:`WRITE_LIMIT_BYTES`): a real one would be killed by the kernel or fill
+    the disk; this one is stopped with a message saying which limit it met."""
 
     def __init__(self, what: str) -> None:
         super().__init__(what)
@@ -117,6 +122,17 @@ class System:
     killed_by: int = 0
     # The image's files the run started from, by chain ID (see ``process.ProcessContext``).
     base: tuple[str, Tree] | None = None
+    written: int = 0  # bytes written to files and output so far (see WRITE_LIMIT_BYTES)
+
+    def note(self, message: str, when: float) -> None:
+        """LayerLab's own message on the container's stderr, outside every limit."""
+        self.log.append((2, message.encode(), when))
+
+    def account_write(self, size: int) -> None:
+        """Count ``size`` bytes about to be written; past the limit the run is stopped."""
+        self.written += size
+        if self.written > WRITE_LIMIT_BYTES:
+            raise OutOfMemory(f"more than {WRITE_LIMIT_BYTES >> 20} MiB of files and output")
 
     def new_pid(self) -> int:
         pid = self.next_pid
@@ -137,17 +153,22 @@ class LogSink(Sink):
 
     def write(self, data: bytes, when: float) -> None:
         if data:
+            self.system.account_write(len(data))
             self.system.log.append((self.fd, data, when))
 
 
 class BufferSink(Sink):
-    def __init__(self, limit: int | None = None) -> None:
+    """Output held in memory: a pipe's, or a command substitution's. ``limit`` is the bytes it
+    may hold; ``holds`` names them in the message when a program writes more."""
+
+    def __init__(self, limit: int | None = None, holds: str = "command output") -> None:
         self.data = bytearray()
-        self.limit = limit  # bytes it may hold (a command substitution's output)
+        self.limit = limit
+        self.holds = holds
 
     def write(self, data: bytes, when: float) -> None:
         if self.limit is not None and len(self.data) + len(data) > self.limit:
-            raise OutOfMemory(f"more than {self.limit >> 20} MiB of command output")
+            raise OutOfMemory(f"more than {self.limit >> 20} MiB of {self.holds}")
         self.data += data
 
 
@@ -167,14 +188,16 @@ class FullSink(Sink):
 class FileSink(Sink):
     """A file in the tree opened for writing: each write lands in the tree at once."""
 
-    def __init__(self, tree: Tree, path: str, mtime: float) -> None:
-        self.tree, self.path, self.mtime = tree, path, mtime
+    def __init__(self, system: System, path: str) -> None:
+        self.system, self.tree, self.path = system, system.tree, path
 
     def write(self, data: bytes, when: float) -> None:
         entry = self.tree.get(self.path)
         if entry is None or entry.kind != "file":
             return
-        self.tree[self.path] = replace(entry, data=entry.data + data, mtime=int(self.mtime + when))
+        self.system.account_write(len(data))
+        mtime = int(self.system.start + when)
+        self.tree[self.path] = replace(entry, data=entry.data + data, mtime=mtime)
 
 
 @dataclass

@@ -18,11 +18,13 @@ import random
 
 from layerlab.engine.sim.programs.applets.base import (
     ENXIO,
+    WRITE_LIMIT_BYTES,
     BufferSink,
     FsError,
     FullSink,
     Io,
     NullSink,
+    OutOfMemory,
     RunsForever,
     Sink,
 )
@@ -53,6 +55,8 @@ def read_device(io: Io, real: str, entry: Entry, limit: int | None) -> bytes:
         if not isinstance(io.fds.get(1), BufferSink):
             raise RunsForever(interruptible=False)
         limit = ENDLESS_READ_BYTES
+    if limit > WRITE_LIMIT_BYTES:  # the simulator reads it whole, into memory
+        raise OutOfMemory(f"more than {WRITE_LIMIT_BYTES >> 20} MiB of memory")
     if kind in ("random", "urandom"):
         return random_bytes(io, limit)
     return bytes(limit)

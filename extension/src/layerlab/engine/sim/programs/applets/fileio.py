@@ -62,6 +62,7 @@ def write_file(io: Io, path: str, data: bytes, append: bool = False, mode: int =
     if entry is not None and entry.kind == "chardev":
         device_sink(io, real, entry).write(data, io.clock.t)
         return real
+    io.sys.account_write(len(data))
     if entry is None:
         _parent_for_create(io, real)
         io.tree[real] = regular(data, mode=mode, mtime=mtime, uid=io.uid, gid=io.gid)

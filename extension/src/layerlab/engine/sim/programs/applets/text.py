@@ -12,12 +12,16 @@ from layerlab.engine.sim.programs.applets.base import (
     FOREVER_OUTPUT_LINES,
     FsError,
     Io,
+    OutOfMemory,
     RunsForever,
     lines_of,
 )
 from layerlab.engine.sim.programs.applets.cmdline import read_inputs, split_options
 from layerlab.engine.sim.programs.applets.fileio import write_file
 from layerlab.engine.sim.programs.applets.printing import echo, printf, unescape
+
+# The simulator builds seq's numbers as Python strings, about 100 bytes each.
+MAX_SEQ_NUMBERS = 1_000_000
 
 
 def cat(argv: list[str], io: Io) -> int:
@@ -294,8 +298,8 @@ def seq(argv: list[str], io: Io) -> int:
         out.append(f"{current:.{decimals}f}")
         count += 1
         current = first + step * count
-        if count > 1_000_000:
-            break
+        if count > MAX_SEQ_NUMBERS:
+            raise OutOfMemory(f"more than {MAX_SEQ_NUMBERS:,} numbers")
     if "w" in options and out:
         width = max(len(s) for s in out)
         out = [s.zfill(width) for s in out]
