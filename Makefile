@@ -13,7 +13,7 @@ ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 SYSTEM_PYTHON ?= /usr/bin/python3
 SYSTEM_VENV := .venv-system
 
-.PHONY: course test test-system-python lint bench clean
+.PHONY: course test test-system-python fuzz lint bench clean
 
 $(STAMP): extension/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,14 @@ test-system-python:
 	env -u DOCKER_HOST -u LAYERLAB_REQUIRE_REAL -u LAYERLAB_LIVE_DIFFERENTIAL \
 		$(SYSTEM_VENV)/bin/python -m pytest -p no:cacheprovider tests/engine tests/cli \
 		tests/scenarios tests/grading tests/test_magic.py tests/test_safety.py
+
+# The long fuzz run: 2,500 generated states of up to 25 steps (about 75,000 generated commands,
+# each followed by checks), seeded from the clock unless LAYERLAB_FUZZ_SEED is set (the seed is
+# printed first, to replay a run); `make test` runs a bounded budget of the same harness.
+fuzz: $(STAMP)
+	seed=$${LAYERLAB_FUZZ_SEED:-$$(date +%s)}; echo "fuzz seed: $$seed"; \
+	LAYERLAB_FUZZ_EXAMPLES=$${LAYERLAB_FUZZ_EXAMPLES:-2500} $(BIN)/python -m pytest \
+		-p no:cacheprovider -s --hypothesis-seed=$$seed tests/fuzz/test_fuzz.py -k 'Machine or summary'
 
 lint: $(STAMP)
 	$(BIN)/ruff check extension tests

@@ -56,3 +56,30 @@ def test_the_hand_filter_is_pythons_tar_filter(tmp_path: Path) -> None:
         tarfile.tar_filter(tarfile.TarInfo("../x"), str(tmp_path))
     with pytest.raises(CliError):
         copy._tar_filter(tarfile.TarInfo("../x"), tmp_path)
+
+
+@pytest.mark.parametrize("filters", ["tarfile's", "by hand"])
+def test_copying_again_replaces_links_instead_of_following_them(
+    filters: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if filters == "by hand":
+        monkeypatch.delattr(tarfile, "tar_filter", raising=False)
+    engine = SimEngine(home=tmp_path / "home")
+    script = "mkdir /d && echo hi > /d/f && ln -s /proc/self/mounts /d/mtab && ln -s /d/f /d/l"
+    assert docker(engine, "run", "--name", "maker", "busybox", "sh", "-c", script,
+                  cwd=tmp_path)[2] == 0  # fmt: skip
+    (tmp_path / "out").mkdir()
+    for _ in range(2):  # the second copy meets the links the first one made
+        assert docker(engine, "cp", "maker:/d", "out", cwd=tmp_path) == ("", "", 0)
+    assert os.readlink(tmp_path / "out" / "d" / "mtab") == "/proc/self/mounts"
+    assert (tmp_path / "out" / "d" / "f").read_text() == "hi\n"
+    # A folder in the way that is a link leading out is replaced, and nothing outside changes.
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "f").write_text("keep\n")
+    (tmp_path / "out2").mkdir()
+    (tmp_path / "out2" / "d").symlink_to(outside)
+    assert docker(engine, "cp", "maker:/d", "out2", cwd=tmp_path) == ("", "", 0)
+    assert not (tmp_path / "out2" / "d").is_symlink()
+    assert (tmp_path / "out2" / "d" / "f").read_text() == "hi\n"
+    assert (outside / "f").read_text() == "keep\n"

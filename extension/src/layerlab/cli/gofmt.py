@@ -9,7 +9,6 @@ the Go sources instead.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
@@ -114,14 +113,15 @@ _QUOTE_ESCAPES = {
 }
 
 
-def go_quote(s: str) -> str:
-    """Go's ``strconv.Quote``: double quotes, Go escapes, non-printable runes escaped."""
+def go_quote(s: str, ascii_only: bool = False) -> str:
+    """Go's ``strconv.Quote``: double quotes, Go escapes, non-printable runes escaped (and,
+    as ``QuoteToASCII``, every rune past ASCII too)."""
     parts = ['"']
     for char in s:
         code = ord(char)
         if char in _QUOTE_ESCAPES:
             parts.append(_QUOTE_ESCAPES[char])
-        elif char == " " or char.isprintable():
+        elif (char == " " or char.isprintable()) and (code < 0x80 or not ascii_only):
             parts.append(char)
         elif code < 0x80 or 0xD800 <= code <= 0xDFFF:
             parts.append(f"\\x{code & 0xFF:02x}" if code < 0x80 else "\\ufffd")
@@ -198,16 +198,17 @@ def _format_one(verb: str, flags: str, precision: int | None, value: Any) -> str
     if isinstance(value, bool):
         return ("true" if value else "false") if verb == "t" else _bad_verb(verb, value)
     if isinstance(value, int):
-        if verb == "d":
-            return str(value)
-        if verb in "xXob":
-            digits = format(abs(value), {"x": "x", "X": "X", "o": "o", "b": "b"}[verb])
+        if verb in "dxXob":
+            digits = format(abs(value), {"d": "d", "x": "x", "X": "X", "o": "o", "b": "b"}[verb])
+            if precision is not None:  # at least that many digits; none at all for 0 with .0
+                digits = "" if precision == 0 and value == 0 else digits.zfill(precision)
             prefix = {"x": "0x", "X": "0X", "o": "0", "b": ""}[verb] if "#" in flags else ""
-            return ("-" if value < 0 else "") + prefix + digits
+            return ("-" if value < 0 else "") + ("" if verb == "d" else prefix) + digits
         if verb == "c":
             return _rune(value)
         if verb == "q":
-            return "'" + go_quote(_rune(value))[1:-1].replace("'", "\\'") + "'"
+            quoted = go_quote(_rune(value), ascii_only="+" in flags)[1:-1]
+            return "'" + quoted.replace('\\"', '"').replace("'", "\\'") + "'"
         if verb == "U":
             text = f"U+{value % (1 << 64):04X}"  # Go formats the bits as uint64
             return text + f" '{_rune(value)}'" if "#" in flags and _printable(value) else text
@@ -226,7 +227,7 @@ def _format_one(verb: str, flags: str, precision: int | None, value: Any) -> str
         if verb == "s":
             return value if precision is None else value[:precision]
         if verb == "q":
-            return go_quote(value if precision is None else value[:precision])
+            return go_quote(value if precision is None else value[:precision], "+" in flags)
         if verb in "xX":
             encoded = value.encode().hex()
             return encoded.upper() if verb == "X" else encoded
@@ -254,26 +255,29 @@ def _pad_field(text: str, flags: str, width: int | None, numeric: bool) -> str:
         return text
     if "-" in flags:
         return text + " " * (width - len(text))
-    if "0" in flags and numeric:
-        sign = text[0] if text[:1] in "+-" else ""
+    if "0" in flags:  # Go pads any value with zeros, a number after its sign
+        sign = text[0] if numeric and text[:1] in "+- " else ""
         return sign + "0" * (width - len(text)) + text[len(sign) :]
     return " " * (width - len(text)) + text
 
 
-_VERB = re.compile(r"%([-+# 0]*)(\d+|\*)?(?:\.(\d+|\*)?)?(.)?", re.DOTALL)
 # Go's fmt takes a width or precision of at most this many digits' worth (``tooLarge``): a
 # longer number in the format is malformed, one from an argument is a bad width.
 _MAX_NUMBER = 10**6
+_FLAGS = "#0+- "
 
 
-def _parse_number(digits: str) -> int | None:
-    """Go's ``parsenum``: None where it gives up (a number past 10^6 before its last digit)."""
-    number = 0
-    for digit in digits:
+def _parse_number(text: str, start: int, end: int) -> tuple[int, bool, int]:
+    """Go's ``parsenum``: the number at ``start``, whether there is one, and where it ends.
+    Past 10^6 before its last digit Go gives up and takes the rest of the format with it."""
+    number, found, i = 0, False, start
+    while i < end and "0" <= text[i] <= "9":
         if number > _MAX_NUMBER:
-            return None
-        number = number * 10 + int(digit)
-    return number
+            return 0, False, end
+        number = number * 10 + int(text[i])
+        found = True
+        i += 1
+    return number, found, i
 
 
 def _number_argument(args: tuple[Any, ...], index: int) -> tuple[int | None, int]:
@@ -286,63 +290,140 @@ def _number_argument(args: tuple[Any, ...], index: int) -> tuple[int | None, int
     return value, index + 1
 
 
-def go_sprintf(template: str, *args: Any) -> str:
-    """Go's ``fmt.Sprintf`` for the verbs templates use (v s d q f e g x X t c o b %)."""
-    out: list[str] = []
-    index = 0
-    position = 0
-    while position < len(template):
-        percent = template.find("%", position)
-        if percent < 0:
-            out.append(template[position:])
-            break
-        out.append(template[position:percent])
-        match = _VERB.match(template, percent)
-        flags, width_text, precision_text, verb = match.groups()
-        position = match.end()
-        if verb is None:
-            out.append("%!(NOVERB)")
-            break
-        if verb == "%":
-            out.append("%")
-            continue
+class _Printer:
+    """Go's ``pp.doPrintf``, one verb at a time: the argument indexes (``%[2]d``) and the
+    markers for what is bad (BADINDEX, BADWIDTH, BADPREC, MISSING, NOVERB, EXTRA)."""
+
+    def __init__(self, template: str, args: tuple[Any, ...]) -> None:
+        self.template, self.args = template, args
+        self.out: list[str] = []
+        self.arg = 0  # the next argument
+        self.reordered = False  # an explicit index was seen: extra arguments are not reported
+        self.good_index = True
+
+    def index(self, i: int) -> tuple[int, bool]:
+        """Go's ``argNumber``: an explicit ``[n]`` at ``i`` moves to argument n."""
+        text = self.template
+        if i >= len(text) or text[i] != "[":
+            return i, False
+        self.reordered = True
+        close = text.find("]", i + 1)
+        if close < 0:  # no closing bracket: a bad index, and only "[" is taken
+            self.good_index = False
+            return i + 1, False
+        number, found, after = _parse_number(text, i + 1, close)
+        if not found or after != close:
+            self.good_index = False
+            return close + 1, False
+        if 1 <= number <= len(self.args):
+            self.arg = number - 1
+            return close + 1, True
+        self.good_index = False
+        return close + 1, True
+
+    def verb(self, i: int) -> int | None:
+        """Format the verb whose ``%`` is just before ``i``; where the next text begins, or
+        None when the format ends without a verb."""
+        text, end = self.template, len(self.template)
+        self.good_index = True
+        flags = ""
+        while i < end and text[i] in _FLAGS:
+            flags += text[i]
+            i += 1
+        i, after_index = self.index(i)
         width: int | None = None
-        precision: int | None = None
-        if width_text == "*":
-            width, index = _number_argument(args, index)
+        if i < end and text[i] == "*":
+            i += 1
+            width, self.arg = _number_argument(self.args, self.arg)
             if width is None:
-                out.append("%!(BADWIDTH)")
+                self.out.append("%!(BADWIDTH)")
             elif width < 0:  # a negative width pads on the right
                 width, flags = -width, flags.replace("0", "") + "-"
-        elif width_text:
-            width = _parse_number(width_text)
-            if width is None:  # Go reads the rest of the format as the number
-                out.append("%!(NOVERB)")
+            after_index = False
+        else:
+            number, found, i = _parse_number(text, i, end)
+            width = number if found else None
+            if after_index and found:  # "%[3]2d"
+                self.good_index = False
+        precision: int | None = None
+        if i < end and text[i] == ".":
+            i += 1
+            if after_index:  # "%[3].2d"
+                self.good_index = False
+            i, after_index = self.index(i)
+            if i < end and text[i] == "*":
+                i += 1
+                precision, self.arg = _number_argument(self.args, self.arg)
+                if precision is None or precision < 0:
+                    precision = None
+                    self.out.append("%!(BADPREC)")
+                after_index = False
+            else:
+                precision, _, i = _parse_number(text, i, end)
+        if not after_index:
+            i, after_index = self.index(i)
+        if i >= end:
+            self.out.append("%!(NOVERB)")
+            return None
+        verb = text[i]
+        i += 1
+        if verb == "%":
+            self.out.append("%")
+        elif not self.good_index:
+            self.out.append(f"%!{verb}(BADINDEX)")
+        elif self.arg >= len(self.args):
+            self.out.append(f"%!{verb}(MISSING)")
+        else:
+            value = self.args[self.arg]
+            self.arg += 1
+            self.out.append(_field(verb, flags, width, precision, value))
+        return i
+
+    def run(self) -> str:
+        text, i = self.template, 0
+        while i < len(text):
+            percent = text.find("%", i)
+            if percent < 0:
+                self.out.append(text[i:])
                 break
-        if precision_text == "*":
-            precision, index = _number_argument(args, index)
-            if precision is None or precision < 0:
-                precision = None
-                out.append("%!(BADPREC)")
-        elif precision_text is not None or template[match.start() : match.end()].count("."):
-            precision = _parse_number(precision_text) if precision_text else 0
-            if precision is None:
-                out.append("%!(NOVERB)")
+            self.out.append(text[i:percent])
+            after = self.verb(percent + 1)
+            if after is None:
                 break
-        if index >= len(args):
-            out.append(f"%!{verb}(MISSING)")
-            continue
-        value = args[index]
-        index += 1
-        text = _format_one(verb, flags, precision, value)
-        if "+" in flags and isinstance(value, (int, float)) and not text.startswith("-"):
-            text = "+" + text
-        numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
-        out.append(_pad_field(text, flags, width if isinstance(width, int) else None, numeric))
-    if index < len(args):
-        extra = ", ".join(
-            "<nil>" if arg is None else f"{go_kind(arg)}={go_value_string(arg)}"
-            for arg in args[index:]
-        )
-        out.append(f"%!(EXTRA {extra})")
-    return "".join(out)
+            i = after
+        if not self.reordered and self.arg < len(self.args):
+            extra = ", ".join(
+                "<nil>" if arg is None else f"{go_kind(arg)}={go_value_string(arg)}"
+                for arg in self.args[self.arg :]
+            )
+            self.out.append(f"%!(EXTRA {extra})")
+        return "".join(self.out)
+
+
+def _field(verb: str, flags: str, width: int | None, precision: int | None, value: Any) -> str:
+    text = _format_one(verb, flags, precision, value)
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if value is not None and text == _bad_verb(verb, value):
+        # Go prints the value inside the marker with the verb's flags, width and precision,
+        # as %v (where + keeps its meaning of a sign).
+        plain = {bool: "t", int: "d", float: "g", str: "s"}.get(type(value), "v")
+        return f"%!{verb}({go_kind(value)}={_field(plain, flags, width, precision, value)})"
+    if verb not in "cqU":  # for these + means nothing or ASCII only (q); for v, field names
+        text = _signed(text, flags.replace("+", "") if verb == "v" else flags, number)
+    if isinstance(value, int) and precision is not None:
+        flags = flags.replace("0", "")  # an integer's precision turns zero padding off
+    return _pad_field(text, flags, width, number)
+
+
+def _signed(text: str, flags: str, number: bool) -> str:
+    """A sign where a number has none: + with the + flag, else a space with the space flag."""
+    if not number or text[:1] == "-":
+        return text
+    if "+" in flags:
+        return "+" + text
+    return " " + text if " " in flags else text
+
+
+def go_sprintf(template: str, *args: Any) -> str:
+    """Go's ``fmt.Sprintf`` for the verbs templates use (v s d q f e g x X t c o b U %)."""
+    return _Printer(template, args).run()

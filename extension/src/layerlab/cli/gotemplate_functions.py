@@ -72,22 +72,29 @@ def _index(item: Any, *indexes: Any) -> Any:
     item = unbox(item)
     if item is MISSING:
         raise CallError("index of untyped nil")
+    byte = False  # the item is a byte of a string (Go's uint8)
     for raw_index in indexes:
         index = plain(raw_index)
         if isinstance(item, (list, tuple, str)):
             if not isinstance(index, int) or isinstance(index, bool):
                 kind = "nil" if index is None else go_type(index)
                 raise CallError(f"cannot index slice/array with type {kind}")
-            if not 0 <= index < len(item):
+            sequence = item.encode() if isinstance(item, str) else item  # a string: its bytes
+            if not 0 <= index <= len(sequence):
                 raise CallError(f"index out of range: {index}")
-            element = item[index]
-            item = element if isinstance(item, str) else Boxed(element)
+            if index == len(sequence):  # Go checks against the length, then reflect panics
+                kind = "string" if isinstance(item, str) else "slice"
+                raise CallError(f"reflect: {kind} index out of range")
+            element = sequence[index]
+            byte = isinstance(item, str)
+            item = element if byte else Boxed(element)
         elif isinstance(item, dict):
             if not isinstance(index, str):
                 raise CallError(f"value has type {go_type(index)}; should be string")
             item = Boxed(item[index]) if index in item else Boxed(None)
         else:
-            raise CallError(f"can't index item of type {go_type(item)}")
+            kind = "uint8" if byte else go_type(item)
+            raise CallError(f"can't index item of type {kind}")
         if isinstance(item, Boxed) and len(indexes) > 1:
             item = unbox(item)
     return item
@@ -217,6 +224,25 @@ def _html_escape(*args: Any) -> str:
     return "".join(table.get(char, char) for char in text)
 
 
+_JS_ESCAPES = {"\\": "\\\\", "'": "\\'", '"': '\\"', "<": "\\u003C", ">": "\\u003E",
+               "&": "\\u0026", "=": "\\u003D"}  # fmt: skip
+
+
+def _js_escape(*args: Any) -> str:
+    """Go's ``JSEscapeString`` of the operands as ``print`` joins them."""
+    out: list[str] = []
+    for char in _sprint(*args):
+        if char in _JS_ESCAPES:
+            out.append(_JS_ESCAPES[char])
+        elif char < " ":
+            out.append(f"\\u00{ord(char):02X}")
+        elif char >= "\x80" and not char.isprintable():
+            out.append(f"\\u{ord(char):04X}")
+        else:
+            out.append(char)
+    return "".join(out)
+
+
 def _urlquery(*args: Any) -> str:
     from urllib.parse import quote_plus
 
@@ -242,6 +268,7 @@ BASE_FUNCTIONS: dict[str, Func] = {
     "ge": Func(_compare("ge"), ["any", "any"]),
     "html": Func(_html_escape, [], "any"),
     "urlquery": Func(_urlquery, [], "any"),
+    "js": Func(_js_escape, [], "any"),
     # docker/cli templates.basicFunctions
     "json": Func(go_json, ["any"]),
     "split": Func(_go_split, ["string", "string"]),

@@ -138,7 +138,9 @@ class Lexer:
             self.emit("space", start, self.pos)
         elif char == "\n":
             raise self.error("unclosed action", left)
-        elif text.startswith(":=", start):
+        elif char == ":":
+            if not text.startswith(":=", start):
+                raise self.error("expected :=", left)
             self.pos += 2
             self.emit("declare", start, self.pos)
         elif char in "=|,()":
@@ -155,10 +157,12 @@ class Lexer:
             self.lex_quote(char, left)
         elif char == "$":
             self.pos = _ALNUM.match(text, start + 1).end()
+            self.check_terminator(left)
             self.emit("var", start, self.pos)
         elif char == "." and not text[start + 1 : start + 2].isdigit():
             end = _ALNUM.match(text, start + 1).end()
             self.pos = end
+            self.check_terminator(left)
             self.emit("field" if end > start + 1 else "dot", start, end)
         elif char.isdigit() or char in "+-.":
             match = _NUMBER.match(text, start)
@@ -168,6 +172,7 @@ class Lexer:
             self.emit("number", start, self.pos)
         elif char.isalpha() or char == "_":
             self.pos = _ALNUM.match(text, start).end()
+            self.check_terminator(left)
             word = text[start : self.pos]
             kind = "bool" if word in ("true", "false") else "kw" if word in _KEYWORDS else "ident"
             self.emit(kind, start, self.pos)
@@ -176,6 +181,14 @@ class Lexer:
             self.emit("char", start, self.pos)
         else:
             raise self.error(f"unrecognized character in action: {_rune_repr(char)}", left)
+
+    def check_terminator(self, left: int) -> None:
+        """Go's ``atTerminator`` after a word, field or variable: a space, the end, one of
+        ``.,|:()`` or the right delimiter must follow, else the next character is bad."""
+        text, pos = self.text, self.pos
+        if pos >= len(text) or text[pos] in _TERMINATORS or text.startswith("}}", pos):
+            return
+        raise self.error(f"bad character {_rune_repr(text[pos])}", left)
 
     def lex_quote(self, quote: str, left: int) -> None:
         text, start = self.text, self.pos
@@ -197,6 +210,9 @@ class Lexer:
         self.pos = index + 1
         kind = {'"': "string", "`": "rawstring", "'": "charconst"}[quote]
         self.emit(kind, start, self.pos)
+
+
+_TERMINATORS = frozenset(" \t\r\n.,|:()")
 
 
 def _rune_repr(char: str) -> str:

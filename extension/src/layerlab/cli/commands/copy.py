@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import os
 import posixpath
+import shutil
 import stat
 import tarfile
 from dataclasses import dataclass
@@ -130,11 +131,35 @@ def _extract_locally(data: bytes, directory: Path) -> None:
         members = archive.getmembers()
         for member in members:
             member.uid = member.gid = os.getuid()  # the CLI does not chown (NoLchown)
+            _make_room(directory, member)
         # The "tar" filter keeps modes and times but refuses paths that leave the directory.
-        if hasattr(tarfile, "tar_filter"):
-            archive.extractall(directory, filter="tar")
-        else:  # Python before 3.11.4 (Debian 12 has 3.11.2): the same filter, by hand
-            archive.extractall(directory, [_tar_filter(m, directory) for m in members])
+        try:
+            if hasattr(tarfile, "tar_filter"):
+                archive.extractall(directory, filter="tar")
+            else:  # Python before 3.11.4 (Debian 12 has 3.11.2): the same filter, by hand
+                archive.extractall(directory, [_tar_filter(m, directory) for m in members])
+        except tarfile.TarError as error:  # a link already there leads out of the directory
+            raise CliError(
+                f"layerlab: nothing copied past a link that leaves {directory}: {error}"
+            ) from None
+
+
+def _make_room(directory: Path, member: tarfile.TarInfo) -> None:
+    """What pkg/archive does before it unpacks an entry: whatever is at its path goes (a link
+    is replaced, not followed), unless both are directories, which merge. Nothing is removed
+    through a link that leads out of ``directory``."""
+    path = os.path.join(directory, member.name.lstrip("/"))
+    if os.path.normpath(path) == os.path.normpath(directory) or not os.path.lexists(path):
+        return
+    if member.isdir() and os.path.isdir(path) and not os.path.islink(path):
+        return
+    inside = os.path.realpath(directory)
+    if os.path.commonpath([os.path.realpath(os.path.dirname(path)), inside]) != inside:
+        return  # the filter refuses the entry itself
+    if os.path.isdir(path) and not os.path.islink(path):
+        shutil.rmtree(path)
+    else:
+        os.unlink(path)
 
 
 _HIGH_AND_SHARED_WRITE = stat.S_ISUID | stat.S_ISGID | stat.S_ISVTX | stat.S_IWGRP | stat.S_IWOTH
