@@ -37,7 +37,8 @@ test-system-python:
 	$(SYSTEM_VENV)/bin/python -m pip install --quiet -e 'extension[test]'
 	env -u DOCKER_HOST -u LAYERLAB_REQUIRE_REAL -u LAYERLAB_LIVE_DIFFERENTIAL \
 		$(SYSTEM_VENV)/bin/python -m pytest -p no:cacheprovider tests/engine tests/cli \
-		tests/scenarios tests/grading tests/test_magic.py tests/test_safety.py
+		tests/scenarios tests/grading tests/fuzz tests/test_magic.py tests/test_safety.py \
+		tests/test_forkserver.py
 
 # The long fuzz run: 2,500 generated states of up to 25 steps (about 75,000 generated commands,
 # each followed by checks), seeded from the clock unless LAYERLAB_FUZZ_SEED is set (the seed is

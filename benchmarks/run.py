@@ -116,7 +116,8 @@ def main() -> int:
         )
     )
 
-    env = {**os.environ, "LAYERLAB_HOME": home}
+    # A process of its own, without the fork server (benchmarks/terminal.py measures that).
+    env = {**os.environ, "LAYERLAB_HOME": home, "LAYERLAB_FORKSERVER": "0"}
     # As on a learner's machine: modules load from bytecode (written by the warm-up run).
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     fresh = median_ms(

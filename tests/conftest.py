@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,6 +10,10 @@ import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
 from layerlab import session as session_module
+
+# Commands the tests start in a process of their own run there, not in a fork server that
+# would outlive the test (tests/test_forkserver.py tests the fork server itself).
+os.environ.setdefault("LAYERLAB_FORKSERVER", "0")
 
 
 @pytest.fixture

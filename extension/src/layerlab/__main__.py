@@ -18,12 +18,23 @@ Commands:
 """
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, forked: bool = False) -> int:
+    """``forked``: this process is already a child of the fork server (see ``forkserver``)."""
     args = sys.argv[1:] if argv is None else argv
     if not args or args[0] in ("-h", "--help"):
         sys.stdout.write(USAGE)
         return 0 if args else 1
     command, rest = args[0], args[1:]
+    if command == "docker" and not forked:
+        from layerlab import forkserver
+
+        code = forkserver.run(args)
+        if code is not None:
+            return code
+    if command == "forkserver" and len(rest) == 1:
+        from layerlab import forkserver
+
+        return forkserver.serve(rest[0], lambda args: main(args, forked=True))
     if command == "docker":
         from layerlab.session import current_session
 
