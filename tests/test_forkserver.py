@@ -163,3 +163,19 @@ def _descendants(pid: int) -> list[tuple[int, str]]:
 
 def _sleeping(pid: int) -> bool:
     return any("time.sleep(60)" in line and "bwrap" not in line for _, line in _descendants(pid))
+
+
+@pytest.mark.parametrize("forkserver_on", ["1", "0"])
+def test_a_removed_working_directory_is_no_traceback(forkserver_on: str, tmp_path: Path) -> None:
+    gone = tmp_path / "gone"
+    env = {**os.environ, "LAYERLAB_HOME": str(tmp_path / "home"),
+           "LAYERLAB_FORKSERVER": forkserver_on}  # fmt: skip
+    script = f'mkdir "{gone}" && cd "{gone}" && rmdir "{gone}" && exec "$0" -m layerlab docker "$@"'
+    images = subprocess.run(["sh", "-c", script, sys.executable, "images", "-q"], env=env,
+                            capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert (images.returncode, images.stderr) == (0, "")
+    build = subprocess.run(["sh", "-c", script, sys.executable, "build", "-q", "."], env=env,
+                           capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert build.returncode == 1
+    assert build.stderr.endswith('unable to prepare context: path "." not found\n')
+    shutil.rmtree(tmp_path / "home", ignore_errors=True)  # a server started here leaves with it

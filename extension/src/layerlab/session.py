@@ -131,10 +131,19 @@ class Session:
             listener("before", argv, engine)
         try:
             with enforcing(self.safe_active):
-                return run_cli(argv, engine, stdout, stderr, cwd=cwd or os.getcwd(), stdin=stdin)
+                return run_cli(argv, engine, stdout, stderr, cwd=cwd or _cwd(), stdin=stdin)
         finally:
             for listener in list(self.listeners):
                 listener("after", argv, engine)
+
+
+def _cwd() -> str:
+    """The working directory; one removed under the shell is still its name (``$PWD``), as
+    the docker CLI keeps working there until a command needs a file from it."""
+    try:
+        return os.getcwd()
+    except FileNotFoundError:
+        return os.environ.get("PWD") or "/"
 
 
 def open_engine(name: str, state: str = "default") -> Engine:
