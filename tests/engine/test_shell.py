@@ -81,16 +81,6 @@ def test_background_job_and_wait() -> None:
     assert result.duration == 3.0
 
 
-def test_last_command_is_execed_so_its_sigterm_behaviour_counts() -> None:
-    tree = dict(BASE)
-    from layerlab.engine.sim.programs.executable import executable_data
-    from layerlab.engine.sim.store.fs import regular
-
-    tree["/usr/sbin/nginx"] = regular(executable_data("nginx"), 0o755)
-    assert sh("nginx -g 'daemon off;'", tree=tree).exits_on_sigterm == 0
-    assert sh("nginx -g 'daemon off;'; echo never", tree=tree).exits_on_sigterm is None
-
-
 def test_files_written_by_redirection_land_in_the_tree() -> None:
     tree = dict(BASE)
     sh("echo hello > /tmp/a.txt; echo again >> /tmp/a.txt", tree=tree)

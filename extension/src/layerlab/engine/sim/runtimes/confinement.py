@@ -51,7 +51,6 @@ CPU_SECONDS = 60
 MEMORY_BYTES = 2 << 30
 OUTPUT_BYTES = 16 << 20
 
-REFUSED_EXIT_CODE = 126  # the shell's "found but cannot run"
 
 # What Docker (runc's default spec) leaves a container's root.
 DOCKER_CAPABILITIES = (

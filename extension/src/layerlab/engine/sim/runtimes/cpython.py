@@ -16,6 +16,7 @@ from pathlib import Path
 from layerlab.engine.sim.programs.applets import users
 from layerlab.engine.sim.programs.applets.base import Io
 from layerlab.engine.sim.programs.executable import ExecError, resolve_executable
+from layerlab.engine.sim.programs.image_tools import refuse
 from layerlab.engine.sim.runtimes import confinement, live, overlay, rootfs
 from layerlab.engine.sim.runtimes.interpreter import InterpreterUnavailable, host_interpreter
 from layerlab.engine.sim.store.fs import Tree
@@ -46,11 +47,6 @@ def _live_container(io: Io) -> rootfs.Materialised | None:
     return rootfs.Materialised(root=root, tree_before={}, seen={}, owners=True)
 
 
-def _refuse(io: Io, name: str, reason: str) -> int:
-    io.err(f"LayerLab: cannot run {name} in this container: {reason}\n")
-    return confinement.REFUSED_EXIT_CODE
-
-
 def python(argv: list[str], io: Io) -> int:
     name = posixpath.basename(argv[0]) if argv else "python"
     try:
@@ -60,7 +56,7 @@ def python(argv: list[str], io: Io) -> int:
     try:
         interpreter = host_interpreter()
     except InterpreterUnavailable as error:
-        return _refuse(io, name, str(error))
+        return refuse(io, name, str(error))
     prefix = posixpath.dirname(posixpath.dirname(executable)) or "/"
     site = interpreter.site_packages_at(prefix)
     interpreter_binds = interpreter.binds(executable)
@@ -126,7 +122,7 @@ def python(argv: list[str], io: Io) -> int:
             outcome = confinement.run(job, io.stdin, io.stdin_open, io.write, limits)
         except confinement.Unavailable as error:
             keep = joined is not None
-            return _refuse(io, name, str(error))
+            return refuse(io, name, str(error))
         if staged is not None:
             overlay.collect(staged, io.tree, int(io.now()), io.uid, io.gid)
         elif joined is None and made is not None:
