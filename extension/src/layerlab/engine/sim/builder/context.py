@@ -225,16 +225,19 @@ def copy_sources(
     extract_archives: bool,
     now: int,
 ) -> None:
-    """Copy ``sources`` into ``target`` (in place) with Docker's destination rules."""
+    """Copy ``sources`` into ``target`` (in place) with Docker's destination rules. Hard links
+    among the copied files (one Entry under several paths) stay hard links, as the tar Docker
+    copies through keeps them."""
     into_dir = dest.endswith("/") or (target.get(fs.normpath(dest)) or fs.regular(b"")).is_dir
     dest_path = fs.normpath(dest)
+    placed: dict[int, fs.Entry] = {}  # id of a source Entry -> the one copy made of it
     for source in sources:
         if source.is_dir:
             _mkdirs(target, dest_path, owner, now, origin.tree.get(source.path))
             for path in sorted(fs.descendants(origin.tree, source.path)):
                 rel = path[len(source.path) :] if source.path != "/" else path
                 _place(target, fs.normpath(dest_path + "/" + rel.lstrip("/")), origin.tree[path],
-                       owner, now)  # fmt: skip
+                       owner, now, placed)  # fmt: skip
             continue
         entry = origin.tree[source.path]
         if extract_archives and entry.kind == "file":
@@ -247,15 +250,26 @@ def copy_sources(
                         _place(target, fs.normpath(dest_path + path), member, None, now)
                 continue
         where = dest_path + "/" + posixpath.basename(source.path) if into_dir else dest_path
-        _place(target, fs.normpath(where), entry, owner, now)
+        _place(target, fs.normpath(where), entry, owner, now, placed)
 
 
 def _place(
-    tree: fs.Tree, path: str, entry: fs.Entry, owner: tuple[int, int] | None, now: int
+    tree: fs.Tree,
+    path: str,
+    entry: fs.Entry,
+    owner: tuple[int, int] | None,
+    now: int,
+    placed: dict[int, fs.Entry] | None = None,
 ) -> None:
     _mkdirs(tree, fs.parent_of(path), owner, now, None)
     if owner is not None:
-        entry = fs.Entry(entry.kind, entry.mode, entry.data, entry.target, *owner, entry.mtime)
+        copied = placed.get(id(entry)) if placed is not None else None
+        if copied is None:
+            copied = fs.Entry(entry.kind, entry.mode, entry.data, entry.target, *owner,
+                              entry.mtime)  # fmt: skip
+            if placed is not None:
+                placed[id(entry)] = copied
+        entry = copied
     existing = tree.get(path)
     if existing is not None and existing.is_dir and entry.is_dir:
         return  # copying into an existing directory keeps it
