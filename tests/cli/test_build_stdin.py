@@ -68,3 +68,19 @@ def test_stdin_mistakes_say_what_docker_says(engine: SimEngine, tmp_path: Path) 
     )
     code, _, err = _build(engine, ["-f", "-", str(tmp_path)], DOCKERFILE)
     assert code == 1 and "not supported by LayerLab" in err
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"\x1f\x8b\x08",  # found by the fuzz harness: a gzip header and nothing more
+        gzip.compress(b"garbage"),  # whole gzip, but no tar inside
+        gzip.compress(tar_of({"Dockerfile": DOCKERFILE}))[:40],  # cut short
+    ],
+)
+def test_a_compressed_context_that_holds_no_whole_tar_is_the_daemons_eof(
+    engine: SimEngine, data: bytes
+) -> None:
+    code, _, err = _build(engine, ["-q", "-"], data)
+    assert code == 1
+    assert err.endswith("\nError response from daemon: unexpected EOF\n")  # as Engine 20.10

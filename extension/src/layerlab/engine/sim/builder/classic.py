@@ -12,6 +12,9 @@ unparsable Dockerfile) are raised, as the daemon answers them with an HTTP error
 
 from __future__ import annotations
 
+import lzma
+import tarfile
+import zlib
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -53,7 +56,11 @@ def build(
     """Build an image from ``context_tar`` and return the daemon's message stream."""
     refs = [_tag_reference(tag) for tag in tags]
     fixed = int(DETERMINISTIC_EPOCH) if engine.clock.deterministic else None
-    context = BuildContext.from_tar(context_tar, fixed_mtime=fixed)
+    try:
+        context = BuildContext.from_tar(context_tar, fixed_mtime=fixed)
+    except (tarfile.TarError, EOFError, OSError, zlib.error, lzma.LZMAError):
+        # A compressed context that does not hold a whole tar: the daemon's reader runs dry.
+        raise EngineError("unexpected EOF") from None
     name = dockerfile or "Dockerfile"
     text = _dockerfile_text(context, name)
     parsed = parse_dockerfile_result(text, name)
