@@ -18,6 +18,7 @@ from layerlab.engine.sim.engine import SimEngine, state_path
 from layerlab.engine.sim.programs.executable import program_of
 from layerlab.engine.sim.registry import distribution as registry
 from layerlab.engine.sim.registry.hub import images as hub
+from layerlab.engine.sim.runtimes import nodejs
 from layerlab.engine.sim.store import fs
 from layerlab.engine.sim.store.database import Store
 
@@ -237,7 +238,8 @@ def test_catalog_sizes_and_sharing() -> None:
     assert diffs("node", "20-alpine")[0] == diffs("alpine", "3.19")[0]
     assert diffs("nginx", "latest")[0] == diffs("debian", "bookworm")[0]
     config = json.loads(hub.image("library/node", "14").config)  # type: ignore[union-attr]
-    assert "NODE_VERSION=14.21.3" in config["config"]["Env"]
+    # Every node tag holds the Node.js that runs its programs (runtimes.nodejs).
+    assert f"NODE_VERSION={nodejs.host_version()}" in config["config"]["Env"]
     assert config["config"]["Entrypoint"] == ["docker-entrypoint.sh"]
     nginx = json.loads(hub.image("library/nginx", "latest").config)  # type: ignore[union-attr]
     assert nginx["config"]["StopSignal"] == "SIGQUIT"

@@ -1,11 +1,11 @@
-"""Programs of the simulated Docker Hub images other than busybox and Python.
+"""Programs of the simulated Docker Hub images other than busybox, Python and Node.js.
 
 ``hello`` (hello-world's ``/hello``) prints the message stored in the image, which is all the
 real program does. The others need what the simulator does not have: a package repository to
-install from (``apk``, ``apt-get``), a web server that really answers (``nginx``), a JavaScript
-engine (``node``, ``npm``). Each says so and exits 126, the shell's "found but cannot run",
-rather than print what a real run would print: an install that did not happen, a version of a
-program that is not there, a server that serves nothing.
+install from (``apk``, ``apt-get``, ``npm``), a web server that really answers (``nginx``).
+Each says so and exits 126, the shell's "found but cannot run", rather than print what a real
+run would print: an install that did not happen, a version of a program that is not there, a
+server that serves nothing.
 """
 
 from __future__ import annotations
@@ -43,7 +43,10 @@ apt_get = _refused(_NO_PACKAGES.format(os="Debian"))
 nginx = _refused(
     "the simulator has no web server that would answer; try it on a real engine {real}"
 )
-node = _refused("the simulator does not run JavaScript; try it on a real engine {real}")
+npm = _refused(
+    "the simulator has no npm registry or package cache, so {name} would install nothing; "
+    "try it on a real engine {real}"
+)
 
 
 def hello(argv: list[str], io: Io) -> int:
@@ -58,8 +61,7 @@ def hello(argv: list[str], io: Io) -> int:
 
 PROGRAMS: dict[str, Program] = {
     "hello": hello,
-    "node": node,
-    "npm": node,
+    "npm": npm,
     "apk": apk,
     "apt-get": apt_get,
     "apt": apt_get,

@@ -1,10 +1,11 @@
 """Real language runtimes in simulated containers.
 
 The shell and busybox applets of :mod:`..programs` are simulated; a language runtime cannot be:
-a learner's Python program must really run. Each runtime here runs the host's own interpreter,
-confined (:mod:`.confinement`) on the container's files: its changes mounted over the image's
-files, which are prepared once per image (:mod:`.overlay`), or a whole copy of them
-(:mod:`.rootfs`); what the program wrote comes back to the container's writable layer.
+a learner's Python or JavaScript program must really run. Each runtime here runs a real
+interpreter of the host (CPython, Node.js), confined (:mod:`.confinement`) on the container's
+files (:mod:`.launch`): its changes mounted over the image's files, which are prepared once per
+image (:mod:`.overlay`), or a whole copy of them (:mod:`.rootfs`); what the program wrote comes
+back to the container's writable layer.
 
 This package sits above the programs it plugs into: :data:`PROGRAMS` is handed to each run
 (``ProcessContext.programs``), so the simulated programs never import a real runtime.
@@ -22,8 +23,15 @@ def python(argv: list[str], io: Io) -> int:
     return run_cpython(argv, io)
 
 
+def node(argv: list[str], io: Io) -> int:
+    from layerlab.engine.sim.runtimes.nodejs import node as run_node
+
+    return run_node(argv, io)
+
+
 # Program names (an executable's marker, see ``programs.executable``) run by a real runtime.
 PROGRAMS: dict[str, Program] = {
     "python": python,
     "python3": python,
+    "node": node,
 }

@@ -269,6 +269,13 @@ def check_user(job: Job) -> None:
             "files as one user's only (all of them writable), which is not what Docker does; "
             "run LayerLab as root, or the program as root"
         )
+    if as_root() and (job.uid != 0 or job.gid != 0) and not job.launcher:
+        # bwrap changes ids only inside a user namespace; the launcher that does it for a
+        # Python program is CPython itself, which this runtime's container does not have.
+        raise Unavailable(
+            f"it would run as uid {job.uid} (gid {job.gid}), and LayerLab switches to a "
+            "non-root user only for Python programs; run it as root (no USER, no --user)"
+        )
 
 
 def _setns_network(pid: int) -> None:

@@ -87,12 +87,14 @@ def _base_executable() -> str:
     return os.path.realpath(base)
 
 
-def _needed(paths: list[str]) -> tuple[list[str], tuple[str, str] | None]:
+def needed_libraries(paths: list[str]) -> tuple[list[str], tuple[str, str] | None]:
     """(system libraries the files load, libpython's (host path, soname) if one needs it)."""
     try:
         listing = subprocess.run(["ldd", *paths], capture_output=True, text=True, timeout=60).stdout
     except (OSError, subprocess.SubprocessError) as error:
-        raise InterpreterUnavailable(f"cannot list the interpreter's libraries ({error})") from None
+        raise InterpreterUnavailable(
+            f"cannot list the libraries {paths[0]} loads ({error})"
+        ) from None
     libraries: set[str] = set()
     libpython: tuple[str, str] | None = None
     for line in listing.splitlines():
@@ -148,9 +150,9 @@ def host_interpreter() -> HostInterpreter:
     binary = _base_executable()
     stdlib = sysconfig.get_paths()["stdlib"]
     extensions = sorted(glob.glob(os.path.join(stdlib, "lib-dynload", "*.so")))
-    libraries, libpython = _needed([binary, *extensions])
+    libraries, libpython = needed_libraries([binary, *extensions])
     if libpython is not None:
-        more, _ = _needed([libpython[0]])
+        more, _ = needed_libraries([libpython[0]])
         libraries = sorted({*libraries, *more})
         binary = _relocatable_copy(binary)
     short = f"{sys.version_info[0]}.{sys.version_info[1]}"

@@ -30,6 +30,7 @@ from layerlab.engine.sim.registry.hub.recipes import (
     stopsignal,
 )
 from layerlab.engine.sim.registry.hub.rootfs import busybox_rootfs
+from layerlab.engine.sim.runtimes import nodejs
 from layerlab.engine.sim.runtimes.interpreter import host_version, pip_wheel, site_dir
 from layerlab.engine.sim.store.fs import Tree
 
@@ -113,7 +114,7 @@ def _node(
     )
     steps: tuple[Step, ...] = (
         *([user] if user else []),
-        env("NODE_VERSION", version),
+        env("NODE_VERSION", nodejs.node_version(version)),
         install,
         env("YARN_VERSION", "1.22.19"),
         yarn,
@@ -189,7 +190,9 @@ def _python_tree(version: str) -> Tree:
 
 
 def stand_in_notice(repository: str, tag: str) -> str | None:
-    """What a pull of a python tag for another version says: which interpreter stands in."""
+    """What a pull of a python or node tag for another version says: which runtime stands in."""
+    if repository == "library/node":
+        return nodejs.stand_in_notice(tag)
     wanted = re.match(r"(\d+)\.(\d+)", tag)
     host = host_version()
     if repository != "library/python" or wanted is None:

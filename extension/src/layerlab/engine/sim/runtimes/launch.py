@@ -1,0 +1,136 @@
+"""One run of a real runtime's program in a simulated container, whatever the language.
+
+A runtime (:mod:`.cpython`, :mod:`.nodejs`) says which host files make it and where the container
+sees them (:class:`RuntimeFiles`); this module prepares the container's files around them (an
+overlay over the image's prepared files, or a whole copy), runs the program confined with the
+container's environment, working directory, user and hostname, hands ``-d`` programs to their
+monitor, and takes back what the program wrote into the container's writable layer.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from layerlab.engine.sim.programs.applets import users
+from layerlab.engine.sim.programs.applets.base import Io
+from layerlab.engine.sim.programs.image_tools import refuse
+from layerlab.engine.sim.runtimes import confinement, live, overlay, rootfs
+from layerlab.engine.sim.store.fs import Tree
+
+
+@dataclass(frozen=True)
+class RuntimeFiles:
+    """The host files that make a runtime, as one container sees them."""
+
+    binds: list[confinement.Bind]  # its own files (binary, standard library) at the image's paths
+    mount_points: list[overlay.MountPoint]  # where those binds go, and which are folders
+    libraries: list[confinement.Bind]  # system libraries, each at its own path
+    # Container folders inside a bound one that must stay the container's (mounted over it).
+    separate: list[str] = field(default_factory=list)
+    # Whether the executable can run confinement's launcher (a CPython can): needed to run as a
+    # non-root user, and to tell a shell which signal killed the program.
+    runs_launcher: bool = False
+
+
+def _limit_text(limit: str, limits: confinement.Limits) -> str:
+    return {
+        "time": f"ran for more than {limits.wall_seconds:g} seconds",
+        "cpu": f"used more than {limits.cpu_seconds} seconds of CPU time",
+        "output": f"wrote more than {limits.output_bytes >> 20} MiB of output",
+    }[limit]
+
+
+def supplementary_groups(tree: Tree, uid: int, gid: int) -> list[int]:
+    """The groups of /etc/group that list the user as a member, with its primary group, as the
+    daemon sets them for a container user (a uid with no /etc/passwd entry has its gid only)."""
+    name = users.user_name(tree, uid)
+    return users.groups_of(tree, name, gid) if name is not None else [gid]
+
+
+def _live_container(io: Io) -> rootfs.Materialised | None:
+    """For ``docker exec`` into a container whose real program runs (as root): its files."""
+    if not io.sys.join_dir or not confinement.as_root():
+        return None
+    root = live.root_of(Path(io.sys.join_dir))
+    if root is None or not live.program_pid(Path(io.sys.join_dir)):
+        return None
+    return rootfs.Materialised(root=root, tree_before={}, seen={}, owners=True)
+
+
+def run_program(name: str, executable: str, argv: list[str], io: Io, files: RuntimeFiles) -> int:
+    """Run ``argv`` with the runtime's binary at ``executable`` on the container's files; the
+    exit code as Docker reports it. ``name`` is what LayerLab's messages call the program."""
+    runs_live = bool(io.sys.live_dir) and io.pid == 1 and not io.stdin
+    joined = _live_container(io)
+    staged = None
+    if joined is None and not runs_live and io.sys.base is not None:
+        with contextlib.suppress(overlay.NotSuitable):
+            owners = confinement.as_root()
+            staged = overlay.stage(
+                io.sys.base, io.tree, owners, files.mount_points, files.separate, files.libraries
+            )
+    made: rootfs.Materialised | None = None
+    if staged is not None:
+        root: str | confinement.Overlay = staged.root
+        targets = staged.targets
+        # The libraries are in the overlay; a separate folder has an overlay of its own.
+        extra: list[confinement.Mount] = [plane.mount for plane in staged.planes[1:]]
+    else:
+        # The running program's own files (what this one writes is theirs too), or a copy.
+        made = joined or rootfs.materialise(io.tree, owners=confinement.as_root())
+        root = made.root
+        points = [
+            *files.mount_points,
+            *(overlay.MountPoint(b.target, False) for b in files.libraries),
+        ]
+        targets = {m.target: rootfs.prepare_mount_point(made, m.target, m.is_dir) for m in points}
+        extra = [confinement.Bind(b.source, targets[b.target]) for b in files.libraries]
+        for path in files.separate:  # the container's own folder, in front of the runtime's
+            extra.append(confinement.Bind(made.host_path(targets[path]), targets[path], True))
+    # A live program's root stays, its monitor's to keep and the store's to collect.
+    keep = joined is not None
+    try:
+        job = confinement.Job(
+            root=root,
+            executable=executable,
+            argv=list(argv),
+            env=dict(io.env),
+            cwd=io.cwd,
+            uid=io.uid,
+            gid=io.gid,
+            groups=supplementary_groups(io.tree, io.uid, io.gid),
+            hostname=io.sys.hostname,
+            binds=[*(confinement.Bind(b.source, targets[b.target]) for b in files.binds), *extra],
+            pid1=io.pid == 1,
+            launcher=executable if files.runs_launcher else "",
+            # A shell (or exec) waits for it: it is told which signal ended the program.
+            report_signal=io.pid != 1 and files.runs_launcher,
+            network_of=(live.program_pid(Path(io.sys.join_dir)) or 0) if joined else 0,
+        )
+        limits = confinement.Limits.default()
+        try:
+            if runs_live and made is not None:
+                keep = True
+                live.launch(job, made, Path(io.sys.live_dir), io.stdin_open)
+            outcome = confinement.run(job, io.stdin, io.stdin_open, io.write, limits)
+        except confinement.Unavailable as error:
+            keep = joined is not None
+            return refuse(io, name, str(error))
+        if staged is not None:
+            overlay.collect(staged, io.tree, int(io.now()), io.uid, io.gid)
+        elif joined is None and made is not None:
+            rootfs.collect(made, io.tree, int(io.now()), io.uid, io.gid)
+    finally:
+        if staged is not None:
+            staged.remove()
+        if made is not None and not keep:
+            made.remove()
+    io.sys.killed_by = outcome.signal
+    if outcome.limit is not None:
+        io.err(
+            f"LayerLab: {name} {_limit_text(outcome.limit, limits)}, a limit of the simulator, "
+            f"and was stopped (exit code {outcome.exit_code}).\n"
+        )
+    return outcome.exit_code

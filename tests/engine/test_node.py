@@ -1,0 +1,193 @@
+"""Real Node.js in simulated containers: it runs the program, sees only the container's files
+(and its own binary, at the image's path), and what it writes lands in the container."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from layerlab.cli.main import run_cli
+from layerlab.engine.sim.engine import SimEngine
+from layerlab.engine.sim.runtimes import confinement, nodejs
+
+pytestmark = pytest.mark.skipif(
+    confinement.probe()[0] is None, reason=f"no confinement here: {confinement.describe()}"
+)
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory: pytest.TempPathFactory) -> SimEngine:
+    """One engine for the module, with node:14 pulled (each test names its own things)."""
+    engine = SimEngine(home=tmp_path_factory.mktemp("node") / "home")
+    assert docker(engine, "pull", "-q", "node:14")[2] == 0
+    return engine
+
+
+def docker(engine: SimEngine, *args: str, stdin: bytes | None = None) -> tuple[str, str, int]:
+    out, err = io.StringIO(), io.StringIO()
+    code = run_cli(list(args), engine, out, err, cwd=".", stdin=stdin)
+    return out.getvalue(), err.getvalue(), code
+
+
+def node(engine: SimEngine, code: str, *more: str) -> tuple[str, str, int]:
+    return docker(engine, "run", "--rm", "node:14", "node", "-e", code, *more)
+
+
+def test_the_three_answers_a_new_user_expects(engine: SimEngine) -> None:
+    assert node(engine, "console.log(6*7)") == ("42\n", "", 0)
+    assert node(engine, "process.exit(4)") == ("", "", 4)
+    out, err, code = node(engine, "null.x")
+    assert (out, code) == ("", 1)
+    assert "TypeError: Cannot read properties of null (reading 'x')\n    at [eval]:1:" in err
+    assert err.endswith(f"Node.js v{nodejs.host_version()}\n")
+
+
+def test_computed_output_is_not_read_from_the_source(engine: SimEngine) -> None:
+    """Nothing in the program text says what it prints: only running it tells."""
+    assert node(engine, "const x = 'ab'; console.log(x.repeat(3), x.length ** 5)")[0] == (
+        "ababab 32\n"
+    )
+    assert node(engine, "console.error('to stderr'); process.exitCode = 3") == (
+        "",
+        "to stderr\n",
+        3,
+    )
+    out, _, code = docker(
+        engine, "run", "--rm", "node:14", "node", "-p", "[1, 2, 3].map(n => n * n)"
+    )
+    assert (out, code) == ("[ 1, 4, 9 ]\n", 0)
+
+
+def test_version_is_the_node_that_runs_and_the_pull_says_it_stands_in(
+    engine: SimEngine, tmp_path: Path
+) -> None:
+    version = nodejs.host_version()
+    assert docker(engine, "run", "--rm", "node:14", "--version") == (f"v{version}\n", "", 0)
+    env = json.loads(docker(engine, "image", "inspect", "-f", "{{json .Config.Env}}", "node:14")[0])
+    assert f"NODE_VERSION={version}" in env
+    fresh = SimEngine(home=tmp_path / "home")
+    out = docker(fresh, "pull", "node:14")[0]
+    if version.split(".")[0] != "14":
+        assert out.splitlines()[-2] == (
+            f"LayerLab: node:14 holds Node.js {version}, the Node.js LayerLab runs: "
+            "no Node.js 14 is available here"
+        )
+    major = version.split(".")[0]
+    assert "LayerLab:" not in docker(fresh, "pull", "node:latest")[0]
+    assert (
+        nodejs.stand_in_notice(major) is None and nodejs.stand_in_notice(f"{major}-alpine") is None
+    )
+
+
+def test_argv_env_cwd_and_hostname_are_the_containers(engine: SimEngine) -> None:
+    code = (
+        "console.log(JSON.stringify([process.argv.slice(1), process.env.GREETING, process.cwd(),"
+        " require('os').hostname(), process.execPath]))"
+    )
+    out, err, status = docker(engine, "run", "--rm", "-e", "GREETING=hej", "-w", "/tmp", "-h",
+                              "box", "node:14", "node", "-e", code, "a", "b c")  # fmt: skip
+    assert (err, status) == ("", 0)
+    assert json.loads(out) == [["a", "b c"], "hej", "/tmp", "box", "/usr/local/bin/node"]
+
+
+def test_a_script_on_stdin_and_stdin_data(engine: SimEngine) -> None:
+    out, _, code = docker(engine, "run", "--rm", "-i", "node:14", "node",
+                          stdin=b"console.log('from stdin', 1 + 2)\n")  # fmt: skip
+    assert (out, code) == ("from stdin 3\n", 0)
+    read = "let s = ''; process.stdin.on('data', d => s += d).on('end', () => console.log(s.trim().split('\\n').map(Number).reduce((a, b) => a + b)))"  # noqa: E501
+    out, _, code = docker(engine, "run", "--rm", "-i", "node:14", "node", "-e", read,
+                          stdin=b"3\n4\n")  # fmt: skip
+    assert (out, code) == ("7\n", 0)
+
+
+def test_a_script_file_in_a_shell_pipeline(engine: SimEngine) -> None:
+    out, _, code = docker(engine, "run", "--rm", "node:14", "sh", "-c",
+                          "echo 'console.log(process.argv[2].toUpperCase())' > /tmp/a.js && "
+                          "node /tmp/a.js shout | tr A-Z a-z; node -e 'process.exit(5)'; "
+                          "echo status=$?")  # fmt: skip
+    assert (out, code) == ("shout\nstatus=5\n", 0)
+
+
+def test_it_sees_the_containers_files_and_writes_into_its_layer(engine: SimEngine) -> None:
+    code = (
+        "const fs = require('fs');"
+        "fs.mkdirSync('/data');"
+        "fs.writeFileSync('/data/out.txt', 'hi\\n');"
+        "console.log(fs.readFileSync('/etc/os-release', 'utf8').split('\\n')[0]);"
+        "console.log(fs.readFileSync('/etc/passwd', 'utf8').includes('node:x:1000'));"
+        f"try {{ fs.readFileSync({json.dumps(str(Path(__file__).resolve()))}) }}"
+        " catch (e) { console.log(e.code) }"
+    )
+    out, err, status = docker(engine, "run", "--name", "node-writes", "node:14", "node", "-e", code)
+    assert (out, err, status) == (
+        'PRETTY_NAME="Debian GNU/Linux 10 (buster)"\ntrue\nENOENT\n',
+        "",
+        0,
+    )
+    assert docker(engine, "diff", "node-writes")[0] == "A /data\nA /data/out.txt\n"
+    assert docker(engine, "commit", "node-writes", "node-wrote")[2] == 0
+    assert docker(engine, "run", "--rm", "node-wrote", "cat", "/data/out.txt")[0] == "hi\n"
+
+
+def test_a_run_step_makes_a_layer_of_what_node_wrote(engine: SimEngine, tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text(
+        "FROM node:14\nWORKDIR /app\nCOPY app.js .\nRUN node app.js > built.txt\n"
+        'CMD ["node", "app.js"]\n'
+    )
+    (tmp_path / "app.js").write_text(
+        "require('fs').writeFileSync('made.txt', String([1, 2, 3].reduce((a, b) => a + b)));\n"
+        "console.log('built by', process.version);\n"
+    )
+    out, err, code = docker(engine, "build", "-q", "-t", "node-app", str(tmp_path))
+    assert code == 0, err
+    out, _, code = docker(engine, "run", "--rm", "node-app", "sh", "-c", "cat built.txt made.txt")
+    assert (out, code) == (f"built by v{nodejs.host_version()}\n6", 0)
+
+
+def test_a_non_root_user_is_refused_not_run_as_root(engine: SimEngine) -> None:
+    out, err, code = docker(engine, "run", "--rm", "--user", "node", "node:14", "node", "-e", "1")
+    assert (out, code) == ("", 126)
+    assert err.startswith("LayerLab: cannot run node in this container: it would run as uid 1000")
+
+
+def test_the_alpine_image_runs_it_too(engine: SimEngine) -> None:
+    release = "require('fs').readFileSync('/etc/alpine-release', 'utf8').trim()"
+    out, err, code = docker(engine, "run", "--rm", "node:14-alpine", "node", "-p", release)
+    assert (out, code) == ("3.17.3\n", 0), err
+
+
+def test_a_detached_server_answers_exec_until_it_is_killed(engine: SimEngine) -> None:
+    server = (
+        "require('http').createServer((q, r) => r.end('hello ' + q.url + '\\n'))"
+        ".listen(3000, () => console.log('listening'))"
+    )
+    assert (
+        docker(engine, "run", "-d", "--name", "node-srv", "node:14", "node", "-e", server)[2] == 0
+    )
+    try:
+        ask = "require('http').get('http://127.0.0.1:3000/x', r => r.pipe(process.stdout))"
+        for _ in range(50):
+            out, _, code = docker(engine, "exec", "node-srv", "node", "-e", ask)
+            if code == 0:
+                break
+        assert (out, code) == ("hello /x\n", 0)
+        assert docker(engine, "logs", "node-srv")[0] == "listening\n"
+    finally:
+        docker(engine, "kill", "node-srv")
+    status = docker(engine, "inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", "node-srv")
+    assert status[0] == "exited 137\n"
+
+
+def test_without_a_node_it_is_refused(engine: SimEngine, monkeypatch: pytest.MonkeyPatch) -> None:
+    def missing() -> tuple[str, tuple[str, ...]]:
+        raise nodejs.NodeUnavailable("no Node.js is installed here")
+
+    monkeypatch.setattr(nodejs, "host_node", missing)
+    assert node(engine, "console.log(1)") == (
+        "",
+        "LayerLab: cannot run node in this container: no Node.js is installed here\n",
+        126,
+    )
