@@ -64,7 +64,7 @@ class Capture:
 class UsesImage:
     """`@image REF`: the scenario needs REF besides the baseline. The simulator pulls it from
     its Hub; the real engine, which can pull nothing, is handed a copy built on this machine
-    (``python_image.py``). Either way quietly, before the next command."""
+    (``reference_images.py``). Either way quietly, before the next command."""
 
     reference: str
     line: int
@@ -93,6 +93,10 @@ class Scenario:
 
     def commands(self) -> list[Command]:
         return [step for step in self.steps if isinstance(step, Command)]
+
+    def images(self) -> list[str]:
+        """The references of its `@image` lines."""
+        return [step.reference for step in self.steps if isinstance(step, UsesImage)]
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from . import python_image
+from . import reference_images
 from .scenario import (
     CommandResult,
     normalize_results,
@@ -101,11 +101,11 @@ def comparisons(
                 scenario, tmp = parse_scenario(path), tmps[path]
                 reset_real_engine(live_env)
                 real = run_scenario(scenario, ["docker"], live_env, tmp / "real-work",
-                                    provide_image=python_image.provide)  # fmt: skip
+                                    provide_image=reference_images.provide)  # fmt: skip
                 reset_real_engine(live_env)
                 env = {**adapter_env, "LAYERLAB_HOME": str(tmp / "adapter-home")}
                 adapter = run_scenario(scenario, LAYERLAB, env, tmp / "adapter-work",
-                                       provide_image=python_image.provide)  # fmt: skip
+                                       provide_image=reference_images.provide)  # fmt: skip
                 rows = zip(
                     normalize_results(real),
                     normalize_results(adapter),
@@ -153,7 +153,18 @@ def report(comparisons: list[Comparison], versions: str) -> str:
         f"| real-engine adapter vs docker | {adapter_ok} / {total} | {adapter_rate:.1%} |",
         f"| simulator vs docker | {sim_ok} / {total} | {sim_rate:.1%} |",
         "",
+        "By scenario (the programs of `python_programs` and `node_programs` run in a real CPython",
+        "and a real Node.js on both engines):",
+        "",
+        "| scenario | commands | adapter matches | simulator matches |",
+        "| --- | ---: | ---: | ---: |",
     ]
+    for name in dict.fromkeys(c.scenario for c in comparisons):
+        rows = [c for c in comparisons if c.scenario == name]
+        adapter = sum(_same(c.real, c.adapter) for c in rows)
+        simulated = sum(_same(c.real, c.simulator) for c in rows)
+        lines.append(f"| {name} | {len(rows)} | {adapter} | {simulated} |")
+    lines.append("")
     for title, side in (("real-engine adapter", "adapter"), ("simulator", "simulator")):
         lines += [f"## Commands where the {title} differs", ""]
         differing = [c for c in comparisons if not _same(c.real, getattr(c, side))]

