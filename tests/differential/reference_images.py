@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 from layerlab.engine.sim.runtimes import nodejs
 
 from . import node_image, python_image
@@ -23,8 +26,13 @@ def provide(reference: str, docker: list[str], env: dict[str, str]) -> None:
 
 def runtime_versions(references: list[str]) -> dict[str, str]:
     """What a golden transcript of a scenario using ``references`` depends on besides the
-    engine: the Node.js version, which an uncaught error prints with Node's own stack frames.
+    engine: the Node.js version, which an uncaught error prints with Node's own stack frames,
+    and npm's, whose messages and lock files vary between versions.
     (The python image's programs print nothing of the interpreter's version.)"""
-    if node_image.REFERENCE in references:
-        return {"node_version": nodejs.host_version()}
-    return {}
+    if node_image.REFERENCE not in references:
+        return {}
+    versions = {"node_version": nodejs.host_version()}
+    npm = nodejs.host_npm()
+    if npm is not None:
+        versions["npm_version"] = json.loads((Path(npm) / "package.json").read_text())["version"]
+    return versions

@@ -83,6 +83,12 @@ _SIZE = re.compile(r"(?<![0-9A-Za-z.])\d+(?:\.\d+)?(?:kB|MB|GB|TB|PB)(?![0-9A-Za
 # Rule 7b: the byte length of a pushed manifest (`TAG: digest: sha256:… size: 735`). The
 # manifest lists each layer's compressed size, whose digits depend on the gzip implementation.
 _MANIFEST_SIZE = re.compile(r"(: digest: sha256:\S+ size: )\d+")
+# Rule 7c: how long npm took (`added 1 package in 379ms`, `up to date in 1s`).
+_NPM_TIME = re.compile(
+    r"^((?:added|removed|changed|up to date|audited)\b.* in )\d+(?:\.\d+)?(?:ms|s|m)$", re.M
+)
+# Rule 7d: the time in the name of npm's log file (`/root/.npm/_logs/2026-…_171Z-debug-0.log`).
+_NPM_LOG = re.compile(r"(?<=/_logs/)\d{4}-\d{2}-\d{2}T\d{2}_\d{2}_\d{2}_\d{3}Z")
 # Rule 8: tables. A header is a line of upper-case column titles separated by 2+ spaces; it
 # and the rows below it (to a blank line) lose trailing spaces, and runs of 2+ spaces become
 # one " | ", so a wider ID or size in one engine cannot shift the other columns.
@@ -103,6 +109,8 @@ def normalize(text: str, ids: IdMap) -> str:
     text = _UP.sub("Up <duration>", text)
     text = _SIZE.sub("<size>", text)
     text = _MANIFEST_SIZE.sub(r"\1<size>", text)
+    text = _NPM_TIME.sub(r"\1<duration>", text)
+    text = _NPM_LOG.sub("<time>", text)
     return _collapse_tables(text)
 
 

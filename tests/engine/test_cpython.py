@@ -189,8 +189,9 @@ def test_a_runaway_program_is_stopped_with_a_message(
     out, err, code = python(engine, "print('start', flush=True)\nwhile True: pass")
     assert (out, code) == ("start\n", 137)
     assert err == (
-        "LayerLab: python ran for more than 1 seconds, a limit of the simulator, "
-        "and was stopped (exit code 137).\n"
+        "LayerLab: python ran for more than 1 seconds (simulated containers have no network: a "
+        "program waiting for one waits until this limit), a limit of the simulator, and was "
+        "stopped (exit code 137).\n"
     )
     monkeypatch.setattr(confinement, "OUTPUT_BYTES", 1 << 20)
     out, err, code = python(engine, "while True: print('x' * 1000)")

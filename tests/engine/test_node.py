@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import tarfile
 from pathlib import Path
 
 import pytest
@@ -191,3 +192,65 @@ def test_without_a_node_it_is_refused(engine: SimEngine, monkeypatch: pytest.Mon
         "LayerLab: cannot run node in this container: no Node.js is installed here\n",
         126,
     )
+
+
+def _package_tarball(folder: Path, name: str, version: str, main: str) -> Path:
+    """An npm package tarball, as `npm pack` makes it (files under ``package/``, gzipped)."""
+    source = folder / f"{name}-src"
+    (source / "package").mkdir(parents=True)
+    manifest = {"name": name, "version": version, "main": "index.js"}
+    (source / "package" / "package.json").write_text(json.dumps(manifest))
+    (source / "package" / "index.js").write_text(main)
+    target = folder / f"{name}-{version}.tgz"
+    with tarfile.open(target, "w:gz") as archive:
+        archive.add(source / "package", arcname="package")
+    return target
+
+
+def test_npm_is_the_npm_that_comes_with_the_node_that_runs(engine: SimEngine) -> None:
+    npm = nodejs.host_npm()
+    if npm is None:
+        pytest.skip("this Node.js comes without npm")
+    version = json.loads((Path(npm) / "package.json").read_text())["version"]
+    assert docker(engine, "run", "--rm", "node:14", "npm", "--version") == (f"{version}\n", "", 0)
+    out = docker(engine, "run", "--rm", "node:14", "readlink", "/usr/local/bin/npm")[0]
+    assert out == "../lib/node_modules/npm/bin/npm-cli.js\n"
+
+
+def test_npm_installs_a_local_package_in_a_build_step(engine: SimEngine, tmp_path: Path) -> None:
+    if nodejs.host_npm() is None:
+        pytest.skip("this Node.js comes without npm")
+    _package_tarball(tmp_path, "greeting", "1.2.0", "module.exports = (n) => `hello, ${n}!`;\n")
+    (tmp_path / "package.json").write_text(
+        json.dumps({"name": "app", "dependencies": {"greeting": "file:greeting-1.2.0.tgz"}})
+    )
+    (tmp_path / "index.js").write_text("console.log(require('greeting')('npm'));\n")
+    (tmp_path / "Dockerfile").write_text(
+        "FROM node:14\nWORKDIR /app\nCOPY package.json greeting-1.2.0.tgz ./\n"
+        'RUN npm install --no-audit --no-fund\nCOPY . .\nCMD ["node", "index.js"]\n'
+    )
+    out, err, code = docker(engine, "build", "-t", "npm-app", str(tmp_path))
+    assert code == 0, err
+    assert "\nadded 1 package in " in out
+    assert docker(engine, "run", "--rm", "npm-app") == ("hello, npm!\n", "", 0)
+    listing = docker(engine, "run", "--rm", "npm-app", "cat", "node_modules/greeting/package.json")
+    assert json.loads(listing[0])["version"] == "1.2.0"
+    # The second build takes npm's layer from the cache: only what changed runs again.
+    (tmp_path / "index.js").write_text("console.log(require('greeting')('cache'));\n")
+    out, err, code = docker(engine, "build", "-t", "npm-app", str(tmp_path))
+    assert code == 0, err
+    assert "RUN npm install --no-audit --no-fund\n ---> Using cache\n" in out
+    assert docker(engine, "run", "--rm", "npm-app")[0] == "hello, cache!\n"
+
+
+def test_npm_without_a_registry_waits_and_is_stopped_with_a_reason(
+    engine: SimEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if nodejs.host_npm() is None:
+        pytest.skip("this Node.js comes without npm")
+    monkeypatch.setattr(confinement, "WALL_SECONDS", 3.0)
+    out, err, code = docker(engine, "run", "--rm", "-w", "/app", "node:14", "npm", "install",
+                            "express")  # fmt: skip
+    assert code == 137
+    assert "ran for more than 3 seconds (simulated containers have no network" in err
+    assert "added" not in out

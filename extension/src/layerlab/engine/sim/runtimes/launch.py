@@ -36,7 +36,10 @@ class RuntimeFiles:
 
 def _limit_text(limit: str, limits: confinement.Limits) -> str:
     return {
-        "time": f"ran for more than {limits.wall_seconds:g} seconds",
+        # The usual reason a lesson's program waits that long: it is waiting for the network
+        # (npm and pip retry a registry they cannot reach), which a simulated container lacks.
+        "time": f"ran for more than {limits.wall_seconds:g} seconds (simulated containers have "
+        "no network: a program waiting for one waits until this limit)",
         "cpu": f"used more than {limits.cpu_seconds} seconds of CPU time",
         "output": f"wrote more than {limits.output_bytes >> 20} MiB of output",
     }[limit]

@@ -37,6 +37,7 @@ from layerlab.engine.sim.runtimes.interpreter import InterpreterUnavailable, nee
 from layerlab.engine.sim.runtimes.launch import RuntimeFiles, run_program
 
 IMAGE_BINARY = "/usr/local/bin/node"  # where the official images keep it
+NPM_FOLDER = "lib/node_modules/npm"  # npm's, below the prefix (/usr/local)
 
 
 class NodeUnavailable(Exception):
@@ -104,6 +105,37 @@ def host_node() -> tuple[str, tuple[str, ...]]:
     return binary, tuple(libraries)
 
 
+NPM_FILES = ("package.json", "bin/npm-cli.js", "bin/npx-cli.js")
+
+
+@functools.cache
+def host_npm() -> str | None:
+    """The npm that comes with the Node.js that runs (``lib/node_modules/npm`` beside its
+    ``bin``, in Node's own layout and the wheel's), or None."""
+    try:
+        binary = _binary()
+    except NodeUnavailable:
+        return None
+    folder = os.path.join(os.path.dirname(os.path.dirname(binary)), "lib", "node_modules", "npm")
+    if all(os.path.isfile(os.path.join(folder, name)) for name in NPM_FILES):
+        return folder
+    return None
+
+
+def npm_files() -> dict[str, bytes] | None:
+    """The files of that npm an image keeps in its own layer (the rest is bound in when a
+    program runs, as CPython's standard library is): its package.json, which says its
+    version, and the two scripts ``npm`` and ``npx`` link to; None without an npm."""
+    folder = host_npm()
+    if folder is None:
+        return None
+    files = {}
+    for name in NPM_FILES:
+        with open(os.path.join(folder, name), "rb") as source:
+            files[name] = source.read()
+    return files
+
+
 def node_version(declared: str) -> str:
     """The version a node image declares: the Node.js that runs, or, where none can run here,
     the tag's own (its programs are then refused, never faked)."""
@@ -140,9 +172,15 @@ def node(argv: list[str], io: Io) -> int:
         binary, libraries = host_node()
     except NodeUnavailable as error:
         return refuse(io, name, str(error))
+    binds = [Bind(binary, executable)]
+    # An image with npm's own files (the Hub's node images) gets the rest of that npm.
+    npm = host_npm()
+    npm_at = posixpath.join(posixpath.dirname(posixpath.dirname(executable)), NPM_FOLDER)
+    if npm is not None and posixpath.join(npm_at, "package.json") in io.tree:
+        binds.append(Bind(npm, npm_at))
     files = RuntimeFiles(
-        binds=[Bind(binary, executable)],
-        mount_points=[overlay.MountPoint(executable, False)],
+        binds=binds,
+        mount_points=[overlay.MountPoint(b.target, b.source == npm) for b in binds],
         libraries=[Bind(path, path) for path in libraries],
     )
     return run_program(name, executable, argv, io, files)

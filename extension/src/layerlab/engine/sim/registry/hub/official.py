@@ -94,7 +94,7 @@ def _node(
             " /usr/local --strip-components=1 --no-same-owner   && node --version   && npm "
             "--version"
         ),
-        functools.partial(cat.node_tree, npm),
+        functools.partial(_node_tree, npm),
         REST,
     )
     yarn = run(
@@ -123,6 +123,11 @@ def _node(
         cmd("node"),
     )
     return Recipe(name, created, steps, base, size)
+
+
+def _node_tree(npm_version: str) -> Tree:
+    # Asked when the image is first made, not when the catalog is: it reads npm's files.
+    return cat.node_tree(npm_version, nodejs.npm_files())
 
 
 def _node_user(codename: str) -> LayerStep:

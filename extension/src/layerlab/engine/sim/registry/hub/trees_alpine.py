@@ -136,8 +136,9 @@ def alpine_tree(version: str) -> Tree:
         dir_item("/var/log"),
         dir_item("/var/tmp", 0o1777),
     ]
+    # busybox's installer puts env in /usr/bin, where every "#!/usr/bin/env" script looks.
     items += [
-        link_item(f"/bin/{name}", "/bin/busybox")
+        link_item(f"{'/usr/bin' if name == 'env' else '/bin'}/{name}", "/bin/busybox")
         for name in busybox_applet_names()
         if name != "busybox"
     ]

@@ -61,17 +61,30 @@ def node_user_tree(passwd: str, group: str, shell: str) -> Tree:
     )
 
 
-def node_tree(npm_version: str) -> Tree:
+def node_tree(npm_version: str, npm: dict[str, bytes] | None) -> Tree:
+    """Node.js as the official image installs it: the binary (the host's, bound in when a
+    program runs; see ``runtimes.nodejs``) and npm in ``/usr/local/lib/node_modules/npm`` with
+    ``npm`` and ``npx`` linking to its scripts. ``npm`` holds the files of the npm that really
+    runs (its package.json and scripts); without one, ``npm`` and ``npx`` are refused."""
+    home = "/usr/local/lib/node_modules/npm"
+    if npm is not None:
+        modes = {name: 0o755 if name.startswith("bin/") else 0o644 for name in npm}
+        tools = [
+            *(file_item(f"{home}/{name}", data, modes[name]) for name, data in sorted(npm.items())),
+            link_item("/usr/local/bin/npm", "../lib/node_modules/npm/bin/npm-cli.js"),
+            link_item("/usr/local/bin/npx", "../lib/node_modules/npm/bin/npx-cli.js"),
+        ]
+    else:
+        tools = [
+            exe_item("/usr/local/bin/npm", "npm"),
+            exe_item("/usr/local/bin/npx", "npx"),
+            file_item(f"{home}/package.json", f'{{"name":"npm","version":"{npm_version}"}}\n'),
+        ]
     return lay_down(
         [
             exe_item("/usr/local/bin/node", "node"),
-            exe_item("/usr/local/bin/npm", "npm"),
-            exe_item("/usr/local/bin/npx", "npx"),
+            *tools,
             exe_item("/usr/local/bin/corepack", "corepack"),
-            file_item(
-                "/usr/local/lib/node_modules/npm/package.json",
-                f'{{"name":"npm","version":"{npm_version}"}}\n',
-            ),
             dir_item("/usr/local/include/node"),
             dir_item("/usr/local/share/doc/node"),
         ]

@@ -183,7 +183,11 @@ def debian_rootfs(
         exe_item(f"{bindir}/dpkg" if not merged_usr else "/usr/bin/dpkg", "dpkg"),
         file_item("/var/lib/dpkg/status", ""),
     ]
-    items += [exe_item(f"{bindir}/{name}", "coreutils") for name in COREUTILS]
+    # coreutils installs env in /usr/bin, where every "#!/usr/bin/env" script looks for it.
+    items += [
+        exe_item(f"{'/usr/bin' if name == 'env' else bindir}/{name}", "coreutils")
+        for name in COREUTILS
+    ]
     if merged_usr:
         items += [
             link_item("/bin", "usr/bin"),
