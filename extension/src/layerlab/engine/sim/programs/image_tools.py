@@ -2,7 +2,8 @@
 
 ``hello`` (hello-world's ``/hello``) prints the message stored in the image, which is all the
 real program does. The others need what the simulator does not have: a package repository to
-install from (``apk``, ``apt-get``, ``npm``), a web server that really answers (``nginx``).
+install from (``apk``, ``apt-get``, ``npm`` where the Node.js that runs came without it), a web
+server that really answers (``nginx``), yarn (``yarn``, ``corepack``).
 Each says so and exits 126, the shell's "found but cannot run", rather than print what a real
 run would print: an install that did not happen, a version of a program that is not there, a
 server that serves nothing.
@@ -43,6 +44,10 @@ apt_get = _refused(_NO_PACKAGES.format(os="Debian"))
 nginx = _refused(
     "the simulator has no web server that would answer; try it on a real engine {real}"
 )
+yarn = _refused(
+    "the simulator has no yarn (npm, in the same image, runs for real); try it on a real "
+    "engine {real}"
+)
 npm = _refused(
     "the simulator has no npm registry or package cache, so {name} would install nothing; "
     "try it on a real engine {real}"
@@ -62,6 +67,8 @@ def hello(argv: list[str], io: Io) -> int:
 PROGRAMS: dict[str, Program] = {
     "hello": hello,
     "npm": npm,
+    "yarn": yarn,
+    "corepack": yarn,
     "apk": apk,
     "apt-get": apt_get,
     "apt": apt_get,

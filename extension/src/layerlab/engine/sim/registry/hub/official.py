@@ -75,7 +75,7 @@ def _buildpack(base: Recipe, codename: str, created: str, sizes: tuple[int, int,
 
 
 def _node(
-    base: Recipe, name: str, version: str, npm: str, created: str, size: int, user: LayerStep | None
+    base: Recipe, name: str, version: str, created: str, size: int, user: LayerStep | None
 ) -> Recipe:
     alpine = user is None
     install = run(
@@ -94,7 +94,7 @@ def _node(
             " /usr/local --strip-components=1 --no-same-owner   && node --version   && npm "
             "--version"
         ),
-        functools.partial(_node_tree, npm),
+        _node_tree,
         REST,
     )
     yarn = run(
@@ -125,9 +125,9 @@ def _node(
     return Recipe(name, created, steps, base, size)
 
 
-def _node_tree(npm_version: str) -> Tree:
+def _node_tree() -> Tree:
     # Asked when the image is first made, not when the catalog is: it reads npm's files.
-    return cat.node_tree(npm_version, nodejs.npm_files())
+    return cat.node_tree(nodejs.npm_files())
 
 
 def _node_user(codename: str) -> LayerStep:
@@ -295,9 +295,7 @@ def official_catalog() -> dict[str, dict[str, Recipe]]:
     busybox136 = _busybox(BUSYBOX_CREATED)
     jammy = _ubuntu("22.04", "22.04.4", "jammy", "2024-02-27T18:52:59Z", 77_900_000)
     user = _node_user("bookworm")
-    node20 = _node(
-        bp_bookworm, "node:20", "20.11.1", "10.2.4", "2024-03-15T21:43:10Z", 1_100_000_000, user
-    )
+    node20 = _node(bp_bookworm, "node:20", "20.11.1", "2024-03-15T21:43:10Z", 1_100_000_000, user)
     python312 = _python(bp_bookworm, "python:3.12", "2024-03-12T06:05:23Z", 1_020_000_000, False)
     python311 = _python(bp_bookworm, "python:3.11", "2024-03-12T06:07:31Z", 1_010_000_000, False)
     python311_slim = _python(
@@ -324,7 +322,6 @@ def official_catalog() -> dict[str, dict[str, Recipe]]:
                 bp_bookworm,
                 "node:18",
                 "18.19.1",
-                "10.2.4",
                 "2024-03-15T21:30:02Z",
                 1_090_000_000,
                 user,
@@ -333,7 +330,6 @@ def official_catalog() -> dict[str, dict[str, Recipe]]:
                 bp_bullseye,
                 "node:16",
                 "16.20.2",
-                "8.19.4",
                 "2023-09-08T04:13:15Z",
                 909_000_000,
                 _node_user("bullseye"),
@@ -342,7 +338,6 @@ def official_catalog() -> dict[str, dict[str, Recipe]]:
                 bp_buster,
                 "node:14",
                 "14.21.3",
-                "6.14.18",
                 "2023-04-12T02:50:07Z",
                 912_000_000,
                 _node_user("buster"),
@@ -351,7 +346,6 @@ def official_catalog() -> dict[str, dict[str, Recipe]]:
                 alpine317,
                 "node:14-alpine",
                 "14.21.3",
-                "6.14.18",
                 "2023-04-12T03:10:44Z",
                 119_000_000,
                 None,
@@ -360,7 +354,6 @@ def official_catalog() -> dict[str, dict[str, Recipe]]:
                 alpine319,
                 "node:20-alpine",
                 "20.11.1",
-                "10.2.4",
                 "2024-03-15T21:28:43Z",
                 135_000_000,
                 None,

@@ -61,11 +61,12 @@ def node_user_tree(passwd: str, group: str, shell: str) -> Tree:
     )
 
 
-def node_tree(npm_version: str, npm: dict[str, bytes] | None) -> Tree:
+def node_tree(npm: dict[str, bytes] | None) -> Tree:
     """Node.js as the official image installs it: the binary (the host's, bound in when a
     program runs; see ``runtimes.nodejs``) and npm in ``/usr/local/lib/node_modules/npm`` with
     ``npm`` and ``npx`` linking to its scripts. ``npm`` holds the files of the npm that really
-    runs (its package.json and scripts); without one, ``npm`` and ``npx`` are refused."""
+    runs (its package.json and scripts); without one, ``npm`` and ``npx`` are refused and no
+    package.json claims a version of an npm that is not there."""
     home = "/usr/local/lib/node_modules/npm"
     if npm is not None:
         modes = {name: 0o755 if name.startswith("bin/") else 0o644 for name in npm}
@@ -77,8 +78,7 @@ def node_tree(npm_version: str, npm: dict[str, bytes] | None) -> Tree:
     else:
         tools = [
             exe_item("/usr/local/bin/npm", "npm"),
-            exe_item("/usr/local/bin/npx", "npx"),
-            file_item(f"{home}/package.json", f'{{"name":"npm","version":"{npm_version}"}}\n'),
+            exe_item("/usr/local/bin/npx", "npm"),
         ]
     return lay_down(
         [
