@@ -14,6 +14,25 @@ from typing import Any, Protocol, runtime_checkable
 
 Json = dict[str, Any]
 
+# The API versions the client speaks, as the docker CLI 28.2 it reproduces: it asks the daemon
+# for its version and uses the lower of the two (1.41 with Engine 20.10, 1.45 with 26.1), so a
+# daemon that refuses old clients (Engine 29 wants at least 1.44) is not sent an old one.
+CLIENT_API_VERSION = "1.50"
+# What a daemon that does not say its version is taken to speak (API 1.24 began negotiation).
+FALLBACK_API_VERSION = "1.24"
+
+
+def _as_tuple(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split(".") if part.isdigit())
+
+
+def negotiated_version(server: Json) -> str:
+    """The API version to speak with a daemon whose ``/version`` answered ``server``: its
+    ``ApiVersion`` where that is not above the client's, else the client's (as the docker CLI
+    negotiates; a daemon that wants a newer one then refuses with its own message)."""
+    offered = str(server.get("ApiVersion") or FALLBACK_API_VERSION)
+    return min(offered, CLIENT_API_VERSION, key=_as_tuple)
+
 
 @runtime_checkable
 class Engine(Protocol):

@@ -12,7 +12,7 @@ from layerlab.cli.commands.base import CommandContext, format_rows, go_json, wri
 from layerlab.cli.errors import CliError, daemon_error
 from layerlab.cli.flags import ParsedArgs
 from layerlab.cli.inspect_types import typed
-from layerlab.engine.api import Json
+from layerlab.engine.api import CLIENT_API_VERSION, Json, negotiated_version
 from layerlab.engine.errors import EngineError, NotFound
 from layerlab.version import __version__ as LAYERLAB_VERSION
 
@@ -106,12 +106,13 @@ def _ansic(timestamp: str) -> str:
     return moment.strftime("%a %b ") + f"{moment.day:>2}" + moment.strftime(" %H:%M:%S %Y")
 
 
-def _client_info(ctx: CommandContext) -> Json:
+def _client_info(ctx: CommandContext, server: Json) -> Json:
     return {
         "Platform": {"Name": "LayerLab"},
         # The docker CLI release whose behaviour this client reproduces.
         "Version": "28.2.2",
-        "APIVersion": "1.41",
+        "APIVersion": negotiated_version(server),
+        "DefaultAPIVersion": CLIENT_API_VERSION,
         "LayerLabVersion": LAYERLAB_VERSION,
         "PythonVersion": platform.python_version(),
         "Os": platform.system().lower(),
@@ -145,8 +146,8 @@ def _server_lines(server: Json) -> list[str]:
 
 
 def cmd_version(ctx: CommandContext, parsed: ParsedArgs) -> int:
-    client = _client_info(ctx)
     server = ctx.engine.version()
+    client = _client_info(ctx, server)
     fmt = parsed.text("format")
     if fmt:
         # Templates see Go field names: the JSON key ApiVersion is the field APIVersion.
@@ -164,10 +165,13 @@ def cmd_version(ctx: CommandContext, parsed: ParsedArgs) -> int:
         )
         write_format(ctx, fmt, typed_data, "version")
         return 0
+    # As the CLI's template: the version it speaks, and its own where the daemon's is lower.
+    default = client["DefaultAPIVersion"]
+    downgraded = f" (downgraded from {default})" if client["APIVersion"] != default else ""
     lines = [
         "Client: LayerLab (a Python port of the docker CLI, not Docker's own client)",
         f" Version:           {client['Version']} (LayerLab {client['LayerLabVersion']})",
-        f" API version:       {client['APIVersion']}",
+        f" API version:       {client['APIVersion']}{downgraded}",
         f" Python version:    {client['PythonVersion']}",
         f" OS/Arch:           {client['Os']}/{client['Arch']}",
         f" Engine:            {client['Context']}",

@@ -23,7 +23,7 @@ import docker.errors
 import requests
 from docker.utils.socket import demux_adaptor, frames_iter
 
-from layerlab.engine.api import Json
+from layerlab.engine.api import FALLBACK_API_VERSION, Json, negotiated_version
 from layerlab.engine.errors import (
     Conflict,
     EngineError,
@@ -36,7 +36,6 @@ from layerlab.engine.real import records as real_records
 from layerlab.engine.real.labels import CONTAINER, MANAGED_LABEL, managed_value
 from layerlab.engine.real.ledger import Ledger
 
-API_VERSION = "1.41"  # what the docker CLI negotiates with the reference 20.10 daemon
 _BY_STATUS: dict[int, type[EngineError]] = {
     304: NotModified, 400: InvalidArgument, 404: NotFound, 409: Conflict,
 }  # fmt: skip
@@ -100,9 +99,12 @@ class RealEngine:
         self.base_url = base_url
         self.timeout = timeout
         try:
-            self.api = docker.APIClient(base_url=base_url, version=API_VERSION, timeout=timeout)
+            self._api = docker.APIClient(
+                base_url=base_url, version=FALLBACK_API_VERSION, timeout=timeout
+            )
         except docker.errors.DockerException as exc:
             raise _unavailable(base_url, exc) from None
+        self._api_version: str | None = None  # negotiated on the first request
         # Safe mode (layerlab.engine.real.safety): for whom created containers are labelled and
         # created images recorded in the ledger; None: safe mode is off.
         self.safe_owner: str | None = None
@@ -119,6 +121,28 @@ class RealEngine:
         return cls(os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock")
 
     # -- plumbing -------------------------------------------------------------------------------
+
+    @property
+    def api(self) -> docker.APIClient:
+        """The SDK client, speaking the API version negotiated with the daemon. Asked on first
+        use rather than in the constructor: choosing an engine does not reach for it yet."""
+        if self._api_version is None:
+            try:
+                server = self._api.version(api_version=False)  # /version, unversioned
+            except Exception as exc:
+                raise translate(exc, self.base_url) from None
+            self._api_version = negotiated_version(server)
+            # docker-py keeps the version it puts in every URL here; its own "auto" sets the
+            # same attribute, but takes the daemon's version even above what this client knows.
+            self._api._version = self._api_version
+        return self._api
+
+    @property
+    def api_version(self) -> str:
+        """The negotiated API version (asks the daemon the first time)."""
+        self.api  # noqa: B018 (negotiates)
+        assert self._api_version is not None
+        return self._api_version
 
     def _call(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         try:
@@ -493,7 +517,7 @@ class RealEngine:
         if auto_remove is None:  # not created here (`start -a`): the CLI inspects it too
             auto_remove = bool(self.inspect_container(container)["HostConfig"].get("AutoRemove"))
         condition = "removed" if auto_remove else "next-exit"
-        waiter = docker.APIClient(base_url=self.base_url, version=API_VERSION, timeout=None)
+        waiter = docker.APIClient(base_url=self.base_url, version=self.api_version, timeout=None)
         url = waiter._url("/containers/{0}/wait", container)
         response = self._call(waiter._post, url, params={"condition": condition}, stream=True)
         self._call(waiter._raise_for_status, response)
