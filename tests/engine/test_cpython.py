@@ -12,7 +12,7 @@ import pytest
 
 from layerlab.cli.main import run_cli
 from layerlab.engine.sim.engine import SimEngine
-from layerlab.engine.sim.runtimes import confinement
+from layerlab.engine.sim.runtimes import confinement, tools
 from layerlab.engine.sim.runtimes.interpreter import site_dir
 
 pytestmark = pytest.mark.skipif(
@@ -298,3 +298,21 @@ def test_the_confinement_check_binds_only_what_the_interpreter_needs() -> None:
     binds = [tuple(command[i + 1 : i + 3]) for i, arg in enumerate(command) if "bind" in arg]
     assert ("/", "/") not in binds
     assert all(source == target for source, target in binds)
+
+
+def test_child_processes_run_in_a_real_shell(engine: SimEngine) -> None:
+    """subprocess and os.system start the image's shell and tools: inside the confined run a
+    real BusyBox stands in for the simulated ones (runtimes/tools.py)."""
+    if tools.host_busybox() is None:
+        pytest.skip("needs a static BusyBox on this machine")
+    code = (
+        "import os, subprocess\n"
+        "print(subprocess.run(['ls', '/etc/os-release'], capture_output=True, text=True).stdout,"
+        " end='', flush=True)\n"
+        "status = os.system('echo shell says $((6 * 7)); exit 3')\n"
+        "print(os.waitstatus_to_exitcode(status))\n"
+        "print(subprocess.run('bash -c true', shell=True).returncode)\n"
+    )
+    out, err, code_ = python(engine, code)
+    assert out == "/etc/os-release\nshell says 42\n3\n127\n"
+    assert err == "bash: applet not found\n" and code_ == 0

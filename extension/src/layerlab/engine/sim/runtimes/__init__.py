@@ -5,7 +5,8 @@ a learner's Python or JavaScript program must really run. Each runtime here runs
 interpreter of the host (CPython, Node.js), confined (:mod:`.confinement`) on the container's
 files (:mod:`.launch`): its changes mounted over the image's files, which are prepared once per
 image (:mod:`.overlay`), or a whole copy of them (:mod:`.rootfs`); what the program wrote comes
-back to the container's writable layer.
+back to the container's writable layer. What such a program starts itself (a shell, ``ls``)
+runs as a real static BusyBox standing in for the image's simulated tools (:mod:`.tools`).
 
 This package sits above the programs it plugs into: :data:`PROGRAMS` is handed to each run
 (``ProcessContext.programs``), so the simulated programs never import a real runtime.

@@ -37,7 +37,7 @@ import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from layerlab.engine.sim.runtimes import confinement
+from layerlab.engine.sim.runtimes import confinement, tools
 from layerlab.engine.sim.runtimes.rootfs import (
     entry_from_host,
     materialise,
@@ -271,7 +271,11 @@ def _image_lower(
     """The image's lower folder (made now if it is not kept yet), where each mount point and
     each path of ``resolve`` is in it (the image's symlinks followed), and a shared lock on it."""
     wanted = [(m.target, m.is_dir) for m in mount_points]
-    key = json.dumps([chain_id, owners, sorted(wanted), sorted(resolve)])
+    # The host's BusyBox is written into the folder in place of the simulated tools: a folder
+    # made with another one (or none) is not this one.
+    busybox = tools.host_busybox()
+    stand_in = [busybox, os.stat(busybox).st_mtime_ns] if busybox else None
+    key = json.dumps([chain_id, owners, sorted(wanted), sorted(resolve), stand_in])
     folder, lock = _hold("image-" + hashlib.sha256(key.encode()).hexdigest()[:32])
     try:
         targets_file = folder + ".json"

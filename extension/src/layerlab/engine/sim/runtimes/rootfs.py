@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from layerlab.engine.sim.runtimes import tools
 from layerlab.engine.sim.store.fs import Entry, Tree, directory, is_below, regular, symlink
 
 # Mounted by the runtime, never part of a container's layer.
@@ -121,8 +122,10 @@ def new_scratch_dir(prefix: str) -> str:
 
 def write_entries(root: str, entries: Mapping[str, Entry], owners: bool) -> None:
     """Write ``entries`` below the existing directory ``root``; a directory that exists already
-    is left as it is. Each entry's parent must exist or be among the entries."""
+    is left as it is. Each entry's parent must exist or be among the entries. A simulated shell
+    or tool is written as the real one that a real program's children run (:mod:`.tools`)."""
     dirs: list[tuple[str, Entry]] = []
+    stand_ins: dict[str, str] = {}  # host file -> where it was first written below root
     for path in sorted(entries):
         entry = entries[path]
         if skipped(path) or path == "/":
@@ -133,9 +136,16 @@ def write_entries(root: str, entries: Mapping[str, Entry], owners: bool) -> None
                 os.mkdir(host, 0o700)
                 dirs.append((host, entry))
         elif entry.kind == "file":
-            fd = os.open(host, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "wb") as out:
-                out.write(entry.data)
+            stand_in = tools.stand_in_for(entry.data)
+            if stand_in is not None and stand_in in stand_ins:
+                os.link(stand_ins[stand_in], host)  # one copy per folder: BusyBox is 2 MB
+            elif stand_in is not None:
+                shutil.copyfile(stand_in, host)
+                stand_ins[stand_in] = host
+            else:
+                fd = os.open(host, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with os.fdopen(fd, "wb") as out:
+                    out.write(entry.data)
             if owners:
                 os.chown(host, entry.uid, entry.gid)
             # After chown, which clears the set-id bits.
