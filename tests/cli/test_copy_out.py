@@ -83,3 +83,16 @@ def test_copying_again_replaces_links_instead_of_following_them(
     assert not (tmp_path / "out2" / "d").is_symlink()
     assert (tmp_path / "out2" / "d" / "f").read_text() == "hi\n"
     assert (outside / "f").read_text() == "keep\n"
+
+
+def test_a_folder_with_hard_links_copied_to_a_new_name_keeps_them(
+    engine: SimEngine, tmp_path: Path
+) -> None:
+    """The copy is renamed to the new name: the hard links inside it are renamed with it
+    (busybox's applets are all one file)."""
+    assert docker(engine, "run", "--name", "linked", "busybox", "true", cwd=tmp_path)[2] == 0
+    assert docker(engine, "cp", "linked:/bin", "tools", cwd=tmp_path) == ("", "", 0)
+    assert os.stat(tmp_path / "tools" / "ls").st_ino == os.stat(tmp_path / "tools" / "cat").st_ino
+    assert docker(engine, "cp", "linked:/", "everything", cwd=tmp_path) == ("", "", 0)
+    every = tmp_path / "everything" / "bin"
+    assert os.stat(every / "ls").st_ino == os.stat(every / "sh").st_ino

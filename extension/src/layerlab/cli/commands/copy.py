@@ -233,19 +233,27 @@ def _prepare(data: bytes, source: _Side, target: _Side) -> tuple[str, bytes]:
 
 
 def _rebase(data: bytes, old: str, new: str) -> bytes:
-    """Rename the tar's root entry ``old`` (``.``: every entry) to ``new``."""
+    """Rename the tar's root entry ``old`` (``.``: every entry) to ``new``, in the names of the
+    entries and in the targets of hard links, which name entries of the same tar."""
     source, out = io.BytesIO(data), io.BytesIO()
+
+    def renamed_path(path: str) -> str:
+        name = posixpath.normpath(path)
+        first, _, rest = name.partition("/")
+        if old == ".":
+            return new if name == "." else posixpath.join(new, name)
+        if first == old:
+            return posixpath.join(new, rest) if rest else new
+        return path
+
     with (
         tarfile.open(fileobj=source) as archive,
         tarfile.open(fileobj=out, mode="w", format=tarfile.PAX_FORMAT) as renamed,
     ):
         for member in archive.getmembers():
-            name = posixpath.normpath(member.name)
-            first, _, rest = name.partition("/")
-            if old == ".":
-                member.name = new if name == "." else posixpath.join(new, name)
-            elif first == old:
-                member.name = posixpath.join(new, rest) if rest else new
+            member.name = renamed_path(member.name)
+            if member.islnk():
+                member.linkname = renamed_path(member.linkname)
             handle = archive.extractfile(member) if member.isfile() else None
             renamed.addfile(member, handle)
     return out.getvalue()
