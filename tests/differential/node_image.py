@@ -9,26 +9,26 @@ same image config (Env, Entrypoint, Cmd) as the simulated Hub's ``node:14``. Bot
 the same Node.js on the same paths, so a differential scenario compares what Docker does around
 a program: output, errors, exit codes, stdin, files.
 
-Built and cached by :mod:`.local_image`.
+Built and cached by :mod:`.local_image` through :mod:`.reference_images`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import sys
 import tarfile
 from pathlib import Path
 
 from layerlab.engine.sim.registry.hub.trees_apps import NODE_ENTRYPOINT
 from layerlab.engine.sim.runtimes import nodejs
 
-from .local_image import add_bytes, add_file, add_symlink, dockerfile_like_hub, provide_built
+from .local_image import add_bytes, add_file, add_symlink
 
 REFERENCE = "node:14"
+HUB_IMAGE = ("library/node", "14")  # whose config (Env, Entrypoint, Cmd) it copies
 
 
-def _cache_key() -> str:
+def cache_key() -> str:
     binary, libraries = nodejs.host_node()
     stat = os.stat(binary)
     text = f"{binary}:{stat.st_mtime_ns}:{nodejs.host_version()}:{libraries}:{nodejs.host_npm()}:v2"
@@ -56,16 +56,3 @@ def write_rootfs(path: Path) -> None:
                         add_file(archive, source, os.path.normpath(f"{target}/{relative}/{name}"))
             add_symlink(archive, "/usr/local/bin/npm", "../lib/node_modules/npm/bin/npm-cli.js")
             add_symlink(archive, "/usr/local/bin/npx", "../lib/node_modules/npm/bin/npx-cli.js")
-
-
-def provide(reference: str, docker: list[str], env: dict[str, str]) -> None:
-    """Load ``reference`` (only node:14) into the real engine at ``env``'s DOCKER_HOST."""
-    if reference != REFERENCE:
-        raise RuntimeError(f"no recipe for {reference} on the real engine")
-    dockerfile = dockerfile_like_hub("library/node", "14")
-    provide_built(reference, _cache_key(), write_rootfs, dockerfile, env)
-
-
-if __name__ == "__main__":  # build and load by hand: cd tests; python -m differential.node_image
-    provide(REFERENCE, ["docker"], dict(os.environ))
-    print(f"{REFERENCE} loaded", file=sys.stderr)

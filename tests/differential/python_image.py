@@ -9,14 +9,13 @@ the same image config (Env, Cmd) as the simulated Hub's image. Both engines then
 CPython on the same paths, so a differential scenario compares what Docker does around a
 program: files, users, environment, exit codes, layers.
 
-Built and cached by :mod:`.local_image`.
+Built and cached by :mod:`.local_image` through :mod:`.reference_images`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import sys
 import tarfile
 from pathlib import Path
 
@@ -29,14 +28,15 @@ from layerlab.engine.sim.runtimes.interpreter import (
     site_dir,
 )
 
-from .local_image import add_bytes, add_file, add_symlink, dockerfile_like_hub, provide_built
+from .local_image import add_bytes, add_file, add_symlink
 
 REFERENCE = "python:3.12"
+HUB_IMAGE = ("library/python", "3.12")  # whose config (Env, Entrypoint, Cmd) it copies
 # Left out of the image: the test suite and the host's own installed packages.
 SKIPPED = ("test", "site-packages", "idlelib", "tkinter", "turtledemo", "lib2to3/tests")
 
 
-def _cache_key() -> str:
+def cache_key() -> str:
     interpreter = host_interpreter()
     stat = os.stat(interpreter.binary)
     text = f"{interpreter.binary}:{stat.st_mtime_ns}:{host_version()}:{pip_wheel()}:{site_dir()}:v2"
@@ -72,16 +72,3 @@ def write_rootfs(path: Path) -> None:
         ):
             if entry.kind == "file" and not item_path.startswith(f"/usr/local/bin/python{short}"):
                 add_bytes(archive, item_path, entry.data, entry.mode)
-
-
-def provide(reference: str, docker: list[str], env: dict[str, str]) -> None:
-    """Load ``reference`` (only python:3.12) into the real engine at ``env``'s DOCKER_HOST."""
-    if reference != REFERENCE:
-        raise RuntimeError(f"no recipe for {reference} on the real engine")
-    dockerfile = dockerfile_like_hub("library/python", "3.12")
-    provide_built(reference, _cache_key(), write_rootfs, dockerfile, env)
-
-
-if __name__ == "__main__":  # build and load by hand: cd tests; python -m differential.python_image
-    provide(REFERENCE, ["docker"], dict(os.environ))
-    print(f"{REFERENCE} loaded", file=sys.stderr)

@@ -4,24 +4,25 @@
 from __future__ import annotations
 
 import json
+import os
+import sys
 from pathlib import Path
 
 from layerlab.engine.sim.runtimes import nodejs
 
 from . import node_image, python_image
+from .local_image import dockerfile_like_hub, provide_built
 
-_PROVIDERS = {
-    python_image.REFERENCE: python_image.provide,
-    node_image.REFERENCE: node_image.provide,
-}
+_RECIPES = {recipe.REFERENCE: recipe for recipe in (python_image, node_image)}
 
 
 def provide(reference: str, docker: list[str], env: dict[str, str]) -> None:
     """Load ``reference`` into the real engine at ``env``'s DOCKER_HOST."""
-    provider = _PROVIDERS.get(reference)
-    if provider is None:
+    recipe = _RECIPES.get(reference)
+    if recipe is None:
         raise RuntimeError(f"no recipe for {reference} on the real engine")
-    provider(reference, docker, env)
+    dockerfile = dockerfile_like_hub(*recipe.HUB_IMAGE)
+    provide_built(reference, recipe.cache_key(), recipe.write_rootfs, dockerfile, env)
 
 
 def runtime_versions(references: list[str]) -> dict[str, str]:
@@ -36,3 +37,11 @@ def runtime_versions(references: list[str]) -> dict[str, str]:
     if npm is not None:
         versions["npm_version"] = json.loads((Path(npm) / "package.json").read_text())["version"]
     return versions
+
+
+if (
+    __name__ == "__main__"
+):  # build and load by hand: cd tests; python -m differential.reference_images node:14
+    for wanted in sys.argv[1:] or list(_RECIPES):
+        provide(wanted, ["docker"], dict(os.environ))
+        print(f"{wanted} loaded", file=sys.stderr)
