@@ -173,3 +173,55 @@ def test_exec_joins_a_running_program_its_files_and_its_network(engine: SimEngin
     docker(engine, "stop", "-t", "1", "web")
     diff = docker(engine, "diff", "web")[0].splitlines()
     assert {"A /tmp/index.html", "A /tmp/from-exec.txt", "A /tmp/from-shell.txt"} <= set(diff)
+
+
+def wait_for_file(engine: SimEngine, name: str, path: str) -> None:
+    for _ in range(100):
+        if docker(engine, "exec", name, "test", "-e", path)[2] == 0:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"{path} never appeared")
+
+
+@pytest.mark.skipif(not confinement.as_root(), reason="exec into a real program needs root")
+def test_a_running_program_and_what_runs_beside_it_share_one_set_of_files(
+    engine: SimEngine, tmp_path: Path
+) -> None:
+    # The program writes a file, then shows every second what it finds.
+    program = (
+        "import os, time\n"
+        "open('/tmp/by-program', 'w').write('program')\n"
+        "while True:\n"
+        "    print(sorted(os.listdir('/tmp')), flush=True); time.sleep(0.1)\n"
+    )
+    docker(engine, "run", "-d", "--name", "box", "python:3.12", "python", "-c", program)
+    wait_for_file(engine, "box", "/tmp/by-program")
+    # What it wrote is in the writable layer while it runs: diff, cp and commit see it.
+    assert "A /tmp/by-program" in docker(engine, "diff", "box")[0].splitlines()
+    out = tmp_path / "copied"
+    assert docker(engine, "cp", "box:/tmp/by-program", str(out))[2] == 0
+    assert out.read_text() == "program"
+    # An exec'd real program's writes too, at once.
+    docker(engine, "exec", "box", "python", "-c", "open('/tmp/by-exec', 'w').write('exec')")
+    assert "A /tmp/by-exec" in docker(engine, "diff", "box")[0].splitlines()
+    # A simulated shell's changes and docker cp reach the program's files: it sees them.
+    docker(engine, "exec", "box", "sh", "-c", "echo shell > /tmp/by-shell && rm /tmp/by-exec")
+    (tmp_path / "by-cp").write_text("cp")
+    assert docker(engine, "cp", str(tmp_path / "by-cp"), "box:/tmp/by-cp")[2] == 0
+    # Within one exec too: a real program sees what the shell before it wrote.
+    both = "echo shell > /tmp/by-shell && python -c \"print(open('/tmp/by-shell').read())\""
+    assert docker(engine, "exec", "box", "sh", "-c", both)[0] == "shell\n\n"
+    seen = "['by-cp', 'by-program', 'by-shell']"
+    for _ in range(50):
+        if docker(engine, "logs", "--tail", "1", "box")[0].strip() == seen:
+            break
+        time.sleep(0.1)
+    assert docker(engine, "logs", "--tail", "1", "box")[0].strip() == seen
+    assert docker(engine, "commit", "box", "snapshot")[2] == 0
+    listed = docker(engine, "run", "--rm", "snapshot", "ls", "/tmp")[0]
+    assert listed == "by-cp\nby-program\nby-shell\n"
+    # Looking again changes nothing: a file the program wrote once keeps its time.
+    first = docker(engine, "exec", "box", "stat", "-c", "%Y", "/tmp/by-program")[0]
+    time.sleep(1.1)
+    assert docker(engine, "diff", "box")[0] == docker(engine, "diff", "box")[0]
+    assert docker(engine, "exec", "box", "stat", "-c", "%Y", "/tmp/by-program")[0] == first

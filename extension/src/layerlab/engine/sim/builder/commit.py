@@ -50,6 +50,7 @@ def commit(
     changes: list[str],
 ) -> Json:
     c = engine.containers_store.resolve(container)
+    engine.containers_store.sync_live_files(c)
     container_config: Json = c.doc["Config"]
     config = apply_changes(engine, container_config, changes)
     parent = engine.image_store.require(c.image_id)

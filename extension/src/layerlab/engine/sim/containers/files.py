@@ -30,12 +30,14 @@ _GO_DIR, _GO_SYMLINK = 1 << 31, 1 << 27  # Go's os.ModeDir and os.ModeSymlink bi
 
 def stat_path(engine: ContainerBackend, container: str, path: str) -> Json:
     c = engine.containers_store.resolve(container)
+    engine.containers_store.sync_live_files(c)
     tree = engine.containers_store.tree(c)
     return _stat(*_lookup(tree, c, path))
 
 
 def get_archive(engine: ContainerBackend, container: str, path: str) -> tuple[bytes, Json]:
     c = engine.containers_store.resolve(container)
+    engine.containers_store.sync_live_files(c)
     tree = engine.containers_store.tree(c)
     real, top = _lookup(tree, c, path)
     contents_only = path.endswith("/.")
@@ -55,6 +57,7 @@ def put_archive(
 ) -> None:
     store = engine.containers_store
     c = store.resolve(container)
+    store.sync_live_files(c)
     tree = store.tree(c)
     target, entry = _lookup(tree, c, path)
     if not entry.is_dir:
@@ -63,10 +66,12 @@ def put_archive(
         changes = fs.tar_to_changes(data) if data else {}
     except tarfile.TarError:
         raise EngineError("Error processing tar file(exit status 1): unexpected EOF") from None
+    before = dict(tree)
     for name, item in sorted(changes.items()):
         if item is not None:
             destination = fs.normpath(name.lstrip("/"), target)
             tree[destination] = item if keep_ids else replace(item, uid=0, gid=0)
+    store.write_live_files(c, before, tree)
     store.set_tree(c, tree)
     store.save(c)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from layerlab.engine.errors import Conflict, InvalidArgument, NeverEnds, NotFound
@@ -198,6 +197,7 @@ def list_containers(
 def _sizes(engine: ContainerBackend, c: Container) -> Json:
     """``SizeRw`` (the writable layer; left out when 0, as the daemon's omitempty does) and
     ``SizeRootFs`` (that plus the image)."""
+    engine.containers_store.sync_live_files(c)
     rw = fs.layer_size(fs.tar_to_changes(c.upper)) if c.upper else 0
     image = engine.image_store.get(c.image_id)
     root = rw + (engine.image_store.size(image) if image is not None else 0)
@@ -450,6 +450,7 @@ def rename(engine: ContainerBackend, container: str, new_name: str) -> None:
 def diff(engine: ContainerBackend, container: str) -> list[Json]:
     store = engine.containers_store
     c = store.resolve(container)
+    store.sync_live_files(c)
     if not c.upper:
         return []
     lower = store.lower_tree(c)
@@ -530,13 +531,9 @@ def exec_start(
     if not c.running:
         raise Conflict(f"Container {c.id} is not running")
     config = c.doc["Config"]
+    store.sync_live_files(c)  # what a running real program wrote is there for the exec'd one
     tree = store.tree(c)
     run = c.run
-    if run.get("live"):  # a real program runs: what it wrote so far is there for the exec'd one
-        from layerlab.engine.sim.runtimes import live
-
-        info = run["live"]
-        live.snapshot(Path(info["dir"]), tree, int(engine.clock.now()), info["uid"], info["gid"])
     context = process_context(
         tree, [*(config.get("Env") or []), *doc["Env"]], doc["User"] or config.get("User") or "",
         doc["WorkingDir"] or config.get("WorkingDir") or "/", c.hostname, engine.clock.now(),
@@ -544,6 +541,8 @@ def exec_start(
     context.base = store.image_base(c)
     if run.get("live"):
         context.join_dir = str(run["live"]["dir"])
+        # What the program's root holds: a real exec'd program keeps it up to date.
+        context.join_synced = dict(tree)
     context.tty = bool(config.get("Tty"))
     # exec -t: a terminal of its own, which never ends its input (exec -i input ends at once).
     context.terminal = context.stdin_open = bool(doc.get("Tty"))
@@ -566,6 +565,7 @@ def exec_start(
         if detach:
             raise InvalidArgument(message) from None
         return message.encode() + b"\r\n", b"", False
+    store.write_live_files(c, context.join_synced, tree)
     store.set_tree(c, tree)
     run.update(last_pid=result.last_pid, dev=base64.b64encode(result.dev_kept).decode("ascii"))
     store.save(c)

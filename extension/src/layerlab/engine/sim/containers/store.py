@@ -167,6 +167,30 @@ class ContainerStore:
             fs.apply_changes(tree, fs.tar_to_changes(c.upper))
         return tree
 
+    def sync_live_files(self, c: Container) -> None:
+        """Bring the writable layer of a container whose real program runs up to the files it
+        has written so far: ``diff``, ``commit``, ``cp`` and ``exec`` see them as the daemon's
+        overlay shows them, while the program runs."""
+        info = c.run.get("live") if c.running else None
+        if not info:
+            return
+        from layerlab.engine.sim.runtimes import live
+
+        tree = self.tree(c)
+        now = int(self.engine.clock.now())
+        live.snapshot(Path(info["dir"]), tree, now, info["uid"], info["gid"])
+        self.set_tree(c, tree)
+        self.save(c)
+
+    def write_live_files(self, c: Container, before: fs.Tree, after: fs.Tree) -> None:
+        """What changed beside a running real program (``exec`` of a simulated shell, ``cp``),
+        written into its files too: it sees it, as on Docker's one overlay."""
+        info = c.run.get("live") if c.running else None
+        if info:
+            from layerlab.engine.sim.runtimes import live
+
+            live.write_through(Path(info["dir"]), before, after)
+
     def set_tree(self, c: Container, tree: fs.Tree) -> None:
         # Devices live on the run-time /dev mount only (see devices.py), never in a layer; the
         # files the daemon bind-mounts are not in it either.

@@ -59,6 +59,8 @@ class ProcessContext:
     live_dir: str = ""
     # An exec into a container whose real program runs: a real exec'd one joins it there.
     join_dir: str = ""
+    # Its files as that program's root holds them, kept up to date in place (``runtimes.live``).
+    join_synced: Tree = field(default_factory=dict)
     # The image's files the tree started from, by their chain ID: a real runtime keeps them
     # prepared once and runs on them with only the container's own changes on top.
     base: tuple[str, Tree] | None = None
@@ -196,6 +198,7 @@ def run_process(argv: list[str], ctx: ProcessContext) -> ProgramResult:
         programs=ctx.programs,
         live_dir=ctx.live_dir,
         join_dir=ctx.join_dir,
+        join_synced=ctx.join_synced,
         base=ctx.base,
     )
     command = " ".join(argv)

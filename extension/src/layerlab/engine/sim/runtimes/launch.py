@@ -94,6 +94,8 @@ def run_program(name: str, executable: str, argv: list[str], io: Io, files: Runt
             extra.append(confinement.Bind(made.host_path(targets[path]), targets[path], True))
     # A live program's root stays, its monitor's to keep and the store's to collect.
     keep = joined is not None
+    if joined is not None:  # what the exec's shell changed before it, the program sees too
+        live.write_through(Path(io.sys.join_dir), io.sys.join_synced, io.tree)
     try:
         job = confinement.Job(
             root=root,
@@ -123,7 +125,11 @@ def run_program(name: str, executable: str, argv: list[str], io: Io, files: Runt
             return refuse(io, name, str(error))
         if staged is not None:
             overlay.collect(staged, io.tree, int(io.now()), io.uid, io.gid)
-        elif joined is None and made is not None:
+        elif joined is not None:  # what it wrote into the running program's files
+            live.snapshot(Path(io.sys.join_dir), io.tree, int(io.now()), io.uid, io.gid)
+            io.sys.join_synced.clear()
+            io.sys.join_synced.update(io.tree)
+        elif made is not None:
             rootfs.collect(made, io.tree, int(io.now()), io.uid, io.gid)
     finally:
         if staged is not None:

@@ -4,7 +4,11 @@ it records, for the container store.
 A live container's files are its materialised root, where its program runs; the monitor
 (:mod:`.monitor`) keeps the program and records its output and exit. ``settle`` brings the
 container's record up to date: new output into the log, and once the program has ended, what it
-wrote into the writable layer, its exit code and time.
+wrote into the writable layer, its exit code and time. While it runs, the root and the
+container's record are kept one set of files, as Docker's overlay is: ``snapshot`` takes what
+the program wrote so far into the record (for ``diff``, ``cp``, ``commit``, ``exec``), and
+``write_through`` writes into the root what changed beside the program (an exec'd simulated
+shell, ``cp`` into the container).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import json
 import os
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -23,7 +28,7 @@ from pathlib import Path
 
 from layerlab.engine.sim.programs.applets.base import RunsLive
 from layerlab.engine.sim.runtimes import confinement, rootfs
-from layerlab.engine.sim.store.fs import Tree, changes_to_tar, tar_to_changes
+from layerlab.engine.sim.store.fs import Entry, Tree, changes_to_tar, tar_to_changes
 
 
 def launch(
@@ -171,6 +176,52 @@ def snapshot(directory: Path, tree: Tree, now: int, uid: int, gid: int) -> None:
     made = _restore(directory, tree)
     if made is not None:
         rootfs.collect(made, tree, now, uid, gid)
+
+
+def write_through(directory: Path, before: Tree, after: Tree) -> None:
+    """Write into a running program's files what changed beside it, from ``before`` to
+    ``after`` (a simulated shell that ``docker exec`` ran, ``docker cp``): in Docker both work
+    on the container's one overlay, so the program sees it. What the files hold already (the
+    program wrote it itself) is left alone."""
+    try:
+        description = json.loads((directory / "made.json").read_text())
+    except (OSError, ValueError):
+        return
+    root, owners = str(description["root"]), bool(description.get("owners"))
+    if not os.path.isdir(root):
+        return
+    for path in sorted((p for p in before if p not in after), reverse=True):
+        if not rootfs.skipped(path):
+            _remove(root + path)
+    missing: dict[str, Entry] = {}
+    for path, entry in sorted(after.items()):
+        if path == "/" or before.get(path) == entry or rootfs.skipped(path):
+            continue
+        host = root + path
+        try:
+            st = os.lstat(host)
+        except FileNotFoundError:
+            missing[path] = entry
+            continue
+        ids = (st.st_uid, st.st_gid) if owners else (entry.uid, entry.gid)
+        if rootfs.entry_from_host(host, st, entry, entry.mtime, ids) == entry:
+            continue
+        if entry.kind == "dir" and stat.S_ISDIR(st.st_mode):
+            if owners:
+                os.chown(host, entry.uid, entry.gid)
+            os.chmod(host, stat.S_IMODE(entry.mode))
+            continue
+        _remove(host)
+        missing[path] = entry
+    rootfs.write_entries(root, missing, owners)
+
+
+def _remove(host: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        if os.path.isdir(host) and not os.path.islink(host):
+            shutil.rmtree(host)
+        else:
+            os.unlink(host)
 
 
 def root_of(directory: Path) -> str | None:

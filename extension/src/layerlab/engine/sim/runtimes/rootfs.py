@@ -262,8 +262,12 @@ def collect(made: Materialised, tree: Tree, now: int, uid: int, gid: int) -> Non
         else:
             owner = (old.uid, old.gid) if old is not None else (uid, gid)
         new = entry_from_host(made.root + path, st, old, now, owner)
-        if new is not None and new != old:
-            tree[path] = new
+        if new is None or new == old:
+            continue
+        current = tree.get(path)
+        if current is not None and replace(new, mtime=current.mtime) == current:
+            continue  # taken already, by an earlier look at a program still running
+        tree[path] = new
     for path in list(tree):
         if path == "/" or skipped(path) or path in present:
             continue

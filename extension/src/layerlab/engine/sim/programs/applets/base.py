@@ -118,6 +118,9 @@ class System:
     live_dir: str = ""
     # The records of the container's really running program, for a real exec'd one to join.
     join_dir: str = ""
+    # The container's files as that program's root holds them: a real exec'd one first writes
+    # into the root what a simulated shell changed since, then updates this in place.
+    join_synced: Tree = field(default_factory=dict)
     # The signal that ended the last real program, if one did (the shell reports it).
     killed_by: int = 0
     # The image's files the run started from, by chain ID (see ``process.ProcessContext``).
