@@ -316,3 +316,23 @@ def test_child_processes_run_in_a_real_shell(engine: SimEngine) -> None:
     out, err, code_ = python(engine, code)
     assert out == "/etc/os-release\nshell says 42\n3\n127\n"
     assert err == "bash: applet not found\n" and code_ == 0
+
+
+def test_a_terminal_is_a_terminal(engine: SimEngine) -> None:
+    # run -t: stdin, stdout and stderr are one pseudo-terminal, so what the program writes
+    # keeps its order across the two streams, and newlines come out as CRLF.
+    code = (
+        "import sys\n"
+        "print([f.isatty() for f in (sys.stdin, sys.stdout, sys.stderr)])\n"
+        "sys.stderr.write('to stderr\\n')\n"
+        "print('after')\n"
+    )
+    out, err, code_ = docker(engine, "run", "--rm", "-t", "python:3.12", "python", "-c", code)
+    assert (out, err, code_) == ("[True, True, True]\r\nto stderr\r\nafter\r\n", "", 0)
+    # A pipe or a redirection inside the container's shell is no terminal.
+    piped = "python -c 'import sys; print(sys.stdout.isatty())' | cat; echo end"
+    assert docker(engine, "run", "--rm", "-t", "python:3.12", "sh", "-c", piped)[0] == (
+        "False\r\nend\r\n"
+    )
+    # Without -t, pipes.
+    assert python(engine, "import sys; print(sys.stdout.isatty())")[0] == "False\n"

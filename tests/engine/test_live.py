@@ -225,3 +225,19 @@ def test_a_running_program_and_what_runs_beside_it_share_one_set_of_files(
     time.sleep(1.1)
     assert docker(engine, "diff", "box")[0] == docker(engine, "diff", "box")[0]
     assert docker(engine, "exec", "box", "stat", "-c", "%Y", "/tmp/by-program")[0] == first
+
+
+def test_run_dit_keeps_an_interactive_interpreter_running(engine: SimEngine) -> None:
+    # The classic way to keep a container up: an interpreter on a terminal nobody types in.
+    assert docker(engine, "run", "-dit", "--name", "repl", "python:3.12")[2] == 0
+    pid = program_pid(engine, "repl")
+    for _ in range(100):
+        if docker(engine, "logs", "repl")[0].endswith(">>> "):
+            break
+        time.sleep(0.05)
+    logs = docker(engine, "logs", "repl")[0]
+    assert logs.startswith(f"Python {sys.version.split()[0]} ") and logs.endswith("\r\n>>> ")
+    assert alive(pid) and status(engine, "repl").startswith("Up ")
+    # As PID 1 without a SIGTERM handler it ignores the signal: stop kills it after the timeout.
+    assert docker(engine, "stop", "-t", "1", "repl")[2] == 0
+    assert status(engine, "repl").startswith("Exited (137)")

@@ -341,8 +341,9 @@ class ContainerStore:
         attached = c.run.pop("stdin", None)
         context.stdin = base64.b64decode(attached) if attached is not None else b""
         context.stdin_open = context.tty or (attached is None and bool(config.get("OpenStdin")))
-        if not config.get("AttachStdout") and not context.tty:
-            context.live_dir = str(self.live_dir(c))  # a real program runs on in the background
+        if not config.get("AttachStdout"):
+            # A real program runs on in the background, on a terminal of its own with -t.
+            context.live_dir = str(self.live_dir(c))
         try:
             result = run_process(argv, context)
         except ExecError as err:

@@ -40,6 +40,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import termios
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -145,6 +146,9 @@ class Job:
     launcher: str = ""  # an interpreter inside that can run ``_LAUNCHER``
     report_signal: bool = False  # a shell waits for it: say which signal killed it, if one did
     network_of: int = 0  # join the network namespace of this host PID (docker exec), as root
+    # Which of stdin, stdout and stderr are the container's terminal (run -t): they get one
+    # pseudo-terminal, as runc gives them, and everything written there is one stream.
+    terminal: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -308,6 +312,28 @@ def _prlimit_arguments(prlimit: str, limits: Limits) -> list[str]:
     return [prlimit, cpu, f"--as={limits.memory_bytes}", "--core=0", "--"]
 
 
+def open_terminal(onlcr: bool) -> tuple[int, int]:
+    """A pseudo-terminal (master, slave) for a program's terminal. ``onlcr``: the terminal turns
+    each newline into CRLF itself (runc's default); off where LayerLab does it for the whole
+    output of a run, the simulated programs' too (``containers.runtime.on_terminal``)."""
+    master, slave = os.openpty()
+    if not onlcr:
+        attributes = termios.tcgetattr(slave)
+        attributes[1] &= ~termios.ONLCR
+        termios.tcsetattr(slave, termios.TCSANOW, attributes)
+    return master, slave
+
+
+def standard_streams(terminal: frozenset[int], slave: int, stdin: int) -> tuple[int, int, int]:
+    """What the program gets as fds 0, 1 and 2: the terminal's slave for those in
+    ``terminal``, else ``stdin`` and pipes."""
+    return (
+        slave if 0 in terminal else stdin,
+        slave if 1 in terminal else subprocess.PIPE,
+        slave if 2 in terminal else subprocess.PIPE,
+    )
+
+
 def run(
     job: Job,
     stdin: bytes,
@@ -328,22 +354,30 @@ def run(
     # exec would make Python fork this whole process instead of vfork, about 10 ms a run.
     prlimit = shutil.which("prlimit") if not network_of else None
     prefix = _prlimit_arguments(prlimit, limits) if prlimit else []
+    master, slave = open_terminal(onlcr=False) if job.terminal else (-1, -1)
     try:
+        fd0, fd1, fd2 = standard_streams(job.terminal, slave, subprocess.PIPE)
         process = subprocess.Popen(
             [*prefix, *command(bwrap, job, report_write if job.report_signal else None)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            stdin=fd0,
+            stdout=fd1,
+            stderr=fd2,
             pass_fds=(report_write,) if job.report_signal else (),
             # Only setrlimit (and setns) run between fork and exec: safe even with threads here.
             preexec_fn=None if prlimit else limit_resources(limits, network_of),
             start_new_session=True,
         )
+    except BaseException:
+        if job.terminal:
+            os.close(master)
+        raise
     finally:
         if job.report_signal:
             os.close(report_write)
+        if job.terminal:
+            os.close(slave)
     try:
-        limit = _pump(process, stdin, keep_stdin_open, on_output, limits)
+        limit = _pump(process, master, stdin, keep_stdin_open, on_output, limits)
     except BaseException:
         _kill(process)
         raise
@@ -367,25 +401,32 @@ def _read_report(fd: int) -> int:
 
 def _pump(
     process: subprocess.Popen[bytes],
+    terminal: int,
     stdin: bytes,
     keep_stdin_open: bool,
     on_output: Callable[[int, bytes], None],
     limits: Limits,
 ) -> str | None:
-    """Feed stdin and read both outputs until the program ends or a limit stops it."""
-    assert process.stdin and process.stdout and process.stderr
+    """Feed stdin and read the outputs (``terminal``: a pseudo-terminal's master, or -1) until
+    the program ends or a limit stops it. Input for a terminal is left out: nothing types
+    there (the CLI refuses -i with -t where its own input is no terminal)."""
     deadline = time.monotonic() + limits.wall_seconds
     selector = selectors.DefaultSelector()
-    streams = {process.stdout.fileno(): 1, process.stderr.fileno(): 2}
+    streams = {terminal: 1} if terminal >= 0 else {}
+    if process.stdout is not None:
+        streams[process.stdout.fileno()] = 1
+    if process.stderr is not None:
+        streams[process.stderr.fileno()] = 2
     for fileno in streams:
         os.set_blocking(fileno, False)
         selector.register(fileno, selectors.EVENT_READ)
     pending = memoryview(stdin)
-    writer: int | None = process.stdin.fileno()
-    if pending:
+    writer: int | None = process.stdin.fileno() if process.stdin is not None else None
+    if writer is not None and pending:
         os.set_blocking(writer, False)
         selector.register(writer, selectors.EVENT_WRITE)
-    elif not keep_stdin_open:
+    elif writer is not None and not keep_stdin_open:
+        assert process.stdin is not None
         process.stdin.close()
         writer = None
     written = 0
@@ -406,7 +447,7 @@ def _pump(
                     pending = pending[sent:]
                     if not pending:
                         selector.unregister(fileno)
-                        if not keep_stdin_open:
+                        if not keep_stdin_open and process.stdin is not None:
                             process.stdin.close()
                             writer = None
                     continue
@@ -414,6 +455,8 @@ def _pump(
                     data = os.read(fileno, 65536)
                 except BlockingIOError:
                     continue
+                except OSError:  # a terminal whose every slave is closed: the program ended
+                    data = b""
                 if not data:
                     selector.unregister(fileno)
                     open_streams -= 1
@@ -433,8 +476,11 @@ def _pump(
     finally:
         selector.close()
         for stream in (process.stdin, process.stdout, process.stderr):
-            with contextlib.suppress(OSError):
-                stream.close()
+            if stream is not None:
+                with contextlib.suppress(OSError):
+                    stream.close()
+        if terminal >= 0:
+            os.close(terminal)
 
 
 def _kill(process: subprocess.Popen[bytes]) -> None:

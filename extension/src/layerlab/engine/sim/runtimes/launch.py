@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from layerlab.engine.sim.programs.applets import users
-from layerlab.engine.sim.programs.applets.base import Io
+from layerlab.engine.sim.programs.applets.base import Io, LogSink
 from layerlab.engine.sim.programs.image_tools import refuse
 from layerlab.engine.sim.runtimes import confinement, live, overlay, rootfs
 from layerlab.engine.sim.store.fs import Tree
@@ -50,6 +50,17 @@ def supplementary_groups(tree: Tree, uid: int, gid: int) -> list[int]:
     daemon sets them for a container user (a uid with no /etc/passwd entry has its gid only)."""
     name = users.user_name(tree, uid)
     return users.groups_of(tree, name, gid) if name is not None else [gid]
+
+
+def _terminal_fds(io: Io) -> frozenset[int]:
+    """Which of the program's stdin, stdout and stderr are the container's terminal (-t):
+    those the shell did not redirect or pipe."""
+    if not io.sys.tty:
+        return frozenset()
+    fds = {fd for fd in (1, 2) if isinstance(io.fds.get(fd), LogSink)}
+    if io.stdin_open and not io.stdin:
+        fds.add(0)
+    return frozenset(fds)
 
 
 def _live_container(io: Io) -> rootfs.Materialised | None:
@@ -113,6 +124,7 @@ def run_program(name: str, executable: str, argv: list[str], io: Io, files: Runt
             # A shell (or exec) waits for it: it is told which signal ended the program.
             report_signal=io.pid != 1 and files.runs_launcher,
             network_of=(live.program_pid(Path(io.sys.join_dir)) or 0) if joined else 0,
+            terminal=_terminal_fds(io),
         )
         limits = confinement.Limits.default()
         try:

@@ -47,6 +47,7 @@ def launch(
     (directory / "job.json").write_text(json.dumps({
         "command": command,
         "stdin_open": stdin_open,
+        "terminal": sorted(job.terminal),
         "memory_bytes": limits.memory_bytes,
         "cpu_seconds": 24 * 3600,  # a server may run all day; memory is what is bounded
     }))  # fmt: skip

@@ -41,12 +41,17 @@ def run(directory: Path) -> int:
     job = json.loads((directory / "job.json").read_text())
     info_read, info_write = os.pipe()
     command = [job["command"][0], "--info-fd", str(info_write), *job["command"][1:]]
+    terminal = frozenset(job.get("terminal") or ())
+    # A terminal (-t) turns newlines into CRLF itself, as runc's does: the log keeps that.
+    master, slave = confinement.open_terminal(onlcr=True) if terminal else (-1, -1)
+    # An open stdin (-i, -t) that nobody writes to, as the daemon keeps it; else none.
+    stdin = subprocess.PIPE if job.get("stdin_open") else subprocess.DEVNULL
+    fd0, fd1, fd2 = confinement.standard_streams(terminal, slave, stdin)
     process = subprocess.Popen(
         command,
-        # An open stdin (-i, -t) that nobody writes to, as the daemon keeps it; else none.
-        stdin=subprocess.PIPE if job.get("stdin_open") else subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stdin=fd0,
+        stdout=fd1,
+        stderr=fd2,
         pass_fds=(info_write,),
         # The confined program's limits, without a wall clock: it runs until it is stopped.
         preexec_fn=confinement.limit_resources(
@@ -54,11 +59,16 @@ def run(directory: Path) -> int:
         ),
     )
     os.close(info_write)
+    if terminal:
+        os.close(slave)
     with os.fdopen(info_read) as info:
         child = json.loads(info.read() or "{}").get("child-pid")
     _write_atomically(directory / "child.json", {"pid": child, "bwrap": process.pid})
-    assert process.stdout and process.stderr
-    streams = {process.stdout.fileno(): 1, process.stderr.fileno(): 2}
+    streams = {master: 1} if terminal else {}
+    if process.stdout is not None:
+        streams[process.stdout.fileno()] = 1
+    if process.stderr is not None:
+        streams[process.stderr.fileno()] = 2
     selector = selectors.DefaultSelector()
     for fileno in streams:
         selector.register(fileno, selectors.EVENT_READ)
@@ -70,7 +80,10 @@ def run(directory: Path) -> int:
                 break
             for key, _ in selector.select(1.0):
                 fileno = int(key.fd)
-                data = os.read(fileno, 65536)
+                try:
+                    data = os.read(fileno, 65536)
+                except OSError:  # a terminal whose every slave is closed: the program ended
+                    data = b""
                 if not data:
                     selector.unregister(fileno)
                     del streams[fileno]
