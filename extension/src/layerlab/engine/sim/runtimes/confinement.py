@@ -42,7 +42,7 @@ import subprocess
 import sys
 import termios
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 # What a program may use before it is stopped: generous for a lesson, small enough that a
@@ -144,6 +144,11 @@ class Job:
     binds: list[Mount] = field(default_factory=list)  # in order, after / and the runtime's
     pid1: bool = False  # the container's main process: PID 1, as in Docker
     launcher: str = ""  # an interpreter inside that can run ``_LAUNCHER``
+    # Without a launcher: options after ``argv[0]`` that make the runtime itself take the
+    # container user, and the files they need, written into the sandbox's own /dev (which is
+    # never part of the container's layer) for the runtime to read and remove.
+    user_options: list[str] = field(default_factory=list)
+    dev_files: dict[str, bytes] = field(default_factory=dict)
     report_signal: bool = False  # a shell waits for it: say which signal killed it, if one did
     network_of: int = 0  # join the network namespace of this host PID (docker exec), as root
     # Which of stdin, stdout and stderr are the container's terminal (run -t): they get one
@@ -225,14 +230,17 @@ def describe() -> str:
     return probe()[1]
 
 
-def command(bwrap: str, job: Job, report_fd: int | None = None) -> list[str]:
-    """bwrap's command line for ``job`` (``report_fd``: where the launcher reports a signal)."""
+def command(
+    bwrap: str, job: Job, report_fd: int | None = None, file_fds: Mapping[str, int] | None = None
+) -> list[str]:
+    """bwrap's command line for ``job`` (``report_fd``: where the launcher reports a signal;
+    ``file_fds``: where bwrap reads each of ``job.dev_files``, see :func:`file_pipes`)."""
     joins = bool(job.network_of) and as_root()
     cmd = [bwrap, *_namespaces(own_network=not joins), "--die-with-parent", "--new-session"]
     if job.pid1:
         cmd.append("--as-pid-1")
     switch_user = as_root() and (job.uid != 0 or job.gid != 0)
-    launch = switch_user or report_fd is not None
+    launch = (switch_user and bool(job.launcher)) or report_fd is not None
     if as_root():
         cmd += ["--cap-drop", "ALL"]
         for capability in DOCKER_CAPABILITIES:
@@ -245,6 +253,8 @@ def command(bwrap: str, job: Job, report_fd: int | None = None) -> list[str]:
     # own user namespace, and /proc/sys holds the host kernel's settings.
     cmd += job.root.arguments() if isinstance(job.root, Overlay) else ["--bind", job.root, "/"]
     cmd += ["--proc", "/proc", "--remount-ro", "/proc", "--dev", "/dev"]
+    for target, fd in (file_fds or {}).items():
+        cmd += ["--perms", "0400", "--file", str(fd), target]
     for mount in job.binds:
         if isinstance(mount, Overlay):
             cmd += mount.arguments()
@@ -262,7 +272,21 @@ def command(bwrap: str, job: Job, report_fd: int | None = None) -> list[str]:
         cmd += ["--chdir", job.cwd, "--argv0", argv0, "--", job.launcher, "-I", "-S", "-c"]
         return [*cmd, _LAUNCHER, *ids, report, job.executable, argv0, *job.argv[1:]]
     cmd += ["--chdir", job.cwd, "--argv0", argv0]
-    return [*cmd, "--", job.executable, *job.argv[1:]]
+    options = job.user_options if switch_user else []
+    return [*cmd, "--", job.executable, *options, *job.argv[1:]]
+
+
+def file_pipes(files: Mapping[str, bytes]) -> dict[str, int]:
+    """For each file, the read end of a pipe that holds its (small) contents, for bwrap's
+    ``--file``; the caller passes them on and closes them."""
+    fds = {}
+    for target, data in files.items():
+        read, write = os.pipe()
+        os.set_inheritable(read, True)
+        with os.fdopen(write, "wb") as pipe:
+            pipe.write(data)  # far below a pipe's 64 KiB: never blocks
+        fds[target] = read
+    return fds
 
 
 def check_user(job: Job) -> None:
@@ -273,12 +297,11 @@ def check_user(job: Job) -> None:
             "files as one user's only (all of them writable), which is not what Docker does; "
             "run LayerLab as root, or the program as root"
         )
-    if as_root() and (job.uid != 0 or job.gid != 0) and not job.launcher:
-        # bwrap changes ids only inside a user namespace; the launcher that does it for a
-        # Python program is CPython itself, which this runtime's container does not have.
+    if as_root() and (job.uid != 0 or job.gid != 0) and not (job.launcher or job.user_options):
+        # bwrap changes ids only inside a user namespace: the runtime must do it itself.
         raise Unavailable(
-            f"it would run as uid {job.uid} (gid {job.gid}), and LayerLab switches to a "
-            "non-root user only for Python programs; run it as root (no USER, no --user)"
+            f"it would run as uid {job.uid} (gid {job.gid}), and this runtime cannot switch to "
+            "a non-root user here; run it as root (no USER, no --user)"
         )
 
 
@@ -355,14 +378,16 @@ def run(
     prlimit = shutil.which("prlimit") if not network_of else None
     prefix = _prlimit_arguments(prlimit, limits) if prlimit else []
     master, slave = open_terminal(onlcr=False) if job.terminal else (-1, -1)
+    file_fds = file_pipes(job.dev_files)
     try:
         fd0, fd1, fd2 = standard_streams(job.terminal, slave, subprocess.PIPE)
+        report_fd = report_write if job.report_signal else None
         process = subprocess.Popen(
-            [*prefix, *command(bwrap, job, report_write if job.report_signal else None)],
+            [*prefix, *command(bwrap, job, report_fd, file_fds)],
             stdin=fd0,
             stdout=fd1,
             stderr=fd2,
-            pass_fds=(report_write,) if job.report_signal else (),
+            pass_fds=(*(() if report_fd is None else (report_fd,)), *file_fds.values()),
             # Only setrlimit (and setns) run between fork and exec: safe even with threads here.
             preexec_fn=None if prlimit else limit_resources(limits, network_of),
             start_new_session=True,
@@ -376,6 +401,8 @@ def run(
             os.close(report_write)
         if job.terminal:
             os.close(slave)
+        for fd in file_fds.values():
+            os.close(fd)
     try:
         limit = _pump(process, master, stdin, keep_stdin_open, on_output, limits)
     except BaseException:

@@ -10,6 +10,7 @@ monitor, and takes back what the program wrote into the container's writable lay
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +19,10 @@ from layerlab.engine.sim.programs.applets.base import Io, LogSink
 from layerlab.engine.sim.programs.image_tools import refuse
 from layerlab.engine.sim.runtimes import confinement, live, overlay, rootfs
 from layerlab.engine.sim.store.fs import Tree
+
+# How a runtime takes a non-root user itself: (uid, gid, groups) -> the options it needs after
+# argv[0], and the files they read from the sandbox's /dev (see ``confinement.Job``).
+UserSwitch = Callable[[int, int, list[int]], tuple[list[str], dict[str, bytes]]]
 
 
 @dataclass(frozen=True)
@@ -32,6 +37,8 @@ class RuntimeFiles:
     # Whether the executable can run confinement's launcher (a CPython can): needed to run as a
     # non-root user, and to tell a shell which signal killed the program.
     runs_launcher: bool = False
+    # Otherwise, how the runtime takes a non-root user itself, if it can.
+    takes_user: UserSwitch | None = None
 
 
 def _limit_text(limit: str, limits: confinement.Limits) -> str:
@@ -105,6 +112,11 @@ def run_program(name: str, executable: str, argv: list[str], io: Io, files: Runt
             extra.append(confinement.Bind(made.host_path(targets[path]), targets[path], True))
     # A live program's root stays, its monitor's to keep and the store's to collect.
     keep = joined is not None
+    groups = supplementary_groups(io.tree, io.uid, io.gid)
+    user_options: list[str] = []
+    dev_files: dict[str, bytes] = {}
+    if files.takes_user is not None and (io.uid, io.gid) != (0, 0):
+        user_options, dev_files = files.takes_user(io.uid, io.gid, groups)
     if joined is not None:  # what the exec's shell changed before it, the program sees too
         live.write_through(Path(io.sys.join_dir), io.sys.join_synced, io.tree)
     try:
@@ -116,11 +128,13 @@ def run_program(name: str, executable: str, argv: list[str], io: Io, files: Runt
             cwd=io.cwd,
             uid=io.uid,
             gid=io.gid,
-            groups=supplementary_groups(io.tree, io.uid, io.gid),
+            groups=groups,
             hostname=io.sys.hostname,
             binds=[*(confinement.Bind(b.source, targets[b.target]) for b in files.binds), *extra],
             pid1=io.pid == 1,
             launcher=executable if files.runs_launcher else "",
+            user_options=user_options,
+            dev_files=dev_files,
             # A shell (or exec) waits for it: it is told which signal ended the program.
             report_signal=io.pid != 1 and files.runs_launcher,
             network_of=(live.program_pid(Path(io.sys.join_dir)) or 0) if joined else 0,

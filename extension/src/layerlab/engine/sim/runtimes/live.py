@@ -43,9 +43,11 @@ def launch(
     if directory.exists():
         shutil.rmtree(directory)
     directory.mkdir(parents=True)
-    command = confinement.command(bwrap, job)
+    file_fds = confinement.file_pipes(job.dev_files)
+    command = confinement.command(bwrap, job, file_fds=file_fds)
     (directory / "job.json").write_text(json.dumps({
         "command": command,
+        "pass_fds": sorted(file_fds.values()),  # the monitor inherits them, and passes them on
         "stdin_open": stdin_open,
         "terminal": sorted(job.terminal),
         "memory_bytes": limits.memory_bytes,
@@ -56,15 +58,20 @@ def launch(
     # the container's own record may change meanwhile (``docker exec`` writes there).
     started_with = {p: e for p, e in made.tree_before.items() if e.kind != "chardev"}
     (directory / "before.tar").write_bytes(changes_to_tar(dict(started_with)))
-    with open(directory / "monitor.log", "wb") as errors:
-        subprocess.Popen(
-            [sys.executable, "-m", "layerlab.engine.sim.runtimes.monitor", str(directory)],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=errors,
-            start_new_session=True,  # outlives the command, the kernel and its Ctrl-C
-            close_fds=True,
-        )
+    try:
+        with open(directory / "monitor.log", "wb") as errors:
+            subprocess.Popen(
+                [sys.executable, "-m", "layerlab.engine.sim.runtimes.monitor", str(directory)],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=errors,
+                start_new_session=True,  # outlives the command, the kernel and its Ctrl-C
+                close_fds=True,
+                pass_fds=tuple(file_fds.values()),
+            )
+    finally:
+        for fd in file_fds.values():
+            os.close(fd)
     raise RunsLive(str(directory))
 
 

@@ -52,13 +52,15 @@ def run(directory: Path) -> int:
         stdin=fd0,
         stdout=fd1,
         stderr=fd2,
-        pass_fds=(info_write,),
+        pass_fds=(info_write, *job.get("pass_fds", ())),
         # The confined program's limits, without a wall clock: it runs until it is stopped.
         preexec_fn=confinement.limit_resources(
             confinement.Limits(0.0, job["cpu_seconds"], job["memory_bytes"], LOG_LIMIT)
         ),
     )
     os.close(info_write)
+    for fd in job.get("pass_fds", ()):
+        os.close(fd)
     if terminal:
         os.close(slave)
     with os.fdopen(info_read) as info:

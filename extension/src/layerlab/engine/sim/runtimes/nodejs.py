@@ -14,15 +14,20 @@ Every ``node`` image holds that Node.js, whatever its tag: ``NODE_VERSION`` and 
 --version`` say which one it is, and a pull of a tag for another major version says that it
 stands in (:func:`stand_in_notice`), as for Python.
 
-A Node program runs as root only: bwrap changes ids only inside a user namespace, and the
-launcher that switches to a non-root user is a CPython program, which a node container does not
-have. ``USER node`` or ``--user`` give a clear refusal.
+A non-root container user (``USER node``, ``--user``) is taken by Node.js itself: bwrap changes
+ids only inside a user namespace, and the launcher that does it for Python is CPython, which a
+node container does not have. Node.js first loads a small preload (``--require``, which unlike
+``--import`` leaves how the program is loaded, and so its stack traces, as they are): bwrap
+writes it into the sandbox's own ``/dev``, never part of the container's files; it removes
+itself and its traces (the file, ``require.cache``, ``process.execArgv``), sets the groups, gid
+and uid as the daemon would, and the program then runs as that user from its first line.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import os
 import posixpath
 import re
@@ -175,6 +180,21 @@ def stand_in_notice(tag: str) -> str | None:
     )
 
 
+PRELOAD_AT = "/dev/.layerlab-node-user.js"
+_PRELOAD = """'use strict';
+try {{ require('fs').unlinkSync(__filename); }} catch {{}}
+delete require.cache[__filename];
+process.execArgv.splice(0, 2);
+process.setgroups({groups}); process.setgid({gid}); process.setuid({uid});
+"""
+
+
+def take_user(uid: int, gid: int, groups: list[int]) -> tuple[list[str], dict[str, bytes]]:
+    """Node's options and preload that make it the container user (see the module's text)."""
+    preload = _PRELOAD.format(groups=json.dumps(groups or [gid]), gid=gid, uid=uid)
+    return ["--require", PRELOAD_AT], {PRELOAD_AT: preload.encode()}
+
+
 def node(argv: list[str], io: Io) -> int:
     name = posixpath.basename(argv[0]) if argv else "node"
     try:
@@ -195,5 +215,6 @@ def node(argv: list[str], io: Io) -> int:
         binds=binds,
         mount_points=[overlay.MountPoint(b.target, b.source == npm) for b in binds],
         libraries=[Bind(path, path) for path in libraries],
+        takes_user=take_user,
     )
     return run_program(name, executable, argv, io, files)
