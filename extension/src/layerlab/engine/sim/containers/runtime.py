@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from layerlab.engine.sim.images.config import DEFAULT_PATH
 from layerlab.engine.sim.programs.applets import users
 from layerlab.engine.sim.store import fs
 
@@ -29,13 +30,19 @@ def process_context(
     workdir: str,
     hostname: str,
     now: float,
+    tty: bool = False,
 ) -> ProcessContext:
-    """HOSTNAME, the config's Env, and HOME from /etc/passwd when Env has none; the user's uid
-    and, without ``:group``, their primary group."""
+    """The daemon's environment (the default PATH, HOSTNAME, and TERM on a terminal) with the
+    config's Env over it, and HOME from /etc/passwd when Env has none; the user's uid and,
+    without ``:group``, their primary group."""
     from layerlab.engine.sim.programs.process import ProcessContext
     from layerlab.engine.sim.runtimes import PROGRAMS
 
-    variables = {"HOSTNAME": hostname, **env_map(env)}
+    # In that order, as the daemon makes it: a variable of Env replaces one of these in place.
+    variables = {"PATH": DEFAULT_PATH.removeprefix("PATH="), "HOSTNAME": hostname}
+    if tty:
+        variables["TERM"] = "xterm"
+    variables.update(env_map(env))
     name, _, group = user.partition(":")
     record = _passwd_record(tree, name or "root")
     if "HOME" not in variables:

@@ -537,6 +537,7 @@ def exec_start(
     context = process_context(
         tree, [*(config.get("Env") or []), *doc["Env"]], doc["User"] or config.get("User") or "",
         doc["WorkingDir"] or config.get("WorkingDir") or "/", c.hostname, engine.clock.now(),
+        tty=bool(doc.get("Tty")),
     )  # fmt: skip
     context.base = store.image_base(c)
     if run.get("live"):

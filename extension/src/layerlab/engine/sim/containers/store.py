@@ -332,7 +332,7 @@ class ContainerStore:
         tree = self.tree(c)
         context = process_context(
             tree, config.get("Env") or [], config.get("User") or "",
-            config.get("WorkingDir") or "/", c.hostname, now,
+            config.get("WorkingDir") or "/", c.hostname, now, tty=bool(config.get("Tty")),
         )  # fmt: skip
         context.base = self.image_base(c)
         context.tty = context.terminal = bool(config.get("Tty"))
