@@ -109,7 +109,11 @@ def graph_spec(
         users = len(state.users_of(chain_id))
         shared = users > 1
         if shared:
-            lines.append(f"shared by {users} images")
+            # A drawing of some images only says how many of the sharers it shows.
+            shown = sum(chain_id in image.layers for image in images)
+            lines.append(
+                f"shared by {users} images" + (f" ({shown} drawn)" if shown < users else "")
+            )
         key = f"layer:{chain_id}"
         spec.nodes[key] = Node(key, "layer", "\n".join(lines), ("shared",) if shared else ())
         if layer.parent is not None:

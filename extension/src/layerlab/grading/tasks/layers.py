@@ -88,7 +88,9 @@ EXERCISE = Exercise(
                     2,
                     _three_layers,
                     "layers:v1 is busybox plus three layers.",
-                    "each RUN, COPY or ADD adds one layer; see `docker history layers:v1`",
+                    "a layer comes from each step that changes files (RUN, COPY, ADD, a WORKDIR "
+                    "that creates its folder), none from settings (ENV, LABEL, CMD); compare "
+                    "`docker history layers:v1` with `RootFS.Layers` in `docker image inspect`",
                 ),
             ),
         ),
