@@ -13,7 +13,7 @@ ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 SYSTEM_PYTHON ?= /usr/bin/python3
 SYSTEM_VENV := .venv-system
 
-.PHONY: course test test-system-python fuzz lint bench clean
+.PHONY: course test test-system-python fuzz lint messages bench clean
 
 $(STAMP): extension/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -52,6 +52,15 @@ lint: $(STAMP)
 	$(BIN)/ruff check extension tests
 	$(BIN)/ruff format --check extension tests
 	$(BIN)/lint-imports extension/pyproject.toml
+
+# LayerLab's own messages: take the code's (what it passes to tr/ntr) into the Korean catalog;
+# a new message arrives untranslated, and tests/test_i18n.py fails until it has its Korean.
+messages: $(STAMP)
+	cd extension/src && ../../$(BIN)/pybabel extract --no-location --omit-header \
+		-k tr -k ntr:1,2 -o ../../.messages.pot layerlab
+	$(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete --omit-header --width=100 \
+		-i .messages.pot -d extension/src/layerlab/i18n/locale -D layerlab -l ko
+	rm -f .messages.pot
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py

@@ -107,7 +107,11 @@ def build_notebook(cells: list[SourceCell], language: str) -> nbformat.NotebookN
         if cell.kind == "markdown":
             node = nbformat.v4.new_markdown_cell(_joined(cell.text[language]))
         else:
-            node = nbformat.v4.new_code_cell(_joined(cell.code))
+            # A bare `%docker_lang` sets the edition's language for LayerLab's own messages.
+            code = [
+                f"%docker_lang {language}" if line == "%docker_lang" else line for line in cell.code
+            ]
+            node = nbformat.v4.new_code_cell(_joined(code))
             if cell.tags:
                 node.metadata["tags"] = list(cell.tags)
         node.id = cell.cell_id

@@ -14,6 +14,7 @@ from typing import Any
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class, no_var_expand
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 
+from layerlab.i18n import LANGUAGES, language, set_language, tr
 from layerlab.result import DockerResult
 from layerlab.session import ENGINES, current_session
 
@@ -85,7 +86,7 @@ class DockerMagics(Magics):
         session = current_session()
         if args.name:
             session.use(args.name)
-        print(f"engine: {session.engine_name}")
+        print(tr("engine: {name}", name=session.engine_name))
 
     @magic_arguments()
     @argument("name", nargs="?", help="the state to use (created on first use)")
@@ -101,7 +102,18 @@ class DockerMagics(Magics):
             except ValueError as err:
                 print(f"layerlab: {err}", file=sys.stderr)
                 return
-        print(f"state: {session.state}")
+        print(tr("state: {name}", name=session.state))
+
+    @magic_arguments()
+    @argument("name", nargs="?", choices=LANGUAGES, help="ko (한국어) or en (English)")
+    @line_magic
+    def docker_lang(self, line: str) -> None:
+        """Show or choose the language of LayerLab's own messages (graphs, explanations,
+        checks, status): `%docker_lang ko`. Docker's output stays as Docker prints it."""
+        args = parse_argstring(self.docker_lang, line)
+        if args.name:
+            set_language(args.name)
+        print(tr("language: {name}", name=language()))
 
     @line_magic
     def docker_status(self, line: str) -> None:
@@ -130,7 +142,7 @@ class DockerMagics(Magics):
         except ValueError as err:
             print(f"layerlab: {err}", file=sys.stderr)
             return
-        print(f"engine reset to '{args.state}'")
+        print(tr("engine reset to '{state}'", state=args.state))
 
     @line_magic
     def docker_safe(self, line: str) -> None:
@@ -142,9 +154,16 @@ class DockerMagics(Magics):
         if value in ("on", "off"):
             session.safe = value == "on"
         elif value:
-            print("layerlab: use %docker_safe on or %docker_safe off", file=sys.stderr)
-        applies = "" if session.engine_name == "real" else " (applies to the real engine)"
-        print(f"safe mode: {'on' if session.safe else 'off'}{applies}")
+            print(tr("layerlab: use %docker_safe on or %docker_safe off"), file=sys.stderr)
+        if session.engine_name == "real":
+            print(tr("safe mode: on") if session.safe else tr("safe mode: off"))
+        else:
+            on = session.safe
+            print(
+                tr("safe mode: on (applies to the real engine)")
+                if on
+                else tr("safe mode: off (applies to the real engine)")
+            )
 
     @line_magic
     def docker_raise(self, line: str) -> None:
@@ -153,7 +172,7 @@ class DockerMagics(Magics):
         session = current_session()
         if value in ("on", "off"):
             session.raise_on_error = value == "on"
-        print(f"raise on failure: {'on' if session.raise_on_error else 'off'}")
+        print(tr("raise on failure: on") if session.raise_on_error else tr("raise on failure: off"))
 
 
 class _Quiet(DockerResult):

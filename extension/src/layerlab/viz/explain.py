@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from layerlab.engine.errors import EngineError
+from layerlab.i18n import tr
 from layerlab.viz.layerfiles import image_files
 from layerlab.viz.state import instruction_text, short
 
@@ -50,17 +52,17 @@ class BuildExplanation:
         return next((s for s in self.steps if s.outcome in ("built", "failed")), None)
 
     def text(self) -> str:
-        name = ", ".join(self.tags) or "untagged image"
-        lines = [f"last build: {name}"]
+        name = ", ".join(self.tags) or tr("untagged image")
+        lines = [tr("last build: {name}", name=name)]
         if self.note:
             lines.append(self.note)
+        marks = _outcome_marks()
         for step in self.steps:
-            mark = {"base": "base  ", "cached": "cache ✓", "built": "built ", "failed": "FAILED"}
-            lines.append(f"  {mark[step.outcome]} {step.number:>2}. {step.instruction}")
+            lines.append(f"  {marks[step.outcome]} {step.number:>2}. {step.instruction}")
             if step.reason:
                 lines.append(f"           ↳ {step.reason}")
         if self.error:
-            lines.append(f"error: {self.error}")
+            lines.append(tr("error: {error}", error=self.error))
         return "\n".join(lines)
 
     def __str__(self) -> str:
@@ -71,20 +73,44 @@ class BuildExplanation:
 
     def _repr_html_(self) -> str:
         colours = {"base": "#eee", "cached": "#d9f2d9", "built": "#fde2c8", "failed": "#f8c9c9"}
+        names = _outcome_names()
         rows = "".join(
             f"<tr style='background:{colours[s.outcome]}'><td>{s.number}</td>"
-            f"<td>{s.outcome}</td><td><code>{html.escape(s.instruction)}</code></td>"
+            f"<td>{html.escape(names[s.outcome])}</td><td><code>{html.escape(s.instruction)}</code></td>"
             f"<td>{html.escape(s.reason)}</td></tr>"
             for s in self.steps
         )
         note = f"<p>{html.escape(self.note)}</p>" if self.note else ""
-        error = f"<p><b>error:</b> {html.escape(self.error)}</p>" if self.error else ""
-        return (
-            f"<div class='layerlab-build-explainer'><b>last build: "
-            f"{html.escape(', '.join(self.tags) or 'untagged image')}</b>{note}"
-            "<table><tr><th>step</th><th>outcome</th><th>instruction</th><th>why</th></tr>"
-            f"{rows}</table>{error}</div>"
+        error = (
+            f"<p>{html.escape(tr('error: {error}', error=self.error))}</p>" if self.error else ""
         )
+        title = tr("last build: {name}", name=", ".join(self.tags) or tr("untagged image"))
+        columns = (tr("step"), tr("outcome"), tr("instruction"), tr("why"))
+        headings = "".join(f"<th>{html.escape(column)}</th>" for column in columns)
+        return (
+            f"<div class='layerlab-build-explainer'><b>{html.escape(title)}</b>{note}"
+            f"<table><tr>{headings}</tr>{rows}</table>{error}</div>"
+        )
+
+
+def _outcome_names() -> dict[str, str]:
+    return {
+        "base": tr("base"),
+        "cached": tr("cache ✓"),
+        "built": tr("built"),
+        "failed": tr("FAILED"),
+    }
+
+
+def _outcome_marks() -> dict[str, str]:
+    """The outcomes' names padded to one width on a terminal (a Korean letter takes two)."""
+    names = _outcome_names()
+    width = max(_display_width(name) for name in names.values())
+    return {key: name + " " * (width - _display_width(name)) for key, name in names.items()}
+
+
+def _display_width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
 
 
 def parse_steps(messages: list[Json]) -> tuple[list[BuildStep], str]:
@@ -127,7 +153,7 @@ def quiet_steps(engine: Engine, record: BuildRecord) -> list[BuildStep]:
     except EngineError:
         return []
     local = [row for row in history if str(row.get("Id", "")).startswith("sha256:")]
-    steps = [BuildStep(1, "FROM (base image)", "base", short(local[0]["Id"]))] if local else []
+    steps = [BuildStep(1, tr("FROM (base image)"), "base", short(local[0]["Id"]))] if local else []
     for row in local[1:]:
         outcome: Outcome = "cached" if row.get("Created", 0) < int(record.started) else "built"
         instruction = instruction_text(row.get("CreatedBy", ""))
@@ -142,29 +168,33 @@ def explain_build(engine: Engine, record: BuildRecord | None = None) -> BuildExp
 
         record = build.last_build
     if record is None:
-        return BuildExplanation([], note="no build has run in this session yet")
+        return BuildExplanation([], note=tr("no build has run in this session yet"))
     steps, error = parse_steps(record.messages)
     result = BuildExplanation(list(record.tags), steps, error)
     if not steps and not error:  # `build -q`: the daemon sent only the image ID
         result.steps = steps = quiet_steps(engine, record)
-        result.note = "a quiet build: cache use is read from when each step's image was made"
+        result.note = tr("a quiet build: cache use is read from when each step's image was made")
     if record.engine != engine.name:
-        result.note = f"(that build ran on the {record.engine} engine; now on {engine.name})"
+        result.note = tr(
+            "(that build ran on the {then} engine; now on {now})",
+            then=record.engine,
+            now=engine.name,
+        )
     first = result.breaker
     if first is None:
         if steps:
-            result.note = result.note or "every step came from the cache: nothing was rebuilt"
+            result.note = result.note or tr("every step came from the cache: nothing was rebuilt")
         return result
     index = steps.index(first)
     if record.nocache:
-        first.reason = "--no-cache: the builder did not look for cached steps"
+        first.reason = tr("--no-cache: the builder did not look for cached steps")
     elif index == 0:
-        first.reason = "the first step has no parent image to reuse a cache from"
+        first.reason = tr("the first step has no parent image to reuse a cache from")
     else:
         first.reason = _why_rebuilt(engine, steps[index - 1], first, steps)
     for later in steps[index + 1 :]:
         if later.outcome == "built":
-            later.reason = "rebuilt because an earlier step was: its parent image is new"
+            later.reason = tr("rebuilt because an earlier step was: its parent image is new")
     return result
 
 
@@ -178,7 +208,7 @@ def _why_rebuilt(engine: Engine, parent: BuildStep, step: BuildStep, steps: list
         listed = engine.images(all=True)
         built = engine.inspect_image(step.image_id) if step.image_id else None
     except EngineError as err:
-        return f"cannot tell: {err}"
+        return tr("cannot tell: {error}", error=err)
     new_id = built["Id"] if built else ""
     siblings = [
         engine.inspect_image(row["Id"])
@@ -196,7 +226,10 @@ def _why_rebuilt(engine: Engine, parent: BuildStep, step: BuildStep, steps: list
     if before != wanted and built is not None and copies and same_target:
         return _changed_files(engine, earlier["Id"], new_id)
     if before != wanted:
-        return f"the instruction changed: the cached step was `{before}`, now `{wanted}`"
+        return tr(
+            "the instruction changed: the cached step was `{before}`, now `{now}`",
+            before=before, now=wanted,
+        )  # fmt: skip
     if built is not None:
         keys = sorted(
             key
@@ -205,8 +238,10 @@ def _why_rebuilt(engine: Engine, parent: BuildStep, step: BuildStep, steps: list
             and built["ContainerConfig"].get(key) != earlier["ContainerConfig"].get(key)
         )
         if keys:
-            return f"same instruction, but the build config differs in {', '.join(keys)}"
-    return "no cached image matched this step"
+            return tr(
+                "same instruction, but the build config differs in {keys}", keys=", ".join(keys)
+            )
+    return tr("no cached image matched this step")
 
 
 def _no_earlier_child(
@@ -221,15 +256,17 @@ def _no_earlier_child(
         except EngineError:
             continue
         if _cmd_text(other) == wanted:
-            return (
-                f"its parent changed: this same step was cached on top of image "
-                f"{short(row['ParentId'])}, but now follows {parent.image_id} "
-                f"(`{parent.instruction}`)"
-            )
-    return (
-        f"nothing was built on image {parent.image_id} (`{parent.instruction}`) before: "
-        "the first build of this step on this parent"
-    )
+            return tr(
+                "its parent changed: this same step was cached on top of image {cached_on}, "
+                "but now follows {parent} (`{instruction}`)",
+                cached_on=short(row["ParentId"]), parent=parent.image_id,
+                instruction=parent.instruction,
+            )  # fmt: skip
+    return tr(
+        "nothing was built on image {parent} (`{instruction}`) before: "
+        "the first build of this step on this parent",
+        parent=parent.image_id, instruction=parent.instruction,
+    )  # fmt: skip
 
 
 def _changed_files(engine: Engine, earlier_id: str, new_id: str) -> str:
@@ -237,7 +274,7 @@ def _changed_files(engine: Engine, earlier_id: str, new_id: str) -> str:
     try:
         old_files, new_files = image_files(engine, earlier_id), image_files(engine, new_id)
     except EngineError as err:
-        return f"the files it copies changed (cannot compare them: {err})"
+        return tr("the files it copies changed (cannot compare them: {error})", error=err)
     old = old_files.contents(len(old_files.layers) - 1) if old_files.layers else {}
     new = new_files.contents(len(new_files.layers) - 1) if new_files.layers else {}
     changed = sorted(p for p in old.keys() & new.keys() if old[p] != new[p])
@@ -245,10 +282,10 @@ def _changed_files(engine: Engine, earlier_id: str, new_id: str) -> str:
     removed = sorted(old.keys() - new.keys())
     parts = []
     if changed:
-        parts.append("changed: " + ", ".join(changed))
+        parts.append(tr("changed: {paths}", paths=", ".join(changed)))
     if added:
-        parts.append("new: " + ", ".join(added))
+        parts.append(tr("new: {paths}", paths=", ".join(added)))
     if removed:
-        parts.append("gone: " + ", ".join(removed))
-    detail = "; ".join(parts) or "the file checksum differs"
-    return f"a file it copies changed since the cached build ({detail})"
+        parts.append(tr("gone: {paths}", paths=", ".join(removed)))
+    detail = "; ".join(parts) or tr("the file checksum differs")
+    return tr("a file it copies changed since the cached build ({detail})", detail=detail)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Literal
 import graphviz
 
 from layerlab.cli.render import human_size
+from layerlab.i18n import ntr, tr
 from layerlab.viz.state import EngineState, Image, short, short_sums
 
 if TYPE_CHECKING:
@@ -86,7 +87,7 @@ def selected_images(state: EngineState, focus: Iterable[str] | None) -> list[Ima
         for name in focus:
             image = state.resolve(name)
             if image is None:
-                raise KeyError(f"no such image: {name}")
+                raise KeyError(tr("no such image: {name}", name=name))
             chosen[image.id] = image
         images = list(chosen.values())
     else:
@@ -104,7 +105,7 @@ def graph_spec(
         layer = state.layers[chain_id]
         lines = [
             _clip(short_sums(layer.instruction)),
-            f"{human_size(layer.size)} · layer {short(layer.diff_id)}",
+            tr("{size} · layer {id}", size=human_size(layer.size), id=short(layer.diff_id)),
         ]
         users = len(state.users_of(chain_id))
         shared = users > 1
@@ -112,7 +113,9 @@ def graph_spec(
             # A drawing of some images only says how many of the sharers it shows.
             shown = sum(chain_id in image.layers for image in images)
             lines.append(
-                f"shared by {users} images" + (f" ({shown} drawn)" if shown < users else "")
+                tr("shared by {users} images ({shown} drawn)", users=users, shown=shown)
+                if shown < users
+                else tr("shared by {users} images", users=users)
             )
         key = f"layer:{chain_id}"
         spec.nodes[key] = Node(key, "layer", "\n".join(lines), ("shared",) if shared else ())
@@ -121,9 +124,19 @@ def graph_spec(
     for image in images:
         key = f"image:{image.id}"
         dangling = image.kind == "dangling"
-        lines = [f"image {image.short_id}" + ("  <none>:<none> (dangling)" if dangling else "")]
+        lines = [
+            tr("image {id}", id=image.short_id)
+            + (tr("  <none>:<none> (dangling)") if dangling else "")
+        ]
         count = len(image.layers)
-        lines.append(f"{count} layer{'s' if count != 1 else ''} · {human_size(image.size)}")
+        lines.append(
+            ntr(
+                "{count} layer · {size}",
+                "{count} layers · {size}",
+                count,
+                size=human_size(image.size),
+            )
+        )
         lines.extend(_folded_metadata(image))
         spec.nodes[key] = Node(key, "image", "\n".join(lines), ("dangling",) if dangling else ())
         if image.layers:
@@ -139,11 +152,28 @@ def graph_spec(
                 continue
             key = f"container:{c.id}"
             changed = "?" if c.changes is None else str(c.changes)
-            label = f"container {c.name}\n{c.state} · writable layer: {changed} changes"
+            label = (
+                tr("container {name}", name=c.name)
+                + "\n"
+                + tr(
+                    "{state} · writable layer: {changes} changes",
+                    state=_state_name(c.state),
+                    changes=changed,
+                )
+            )
             classes = ("running",) if c.state == "running" else ()
             spec.nodes[key] = Node(key, "container", label, classes)
             spec.edges.add((f"image:{c.image_id}", key))
     return spec
+
+
+def _state_name(state: str) -> str:
+    """A container's state (Docker's word for it) in the learner's language."""
+    names = {
+        "created": tr("created"), "running": tr("running"), "paused": tr("paused"),
+        "restarting": tr("restarting"), "exited": tr("exited"), "dead": tr("dead"),
+    }  # fmt: skip
+    return names.get(state, state)
 
 
 def _folded_metadata(image: Image) -> list[str]:
@@ -151,10 +181,14 @@ def _folded_metadata(image: Image) -> list[str]:
     meta = [s.instruction for s in image.steps if s.empty]
     if not meta:
         return []
-    lines = [f"+ {len(meta)} metadata step{'s' if len(meta) != 1 else ''} (no layer):"]
+    lines = [
+        ntr(
+            "+ {count} metadata step (no layer):", "+ {count} metadata steps (no layer):", len(meta)
+        )
+    ]
     lines.extend(f"  {_clip(short_sums(text), 40)}" for text in meta[-MAX_FOLDED:])
     if len(meta) > MAX_FOLDED:
-        lines.insert(1, f"  … {len(meta) - MAX_FOLDED} earlier")
+        lines.insert(1, "  " + tr("… {count} earlier", count=len(meta) - MAX_FOLDED))
     return lines
 
 
@@ -210,7 +244,9 @@ def highlight_changes(spec: GraphSpec, before: GraphSpec) -> Highlighted:
     result.marks.update({k: "changed" for k in change.changed})
     for key in change.removed:
         ghost = before.nodes[key]
-        merged.nodes[key] = Node(key, ghost.kind, f"removed: {ghost.label}", ghost.classes)
+        merged.nodes[key] = Node(
+            key, ghost.kind, tr("removed: {label}", label=ghost.label), ghost.classes
+        )
         result.marks[key] = "removed"
     merged.edges |= change.removed_edges
     result.edge_marks.update({e: "added" for e in change.added_edges})

@@ -9,6 +9,7 @@ from IPython.core.magic import Magics, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 
 from layerlab.engine.errors import EngineError
+from layerlab.i18n import tr
 from layerlab.viz.explain import BuildExplanation, explain_build
 from layerlab.viz.graph import layer_view
 from layerlab.viz.render import LayerGraph
@@ -30,9 +31,12 @@ def draw(
     caption = ""
     if highlight_last:
         caption = (
-            f"what `{tracker.command}` changed: green new, orange changed, red dashed removed"
+            tr(
+                "what `{command}` changed: green new, orange changed, red dashed removed",
+                command=tracker.command,
+            )
             if before is not None
-            else "no command recorded since the first graph: nothing to highlight yet"
+            else tr("no command recorded since the first graph: nothing to highlight yet")
         )
     return LayerGraph(layer_view(state, images, before, containers), caption)
 

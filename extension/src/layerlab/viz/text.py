@@ -6,9 +6,12 @@ so the sharing the graph draws as one node is still visible.
 
 from __future__ import annotations
 
+from layerlab.i18n import tr
 from layerlab.viz.graph import GraphSpec, Highlighted, Node
 
-_MARK_TEXT = {"added": "[new] ", "changed": "[changed] ", "removed": ""}
+
+def _mark_text(mark: str) -> str:
+    return {"added": tr("[new] "), "changed": tr("[changed] ")}.get(mark, "")
 
 
 def _flat(node: Node) -> str:
@@ -32,18 +35,23 @@ def view_text(view: GraphSpec | Highlighted) -> str:
     spec, marks = view.spec, view.marks
 
     def mark(key: str) -> str:
-        return _MARK_TEXT.get(marks.get(key, ""), "")
+        return _mark_text(marks.get(key, ""))
 
     below_of = {above: below for below, above in spec.edges}
     images = sorted(spec.of_kind("image"), key=lambda n: n.key)
     layers = spec.of_kind("layer")
     containers = spec.of_kind("container")
-    lines = [f"{len(images)} images, {len(layers)} layers, {len(containers)} containers"]
+    lines = [
+        tr(
+            "{images} images, {layers} layers, {containers} containers",
+            images=len(images), layers=len(layers), containers=len(containers),
+        )
+    ]  # fmt: skip
     for image in images:
         tags = sorted(mark(a) + a[4:] for b, a in spec.edges if b == image.key and a[:4] == "tag:")
         head = image.label.splitlines()
         lines.append("")
-        lines.append(f"{mark(image.key)}{head[0]}  {' '.join(tags) or '(no tag)'}")
+        lines.append(f"{mark(image.key)}{head[0]}  {' '.join(tags) or tr('(no tag)')}")
         for extra in head[1:]:
             lines.append(f"    {extra.strip()}")
         for number, key in enumerate(_chain(spec, below_of.get(image.key)), start=1):
