@@ -57,7 +57,7 @@ lint: $(STAMP)
 # a new message arrives untranslated, and tests/test_i18n.py fails until it has its Korean.
 messages: $(STAMP)
 	cd extension/src && ../../$(BIN)/pybabel extract --no-location --omit-header \
-		-k tr -k ntr:1,2 -o ../../.messages.pot layerlab
+		-k tr -k ntr:1,2 -k N_ -o ../../.messages.pot layerlab
 	$(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete --omit-header --width=100 \
 		-i .messages.pot -d extension/src/layerlab/i18n/locale -D layerlab -l ko
 	rm -f .messages.pot

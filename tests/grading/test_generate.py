@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import nbformat
 import pytest
 
@@ -31,21 +33,34 @@ def test_every_exercise_has_both_languages_and_no_extra_notebooks():
     assert sum(len(e.tasks) for e in EXERCISES.values()) >= 15
 
 
+def code_of(path):
+    return [c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
+
+
 def test_languages_share_the_code_cells():
     for english in (SOLUTIONS / "en").glob("*.ipynb"):
         korean = SOLUTIONS / "ko" / english.name
+        # The same code, but for each edition's `%docker_lang` (LayerLab's own messages).
         code = [
-            [c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
+            [
+                re.sub(r"^%docker_lang (en|ko)$", "%docker_lang", c.source, flags=re.MULTILINE)
+                for c in nbformat.read(path, as_version=4).cells
+                if c.cell_type == "code"
+            ]
             for path in (english, korean)
         ]
         assert code[0] == code[1], english.name
+        assert f"\n%docker_lang {korean.parent.name}\n" in code_of(korean)[0]
 
 
 def test_exercise_starts_with_setup_and_hides_every_solution():
     for exercise in notebooks(EXERCISE_DIR):
         nb = nbformat.read(exercise, as_version=4)
         first_code = next(c for c in nb.cells if c.cell_type == "code").source
-        assert first_code.startswith("%load_ext layerlab\n%docker_state exercise-")
+        language = exercise.parent.name
+        assert first_code.startswith(
+            f"%load_ext layerlab\n%docker_lang {language}\n%docker_state exercise-"
+        )
         assert "%docker_reset baseline" in first_code
         for cell in nb.cells:
             assert "BEGIN SOLUTION" not in cell.source

@@ -6,6 +6,8 @@ import sys
 
 from IPython.core.magic import Magics, line_magic, magics_class
 
+from layerlab.i18n import tr
+
 
 @magics_class
 class GradingMagics(Magics):
@@ -17,7 +19,10 @@ class GradingMagics(Magics):
 
         task_id = line.strip()
         if not task_id:
-            print("usage: %docker_check TASK (for example %docker_check 01-hello)", file=sys.stderr)
+            print(
+                tr("usage: %docker_check TASK (for example %docker_check 01-hello)"),
+                file=sys.stderr,
+            )
             return
         try:
             report = check(task_id)

@@ -10,6 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
+from layerlab.i18n import tr
+
 if TYPE_CHECKING:
     from layerlab.engine.api import Engine
 
@@ -91,9 +93,13 @@ class CheckResult:
     @property
     def message(self) -> str:
         if self.passed:
-            return self.check.success
-        found = f" ({self.detail})" if self.detail else ""
-        return f"{self.check.name}: not yet{found}. Hint: {self.check.hint}"
+            return tr(self.check.success)
+        name, hint = tr(self.check.name), tr(self.check.hint)
+        if self.detail:
+            return tr(
+                "{check}: not yet ({found}). Hint: {hint}", check=name, found=self.detail, hint=hint
+            )
+        return tr("{check}: not yet. Hint: {hint}", check=name, hint=hint)
 
 
 def run_check(task: Task, check: Check, context: Context) -> CheckResult:

@@ -9,6 +9,7 @@ import sys
 from dataclasses import dataclass
 
 from layerlab.grading.model import CheckResult, Context, Task, run_task
+from layerlab.i18n import tr
 
 
 @dataclass
@@ -29,13 +30,17 @@ class TaskReport:
         return all(r.passed for r in self.results)
 
     def __str__(self) -> str:
-        lines = [f"{self.task.id}: {self.task.title}"]
+        lines = [f"{self.task.id}: {tr(self.task.title)}"]
         for result in self.results:
-            mark = "PASS" if result.passed else "FAIL"
+            mark = tr("PASS") if result.passed else tr("FAIL")
             lines.append(f"  [{mark}] {result.message}")
         lines.append(
-            f"  {_points(self.score)}/{_points(self.max_score)} points from the public checks"
-            " (the grader runs further checks)"
+            "  "
+            + tr(
+                "{score}/{top} points from the public checks (the grader runs further checks)",
+                score=_points(self.score),
+                top=_points(self.max_score),
+            )
         )
         return "\n".join(lines)
 

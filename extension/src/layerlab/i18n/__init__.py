@@ -81,3 +81,9 @@ def ntr(singular: str, plural: str, count: int, **values: object) -> str:
     else:
         chosen = singular if count == 1 else plural
     return chosen.format(count=count, **values)
+
+
+def N_(message: str) -> str:
+    """Mark ``message`` for the catalog where it is defined (a task's text, say, made once at
+    import); :func:`tr` translates it where it is shown, in the language of that moment."""
+    return message

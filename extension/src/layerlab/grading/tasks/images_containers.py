@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from layerlab.grading.checks import diff_paths, expect, logs, require_container, require_image
 from layerlab.grading.model import Check, Context, Exercise, Resources, Task
+from layerlab.i18n import N_
 
 BASE = "busybox:latest"
 
@@ -58,77 +59,77 @@ EXERCISE = Exercise(
     tasks=(
         Task(
             "01-hello",
-            "Run a container named hello from busybox that prints 'hello, layers'",
+            N_("Run a container named hello from busybox that prints 'hello, layers'"),
             (
                 Check(
-                    "container hello from busybox",
+                    N_("container hello from busybox"),
                     2,
                     _hello_exists,
-                    "Container hello was created from busybox.",
-                    "run it with `docker run --name hello busybox ...`",
+                    N_("Container hello was created from busybox."),
+                    N_("run it with `docker run --name hello busybox ...`"),
                 ),
                 Check(
-                    "hello printed the greeting",
+                    N_("hello printed the greeting"),
                     1,
                     _hello_printed,
-                    "hello printed 'hello, layers' and exited with code 0.",
-                    "the command after the image name is what the container runs",
+                    N_("hello printed 'hello, layers' and exited with code 0."),
+                    N_("the command after the image name is what the container runs"),
                     "hidden",
                 ),
             ),
         ),
         Task(
             "01-writable-layers",
-            "Two containers from one image, each with its own writable layer",
+            N_("Two containers from one image, each with its own writable layer"),
             (
                 Check(
-                    "box-a and box-b from busybox",
+                    N_("box-a and box-b from busybox"),
                     1,
                     _boxes_exist,
-                    "box-a and box-b were both created from busybox.",
-                    "create both with `docker run --name NAME busybox sh -c '...'`",
+                    N_("box-a and box-b were both created from busybox."),
+                    N_("create both with `docker run --name NAME busybox sh -c '...'`"),
                 ),
                 Check(
-                    "box-a wrote /data/a.txt",
+                    N_("box-a wrote /data/a.txt"),
                     1,
                     lambda ctx: _wrote(ctx, "box-a", "/data/a.txt"),
-                    "box-a's writable layer holds /data/a.txt.",
-                    "`sh -c 'mkdir -p /data && echo a > /data/a.txt'` writes the file",
+                    N_("box-a's writable layer holds /data/a.txt."),
+                    N_("`sh -c 'mkdir -p /data && echo a > /data/a.txt'` writes the file"),
                 ),
                 Check(
-                    "box-b wrote /data/b.txt",
+                    N_("box-b wrote /data/b.txt"),
                     1,
                     lambda ctx: _wrote(ctx, "box-b", "/data/b.txt"),
-                    "box-b's writable layer holds /data/b.txt.",
-                    "the second container writes /data/b.txt the same way",
+                    N_("box-b's writable layer holds /data/b.txt."),
+                    N_("the second container writes /data/b.txt the same way"),
                 ),
                 Check(
-                    "the writable layers are separate",
+                    N_("the writable layers are separate"),
                     1,
                     _layers_separate,
-                    "Each container sees only its own file.",
-                    "each container must write only its own file",
+                    N_("Each container sees only its own file."),
+                    N_("each container must write only its own file"),
                     "hidden",
                 ),
             ),
         ),
         Task(
             "01-image-unchanged",
-            "Show that the image did not change: box-c finds no /data",
+            N_("Show that the image did not change: box-c finds no /data"),
             (
                 Check(
-                    "container box-c from busybox",
+                    N_("container box-c from busybox"),
                     1,
                     lambda ctx: _from_busybox(ctx, "box-c"),
-                    "box-c was created from busybox.",
-                    "run `docker run --name box-c busybox ls /data`",
+                    N_("box-c was created from busybox."),
+                    N_("run `docker run --name box-c busybox ls /data`"),
                 ),
                 Check(
-                    "box-c found no /data",
+                    N_("box-c found no /data"),
                     1,
                     _box_c_clean,
-                    "box-c failed to list /data: the image never got it.",
-                    "box-c should only look (`ls /data`), not write",
+                    N_("box-c failed to list /data: the image never got it."),
+                    N_("box-c should only look (`ls /data`), not write"),
                     "hidden",
                 ),
             ),

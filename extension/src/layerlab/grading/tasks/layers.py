@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from layerlab.grading.checks import expect, history, layers, require_image, shared_prefix
 from layerlab.grading.model import Check, CheckFailed, Context, Exercise, Resources, Task
+from layerlab.i18n import N_
 
 BASE = "busybox:latest"
 
@@ -74,72 +75,79 @@ EXERCISE = Exercise(
     tasks=(
         Task(
             "02-three-layers",
-            "Build layers:v1: busybox plus exactly three layers",
+            N_("Build layers:v1: busybox plus exactly three layers"),
             (
                 Check(
-                    "image layers:v1",
+                    N_("image layers:v1"),
                     1,
                     _layers_v1_exists,
-                    "layers:v1 exists.",
-                    "build it with `docker build -t layers:v1 layers`",
+                    N_("layers:v1 exists."),
+                    N_("build it with `docker build -t layers:v1 layers`"),
                 ),
                 Check(
-                    "layers:v1 adds three layers",
+                    N_("layers:v1 adds three layers"),
                     2,
                     _three_layers,
-                    "layers:v1 is busybox plus three layers.",
-                    "a layer comes from each step that changes files (RUN, COPY, ADD, a WORKDIR "
-                    "that creates its folder), none from settings (ENV, LABEL, CMD); compare "
-                    "`docker history layers:v1` with `RootFS.Layers` in `docker image inspect`",
+                    N_("layers:v1 is busybox plus three layers."),
+                    N_(
+                        "a layer comes from each step that changes files (RUN, COPY, ADD, a "
+                        "WORKDIR "
+                        "that creates its folder), none from settings (ENV, LABEL, CMD); compare "
+                        "`docker history layers:v1` with `RootFS.Layers` in `docker image inspect`"
+                    ),
                 ),
             ),
         ),
         Task(
             "02-metadata-only",
-            "Label layers:v1 course=layerlab and give it a CMD, without adding a layer",
+            N_("Label layers:v1 course=layerlab and give it a CMD, without adding a layer"),
             (
                 Check(
-                    "label course=layerlab",
+                    N_("label course=layerlab"),
                     1,
                     _labelled,
-                    "layers:v1 carries the label course=layerlab.",
-                    "add `LABEL course=layerlab` to the Dockerfile and build again",
+                    N_("layers:v1 carries the label course=layerlab."),
+                    N_("add `LABEL course=layerlab` to the Dockerfile and build again"),
                 ),
                 Check(
-                    "metadata only",
+                    N_("metadata only"),
                     1,
                     _metadata_adds_no_layer,
-                    "The LABEL and CMD changed the configuration, not the layers.",
-                    'LABEL and CMD ["cat", "/layers/three.txt"] add no layer',
+                    N_("The LABEL and CMD changed the configuration, not the layers."),
+                    N_('LABEL and CMD ["cat", "/layers/three.txt"] add no layer'),
                     "hidden",
                 ),
             ),
         ),
         Task(
             "02-cache-order",
-            "Order the shop Dockerfile so a source change does not rerun the dependency install",
+            N_(
+                "Order the shop Dockerfile so a source change does not rerun the dependency install"
+            ),
             (
                 Check(
-                    "shop:v1 and shop:v2",
+                    N_("shop:v1 and shop:v2"),
                     1,
                     _shop_versions,
-                    "shop:v1 and shop:v2 are two different builds.",
-                    "build shop:v1, change src/app.sh, then build shop:v2",
+                    N_("shop:v1 and shop:v2 are two different builds."),
+                    N_("build shop:v1, change src/app.sh, then build shop:v2"),
                 ),
                 Check(
-                    "only the source layer differs",
+                    N_("only the source layer differs"),
                     2,
                     _only_last_layer_differs,
-                    "shop:v2 shares every layer with shop:v1 but the last one.",
-                    "copy requirements.txt and install-deps.sh and RUN the install before "
-                    "copying src/",
+                    N_("shop:v2 shares every layer with shop:v1 but the last one."),
+                    N_(
+                        "copy requirements.txt and install-deps.sh and RUN the install before "
+                        "copying src/"
+                    ),
                 ),
                 Check(
-                    "install came from the cache",
+                    N_("install came from the cache"),
                     1,
                     _install_from_cache,
-                    "The dependency install ran once; shop:v2 used the cache.",
-                    "the RUN install step must come before the step that copies src/",
+                    N_("The dependency install ran once; shop:v2 used the cache."),
+                    N_("the RUN install step must come before the step that copies src/"),
                     "hidden",
                 ),
             ),

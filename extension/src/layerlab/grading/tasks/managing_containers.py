@@ -10,6 +10,7 @@ from layerlab.grading.checks import (
     require_no_container,
 )
 from layerlab.grading.model import Check, Context, Exercise, Resources, Task
+from layerlab.i18n import N_
 
 
 def _running(ctx: Context, name: str) -> dict:
@@ -81,105 +82,108 @@ EXERCISE = Exercise(
     tasks=(
         Task(
             "04-background",
-            "Start ticker in the background, running `sleep 3600`",
+            N_("Start ticker in the background, running `sleep 3600`"),
             (
                 Check(
-                    "ticker is running",
+                    N_("ticker is running"),
                     1,
                     _ticker_running,
-                    "ticker runs in the background.",
-                    "`docker run -d --name ticker busybox sleep 3600`",
+                    N_("ticker runs in the background."),
+                    N_("`docker run -d --name ticker busybox sleep 3600`"),
                 ),
                 Check(
-                    "ticker sleeps",
+                    N_("ticker sleeps"),
                     1,
                     _ticker_sleeps,
-                    "ticker runs sleep.",
-                    "the container's command is `sleep 3600`",
+                    N_("ticker runs sleep."),
+                    N_("the container's command is `sleep 3600`"),
                     "hidden",
                 ),
             ),
         ),
         Task(
             "04-exec",
-            "Write /tmp/note.txt inside the running ticker",
+            N_("Write /tmp/note.txt inside the running ticker"),
             (
                 Check(
-                    "ticker has /tmp/note.txt",
+                    N_("ticker has /tmp/note.txt"),
                     1,
                     _note_written,
-                    "ticker's writable layer holds /tmp/note.txt.",
-                    "`docker exec ticker sh -c 'echo ... > /tmp/note.txt'`",
+                    N_("ticker's writable layer holds /tmp/note.txt."),
+                    N_("`docker exec ticker sh -c 'echo ... > /tmp/note.txt'`"),
                 ),
                 Check(
-                    "ticker still running",
+                    N_("ticker still running"),
                     1,
                     _note_while_running,
-                    "The note was written and ticker keeps running.",
-                    "exec runs a second process; the container's own keeps going",
+                    N_("The note was written and ticker keeps running."),
+                    N_("exec runs a second process; the container's own keeps going"),
                     "hidden",
                 ),
             ),
         ),
         Task(
             "04-stop",
-            "Run worker in the background, then stop it",
+            N_("Run worker in the background, then stop it"),
             (
                 Check(
-                    "worker exited",
+                    N_("worker exited"),
                     1,
                     _worker_exited,
-                    "worker has exited.",
-                    "`docker run -d --name worker busybox sleep 3600`, then `docker stop worker`",
+                    N_("worker has exited."),
+                    N_(
+                        "`docker run -d --name worker busybox sleep 3600`, then `docker stop "
+                        "worker`"
+                    ),
                 ),
                 Check(
-                    "worker was stopped",
+                    N_("worker was stopped"),
                     1,
                     _worker_stopped,
-                    "worker was stopped by a signal while sleeping.",
-                    "worker must run `sleep 3600` and be stopped with `docker stop`",
+                    N_("worker was stopped by a signal while sleeping."),
+                    N_("worker must run `sleep 3600` and be stopped with `docker stop`"),
                     "hidden",
                 ),
             ),
         ),
         Task(
             "04-env",
-            "Run configured with GREETING=hello in its environment, printing it",
+            N_("Run configured with GREETING=hello in its environment, printing it"),
             (
                 Check(
-                    "GREETING=hello",
+                    N_("GREETING=hello"),
                     1,
                     _environment,
-                    "configured has GREETING=hello in its environment.",
-                    "`docker run -e GREETING=hello --name configured busybox ...`",
+                    N_("configured has GREETING=hello in its environment."),
+                    N_("`docker run -e GREETING=hello --name configured busybox ...`"),
                 ),
                 Check(
-                    "configured printed hello",
+                    N_("configured printed hello"),
                     1,
                     _printed_greeting,
-                    "configured printed its greeting.",
-                    "`sh -c 'echo $GREETING'` prints the variable",
+                    N_("configured printed its greeting."),
+                    N_("`sh -c 'echo $GREETING'` prints the variable"),
                     "hidden",
                 ),
             ),
         ),
         Task(
             "04-cleanup",
-            "Remove the stopped containers tmp-1 and tmp-2, and only them",
+            N_("Remove the stopped containers tmp-1 and tmp-2, and only them"),
             (
                 Check(
-                    "tmp-1 and tmp-2 removed",
+                    N_("tmp-1 and tmp-2 removed"),
                     1,
                     _temporaries_removed,
-                    "tmp-1 and tmp-2 are gone; ticker still runs.",
-                    "`docker rm tmp-1 tmp-2`",
+                    N_("tmp-1 and tmp-2 are gone; ticker still runs."),
+                    N_("`docker rm tmp-1 tmp-2`"),
                 ),
                 Check(
-                    "other containers kept",
+                    N_("other containers kept"),
                     1,
                     _others_kept,
-                    "worker and configured were kept.",
-                    "`docker container prune` removes every stopped container, not only these",
+                    N_("worker and configured were kept."),
+                    N_("`docker container prune` removes every stopped container, not only these"),
                     "hidden",
                 ),
             ),

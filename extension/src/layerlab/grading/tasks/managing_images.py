@@ -6,6 +6,7 @@ from typing import Any
 
 from layerlab.grading.checks import dangling_images, expect, require_image, require_no_image
 from layerlab.grading.model import Check, Context, Exercise, Resources, Task
+from layerlab.i18n import N_
 
 
 def _same_as_notes(ctx: Context, reference: str) -> None:
@@ -56,55 +57,58 @@ EXERCISE = Exercise(
     tasks=(
         Task(
             "03-tag",
-            "Give notes:v1 the names course/notes:1.0 and course/notes:latest",
+            N_("Give notes:v1 the names course/notes:1.0 and course/notes:latest"),
             (
                 Check(
-                    "course/notes:1.0",
+                    N_("course/notes:1.0"),
                     1,
                     lambda ctx: _same_as_notes(ctx, "course/notes:1.0"),
-                    "course/notes:1.0 names the notes:v1 image.",
-                    "`docker tag notes:v1 course/notes:1.0`",
+                    N_("course/notes:1.0 names the notes:v1 image."),
+                    N_("`docker tag notes:v1 course/notes:1.0`"),
                 ),
                 Check(
-                    "course/notes:latest",
+                    N_("course/notes:latest"),
                     1,
                     lambda ctx: _same_as_notes(ctx, "course/notes:latest"),
-                    "course/notes:latest names the notes:v1 image.",
-                    "a tag left out means `latest`",
+                    N_("course/notes:latest names the notes:v1 image."),
+                    N_("a tag left out means `latest`"),
                 ),
             ),
         ),
         Task(
             "03-dangling",
-            "Remove the dangling images the rebuilds left behind, and nothing else",
+            N_("Remove the dangling images the rebuilds left behind, and nothing else"),
             (
                 Check(
-                    "no dangling images",
+                    N_("no dangling images"),
                     1,
                     _no_dangling,
-                    "No dangling images are left, and notes:v1 stays.",
-                    "`docker images -f dangling=true` lists, `docker image prune` removes them",
+                    N_("No dangling images are left, and notes:v1 stays."),
+                    N_("`docker images -f dangling=true` lists, `docker image prune` removes them"),
                 ),
                 Check(
-                    "no orphaned layers",
+                    N_("no orphaned layers"),
                     1,
                     _no_orphans,
-                    "Every untagged image left is a parent of a tagged one.",
-                    "remove the dangling images themselves (prune, or rmi by ID), not only names",
+                    N_("Every untagged image left is a parent of a tagged one."),
+                    N_(
+                        "remove the dangling images themselves (prune, or rmi by ID), not only "
+                        "names"
+                    ),
                     "hidden",
                 ),
             ),
         ),
         Task(
             "03-untag",
-            "Remove the name notes:old without deleting the image",
+            N_("Remove the name notes:old without deleting the image"),
             (
                 Check(
-                    "notes:old removed, notes:v1 kept",
+                    N_("notes:old removed, notes:v1 kept"),
                     2,
                     _untagged_old,
-                    "notes:old is gone and the image lives on as notes:v1.",
-                    "`docker rmi notes:old` only removes that name while others remain",
+                    N_("notes:old is gone and the image lives on as notes:v1."),
+                    N_("`docker rmi notes:old` only removes that name while others remain"),
                 ),
             ),
         ),

@@ -10,6 +10,7 @@ from layerlab.grading.checks import (
     require_no_image,
 )
 from layerlab.grading.model import Check, Context, Exercise, Resources, Task
+from layerlab.i18n import N_
 
 REPOSITORY = "localhost:5000/greeter"
 
@@ -53,68 +54,76 @@ def _pulled_from_registry(ctx: Context) -> None:
 EXERCISE = Exercise(
     id="05-sharing",
     state="exercise-05",
-    resources=Resources(images=("greeter:1.0", f"{REPOSITORY}:1.0", f"{REPOSITORY}:latest")),
+    resources=Resources(
+        images=("greeter:1.0", "localhost:5000/greeter:1.0", "localhost:5000/greeter:latest")
+    ),
     tasks=(
         Task(
             "05-push",
-            f"Push greeter:1.0 to the private registry as {REPOSITORY}:1.0",
+            N_("Push greeter:1.0 to the private registry as localhost:5000/greeter:1.0"),
             (
                 Check(
-                    "registry has greeter:1.0",
+                    N_("registry has greeter:1.0"),
                     1,
                     _has_1_0,
-                    f"The registry holds {REPOSITORY}:1.0.",
-                    f"tag the image `{REPOSITORY}:1.0`, then `docker push` that name",
+                    N_("The registry holds localhost:5000/greeter:1.0."),
+                    N_("tag the image `localhost:5000/greeter:1.0`, then `docker push` that name"),
                 ),
                 Check(
-                    "it is the greeter image",
+                    N_("it is the greeter image"),
                     2,
                     _registry_holds_greeter,
-                    "The registry's 1.0 is the greeter image.",
-                    f"tag greeter:1.0 itself as {REPOSITORY}:1.0 before pushing",
+                    N_("The registry's 1.0 is the greeter image."),
+                    N_("tag greeter:1.0 itself as localhost:5000/greeter:1.0 before pushing"),
                     "hidden",
                 ),
             ),
         ),
         Task(
             "05-push-latest",
-            f"Push the same image as {REPOSITORY}:latest",
+            N_("Push the same image as localhost:5000/greeter:latest"),
             (
                 Check(
-                    "registry has latest",
+                    N_("registry has latest"),
                     1,
                     _has_latest,
-                    f"The registry holds {REPOSITORY}:latest.",
-                    "a second tag is pushed like the first",
+                    N_("The registry holds localhost:5000/greeter:latest."),
+                    N_("a second tag is pushed like the first"),
                 ),
                 Check(
-                    "latest is 1.0",
+                    N_("latest is 1.0"),
                     1,
                     _latest_is_same,
-                    "latest and 1.0 are the same manifest.",
-                    "tag the very same image as latest",
+                    N_("latest and 1.0 are the same manifest."),
+                    N_("tag the very same image as latest"),
                     "hidden",
                 ),
             ),
         ),
         Task(
             "05-pull-back",
-            f"Remove greeter:1.0 and {REPOSITORY}:1.0 locally, then pull {REPOSITORY}:1.0 back",
+            N_(
+                "Remove greeter:1.0 and localhost:5000/greeter:1.0 locally, then pull "
+                "localhost:5000/greeter:1.0 back"
+            ),
             (
                 Check(
-                    "pulled back",
+                    N_("pulled back"),
                     1,
                     _pulled_back,
-                    f"greeter:1.0 is gone and {REPOSITORY}:1.0 is back.",
-                    f"`docker rmi greeter:1.0 {REPOSITORY}:1.0 {REPOSITORY}:latest`, then "
-                    f"`docker pull {REPOSITORY}:1.0`",
+                    N_("greeter:1.0 is gone and localhost:5000/greeter:1.0 is back."),
+                    N_(
+                        "`docker rmi greeter:1.0 localhost:5000/greeter:1.0 "
+                        "localhost:5000/greeter:latest`, then "
+                        "`docker pull localhost:5000/greeter:1.0`"
+                    ),
                 ),
                 Check(
-                    "it came from the registry",
+                    N_("it came from the registry"),
                     1,
                     _pulled_from_registry,
-                    "The local image carries the registry's digest.",
-                    "pull it from the registry you pushed it to",
+                    N_("The local image carries the registry's digest."),
+                    N_("pull it from the registry you pushed it to"),
                     "hidden",
                 ),
             ),
