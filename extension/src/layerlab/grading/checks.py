@@ -11,6 +11,7 @@ from typing import Any
 
 from layerlab.engine.errors import EngineError, NotFound
 from layerlab.grading.model import CheckFailed, Context
+from layerlab.i18n import tr
 
 Json = dict[str, Any]
 
@@ -25,7 +26,7 @@ def find_image(ctx: Context, reference: str) -> Json | None:
 def require_image(ctx: Context, reference: str) -> Json:
     image = find_image(ctx, reference)
     if image is None:
-        raise CheckFailed(f"there is no image {reference}")
+        raise CheckFailed(tr("there is no image {reference}", reference=reference))
     return image
 
 
@@ -40,20 +41,20 @@ def require_container(ctx: Context, name: str) -> Json:
     container = find_container(ctx, name)
     # A prefix of another container's ID also resolves: insist on the name itself.
     if container is None or container.get("Name", "").lstrip("/") != name:
-        raise CheckFailed(f"there is no container named {name}")
+        raise CheckFailed(tr("there is no container named {name}", name=name))
     return container
 
 
 def require_no_container(ctx: Context, name: str) -> None:
     container = find_container(ctx, name)
     if container is not None and container.get("Name", "").lstrip("/") == name:
-        raise CheckFailed(f"container {name} still exists")
+        raise CheckFailed(tr("container {name} still exists", name=name))
 
 
 def require_no_image(ctx: Context, reference: str) -> None:
     image = find_image(ctx, reference)
     if image is not None and _has_reference(image, reference):
-        raise CheckFailed(f"image {reference} still exists")
+        raise CheckFailed(tr("image {reference} still exists", reference=reference))
 
 
 def _has_reference(image: Json, reference: str) -> bool:

@@ -10,6 +10,7 @@ from layerlab.grading.tasks import (
     managing_images,
     sharing,
 )
+from layerlab.i18n import tr
 
 EXERCISES: dict[str, Exercise] = {
     module.EXERCISE.id: module.EXERCISE
@@ -23,7 +24,7 @@ def find_task(task_id: str) -> tuple[Exercise, Task]:
             if task.id == task_id:
                 return exercise, task
     known = ", ".join(t.id for e in EXERCISES.values() for t in e.tasks)
-    raise KeyError(f"unknown task {task_id!r}; the tasks are: {known}")
+    raise KeyError(tr("unknown task {task!r}; the tasks are: {known}", task=task_id, known=known))
 
 
 def find_exercise(name: str) -> Exercise:
@@ -31,4 +32,10 @@ def find_exercise(name: str) -> Exercise:
     for exercise in EXERCISES.values():
         if name == exercise.id or name.startswith(exercise.id):
             return exercise
-    raise KeyError(f"no exercise matches {name!r}; the exercises are: {', '.join(EXERCISES)}")
+    raise KeyError(
+        tr(
+            "no exercise matches {name!r}; the exercises are: {known}",
+            name=name,
+            known=", ".join(EXERCISES),
+        )
+    )

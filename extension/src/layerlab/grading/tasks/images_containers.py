@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from layerlab.grading.checks import diff_paths, expect, logs, require_container, require_image
 from layerlab.grading.model import Check, Context, Exercise, Resources, Task
-from layerlab.i18n import N_
+from layerlab.i18n import N_, tr
 
 BASE = "busybox:latest"
 
@@ -13,7 +13,7 @@ def _from_busybox(ctx: Context, name: str) -> None:
     container = require_container(ctx, name)
     expect(
         container["Image"] == require_image(ctx, BASE)["Id"],
-        f"{name} was created from {container['Config'].get('Image')}",
+        tr("{name} was created from {image}", name=name, image=container["Config"].get("Image")),
     )
 
 
@@ -24,8 +24,8 @@ def _hello_exists(ctx: Context) -> None:
 def _hello_printed(ctx: Context) -> None:
     container = require_container(ctx, "hello")
     output = logs(ctx, "hello").strip()
-    expect("hello, layers" in output, f"it printed {output[:60]!r}")
-    expect(container["State"]["ExitCode"] == 0, "it did not exit with code 0")
+    expect("hello, layers" in output, tr("it printed {output}", output=repr(output[:60])))
+    expect(container["State"]["ExitCode"] == 0, tr("it did not exit with code 0"))
 
 
 def _boxes_exist(ctx: Context) -> None:
@@ -36,20 +36,27 @@ def _boxes_exist(ctx: Context) -> None:
 def _wrote(ctx: Context, name: str, path: str) -> None:
     require_container(ctx, name)
     changes = diff_paths(ctx, name)
-    expect(path in changes, f"`docker diff {name}` shows {sorted(changes) or 'no changes'}")
+    expect(
+        path in changes,
+        tr(
+            "`docker diff {name}` shows {changes}",
+            name=name,
+            changes=sorted(changes) or tr("no changes"),
+        ),
+    )
 
 
 def _layers_separate(ctx: Context) -> None:
     _wrote(ctx, "box-a", "/data/a.txt")
     _wrote(ctx, "box-b", "/data/b.txt")
-    expect("/data/b.txt" not in diff_paths(ctx, "box-a"), "box-a also has /data/b.txt")
-    expect("/data/a.txt" not in diff_paths(ctx, "box-b"), "box-b also has /data/a.txt")
+    expect("/data/b.txt" not in diff_paths(ctx, "box-a"), tr("box-a also has /data/b.txt"))
+    expect("/data/a.txt" not in diff_paths(ctx, "box-b"), tr("box-b also has /data/a.txt"))
 
 
 def _box_c_clean(ctx: Context) -> None:
     container = require_container(ctx, "box-c")
-    expect(container["State"]["ExitCode"] != 0, "box-c found /data in the image")
-    expect(not diff_paths(ctx, "box-c"), "box-c changed files of its own")
+    expect(container["State"]["ExitCode"] != 0, tr("box-c found /data in the image"))
+    expect(not diff_paths(ctx, "box-c"), tr("box-c changed files of its own"))
 
 
 EXERCISE = Exercise(

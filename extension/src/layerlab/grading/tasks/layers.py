@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from layerlab.grading.checks import expect, history, layers, require_image, shared_prefix
 from layerlab.grading.model import Check, CheckFailed, Context, Exercise, Resources, Task
-from layerlab.i18n import N_
+from layerlab.i18n import N_, tr
 
 BASE = "busybox:latest"
 
@@ -12,7 +12,7 @@ BASE = "busybox:latest"
 def _added_layers(ctx: Context, reference: str) -> int:
     image, base = require_image(ctx, reference), layers(require_image(ctx, BASE))
     own = layers(image)
-    expect(own[: len(base)] == base, f"{reference} is not built on busybox")
+    expect(own[: len(base)] == base, tr("{reference} is not built on busybox", reference=reference))
     return len(own) - len(base)
 
 
@@ -22,24 +22,24 @@ def _layers_v1_exists(ctx: Context) -> None:
 
 def _three_layers(ctx: Context) -> None:
     added = _added_layers(ctx, "layers:v1")
-    expect(added == 3, f"layers:v1 adds {added} layer(s) to busybox")
+    expect(added == 3, tr("layers:v1 adds {added} layer(s) to busybox", added=added))
 
 
 def _labelled(ctx: Context) -> None:
     labels = require_image(ctx, "layers:v1")["Config"].get("Labels") or {}
-    expect(labels.get("course") == "layerlab", f"its labels are {labels}")
+    expect(labels.get("course") == "layerlab", tr("its labels are {labels}", labels=labels))
 
 
 def _metadata_adds_no_layer(ctx: Context) -> None:
     _labelled(ctx)
     _three_layers(ctx)
     command = require_image(ctx, "layers:v1")["Config"].get("Cmd")
-    expect(command == ["cat", "/layers/three.txt"], f"its CMD is {command}")
+    expect(command == ["cat", "/layers/three.txt"], tr("its CMD is {command}", command=command))
 
 
 def _shop_versions(ctx: Context) -> None:
     first, second = require_image(ctx, "shop:v1"), require_image(ctx, "shop:v2")
-    expect(first["Id"] != second["Id"], "shop:v1 and shop:v2 are the same image")
+    expect(first["Id"] != second["Id"], tr("shop:v1 and shop:v2 are the same image"))
 
 
 def _only_last_layer_differs(ctx: Context) -> None:
@@ -48,10 +48,14 @@ def _only_last_layer_differs(ctx: Context) -> None:
     second = layers(require_image(ctx, "shop:v2"))
     base = len(layers(require_image(ctx, BASE)))
     shared = shared_prefix(first, second)
-    expect(len(second) >= base + 2, "shop:v2 has no layer for the dependencies")
+    expect(len(second) >= base + 2, tr("shop:v2 has no layer for the dependencies"))
     expect(
         shared == len(second) - 1 == len(first) - 1,
-        f"shop:v2 reuses {shared - base} of shop:v1's {len(first) - base} own layers",
+        tr(
+            "shop:v2 reuses {shared} of shop:v1's {first_count} own layers",
+            shared=shared - base,
+            first_count=len(first) - base,
+        ),
     )
 
 
@@ -59,13 +63,13 @@ def _install_step(ctx: Context, reference: str) -> str:
     for step in history(ctx, reference):
         if "install-deps.sh" in step.get("CreatedBy", ""):
             return str(step.get("Id", ""))
-    raise CheckFailed(f"{reference} has no step that runs install-deps.sh")
+    raise CheckFailed(tr("{reference} has no step that runs install-deps.sh", reference=reference))
 
 
 def _install_from_cache(ctx: Context) -> None:
     _only_last_layer_differs(ctx)
     first, second = _install_step(ctx, "shop:v1"), _install_step(ctx, "shop:v2")
-    expect(first == second and first != "<missing>", "the install step was built twice")
+    expect(first == second and first != "<missing>", tr("the install step was built twice"))
 
 
 EXERCISE = Exercise(

@@ -10,12 +10,15 @@ from layerlab.grading.checks import (
     require_no_container,
 )
 from layerlab.grading.model import Check, Context, Exercise, Resources, Task
-from layerlab.i18n import N_
+from layerlab.i18n import N_, tr
 
 
 def _running(ctx: Context, name: str) -> dict:
     container = require_container(ctx, name)
-    expect(container["State"].get("Running") is True, f"{name} is {container['State']['Status']}")
+    expect(
+        container["State"].get("Running") is True,
+        tr("{name} is {status}", name=name, status=container["State"]["Status"]),
+    )
     return container
 
 
@@ -25,13 +28,16 @@ def _ticker_running(ctx: Context) -> None:
 
 def _ticker_sleeps(ctx: Context) -> None:
     command = _running(ctx, "ticker")["Config"].get("Cmd") or []
-    expect(command[:1] == ["sleep"], f"ticker runs {command}")
+    expect(command[:1] == ["sleep"], tr("ticker runs {command}", command=command))
 
 
 def _note_written(ctx: Context) -> None:
     require_container(ctx, "ticker")
     changes = diff_paths(ctx, "ticker")
-    expect("/tmp/note.txt" in changes, f"`docker diff ticker` shows {sorted(changes) or 'nothing'}")
+    expect(
+        "/tmp/note.txt" in changes,
+        tr("`docker diff ticker` shows {changes}", changes=sorted(changes) or tr("nothing")),
+    )
 
 
 def _note_while_running(ctx: Context) -> None:
@@ -41,26 +47,29 @@ def _note_while_running(ctx: Context) -> None:
 
 def _worker_exited(ctx: Context) -> None:
     container = require_container(ctx, "worker")
-    expect(container["State"]["Status"] == "exited", f"worker is {container['State']['Status']}")
+    expect(
+        container["State"]["Status"] == "exited",
+        tr("worker is {status}", status=container["State"]["Status"]),
+    )
 
 
 def _worker_stopped(ctx: Context) -> None:
     _worker_exited(ctx)
     container = require_container(ctx, "worker")
     code = container["State"]["ExitCode"]
-    expect(code in (137, 143), f"worker exited by itself with code {code}")
-    expect((container["Config"].get("Cmd") or [])[:1] == ["sleep"], "worker does not run sleep")
+    expect(code in (137, 143), tr("worker exited by itself with code {code}", code=code))
+    expect((container["Config"].get("Cmd") or [])[:1] == ["sleep"], tr("worker does not run sleep"))
 
 
 def _environment(ctx: Context) -> None:
     variables = require_container(ctx, "configured")["Config"].get("Env") or []
-    expect("GREETING=hello" in variables, "GREETING=hello is not in its environment")
+    expect("GREETING=hello" in variables, tr("GREETING=hello is not in its environment"))
 
 
 def _printed_greeting(ctx: Context) -> None:
     _environment(ctx)
     output = logs(ctx, "configured")
-    expect(output.strip() == "hello", f"it printed {output.strip()[:60]!r}")
+    expect(output.strip() == "hello", tr("it printed {output}", output=repr(output.strip()[:60])))
 
 
 def _temporaries_removed(ctx: Context) -> None:

@@ -6,18 +6,21 @@ from typing import Any
 
 from layerlab.grading.checks import dangling_images, expect, require_image, require_no_image
 from layerlab.grading.model import Check, Context, Exercise, Resources, Task
-from layerlab.i18n import N_
+from layerlab.i18n import N_, tr
 
 
 def _same_as_notes(ctx: Context, reference: str) -> None:
     wanted = require_image(ctx, "notes:v1")["Id"]
-    expect(require_image(ctx, reference)["Id"] == wanted, f"{reference} is another image")
+    expect(
+        require_image(ctx, reference)["Id"] == wanted,
+        tr("{reference} is another image", reference=reference),
+    )
 
 
 def _no_dangling(ctx: Context) -> None:
     require_image(ctx, "notes:v1")
     left = dangling_images(ctx)
-    expect(not left, f"{len(left)} dangling image(s) left")
+    expect(not left, tr("{left_count} dangling image(s) left", left_count=len(left)))
 
 
 def _no_orphans(ctx: Context) -> None:
@@ -40,7 +43,10 @@ def _no_orphans(ctx: Context) -> None:
         and image["Id"] not in ancestors
         and image["Id"] not in ctx.preexisting_images
     ]
-    expect(not orphans, f"{len(orphans)} untagged image(s) no tagged image uses")
+    expect(
+        not orphans,
+        tr("{orphans_count} untagged image(s) no tagged image uses", orphans_count=len(orphans)),
+    )
 
 
 def _untagged_old(ctx: Context) -> None:

@@ -10,14 +10,17 @@ from layerlab.grading.checks import (
     require_no_image,
 )
 from layerlab.grading.model import Check, Context, Exercise, Resources, Task
-from layerlab.i18n import N_
+from layerlab.i18n import N_, tr
 
 REPOSITORY = "localhost:5000/greeter"
 
 
 def _in_registry(ctx: Context, tag: str) -> str:
     digest = registry_digest(ctx, f"{REPOSITORY}:{tag}")
-    expect(digest is not None, f"the registry has no {REPOSITORY}:{tag}")
+    expect(
+        digest is not None,
+        tr("the registry has no {repository}:{tag}", repository=REPOSITORY, tag=tag),
+    )
     return digest or ""
 
 
@@ -33,12 +36,15 @@ def _registry_holds_greeter(ctx: Context) -> None:
     digest = _in_registry(ctx, "1.0")
     local = require_image(ctx, f"{REPOSITORY}:1.0")
     labels = local["Config"].get("Labels") or {}
-    expect(labels.get("course.image") == "greeter", f"{REPOSITORY}:1.0 is not the greeter image")
-    expect(digest in repo_digests(local, REPOSITORY), "the registry holds another image")
+    expect(
+        labels.get("course.image") == "greeter",
+        tr("{repository}:1.0 is not the greeter image", repository=REPOSITORY),
+    )
+    expect(digest in repo_digests(local, REPOSITORY), tr("the registry holds another image"))
 
 
 def _latest_is_same(ctx: Context) -> None:
-    expect(_in_registry(ctx, "latest") == _in_registry(ctx, "1.0"), "latest and 1.0 differ")
+    expect(_in_registry(ctx, "latest") == _in_registry(ctx, "1.0"), tr("latest and 1.0 differ"))
 
 
 def _pulled_back(ctx: Context) -> None:
