@@ -33,7 +33,7 @@ def test_rows_are_steps_with_layers_and_sharing(app: Session) -> None:
     assert [r.layer_index for r in rows] == [0, None, 1, 2, None, 3]
     assert rows[0].shared_with == ("app:v2", "busybox:latest")  # every tag of an image
     assert rows[2].shared_with == ("app:v2",) and rows[3].shared_with == ()
-    assert "metadata, no layer" in rows[4].label()
+    assert "metadata step, no layer" in rows[4].label()
     labels = [label for label, _ in image_choices(state)]
     assert labels[0].startswith("app:v2") and len(labels) == 3
     with pytest.raises(KeyError):
@@ -61,12 +61,24 @@ def test_image_explorer_follows_clicks(app: Session) -> None:
     assert "shared with: app:v2" in explorer.info.value
     assert [label for label, _ in explorer.files.options] == ["A /a.txt  3B", "A /etc/motd  5B"]
     explorer.files.value = 0
-    assert "hi" in explorer.content.value and "/a.txt (added in layer 2)" in explorer.content.value
+    # The list's step number and the layer's place in RootFS.Layers, both named.
+    assert "step 3, layer 2 of 4" in explorer.info.value
+    content = explorer.content.value
+    assert "hi" in content and "/a.txt (added in step 3, layer 2)" in content
     explorer.layers.value = 5
-    assert explorer.files.options == () and "metadata only" in explorer.info.value
+    assert explorer.files.options == () and "metadata step: no layer" in explorer.info.value
     explorer.picker.value = explorer.state.resolve("busybox").id  # type: ignore[union-attr]
     assert len(explorer.layers.options) == 2
     assert explorer._repr_mimebundle_()["text/plain"].startswith("image busybox:latest")
+
+
+def test_a_link_shows_where_it_points(session: Session, build: Build) -> None:
+    build("linked", "FROM busybox\nRUN ln -s /etc/motd /motd-link\n")
+    explorer = ImageExplorer(session.engine(), "linked")
+    explorer.layers.value = 3
+    files = [label for label, _ in explorer.files.options]
+    explorer.files.value = files.index(next(f for f in files if "/motd-link" in f))
+    assert "a link to /etc/motd" in explorer.content.value
 
 
 def test_writable_layer_through_stop_start_rm(

@@ -55,13 +55,10 @@ def catalog(name: str) -> dict[str | tuple[str, str], str | tuple[str, ...]]:
         messages = read_po(file, locale=name)
     found: dict[str | tuple[str, str], str | tuple[str, ...]] = {}
     for message in messages:
-        if message.id and message.string and not message.fuzzy:
+        forms = message.string if isinstance(message.string, (list, tuple)) else (message.string,)
+        if message.id and all(forms) and not message.fuzzy:  # an untranslated form: English
             key = tuple(message.id) if isinstance(message.id, (list, tuple)) else message.id
-            found[key] = (
-                tuple(message.string)
-                if isinstance(message.string, (list, tuple))
-                else message.string
-            )  # type: ignore[assignment]
+            found[key] = tuple(forms) if isinstance(message.string, (list, tuple)) else forms[0]  # type: ignore[assignment]
     return found
 
 

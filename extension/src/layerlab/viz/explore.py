@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from layerlab.cli.render import human_size
+from layerlab.i18n import tr
 from layerlab.viz.layerfiles import FileChange, ImageFiles
 from layerlab.viz.state import EngineState, Image, chain_ids, short, short_sums
 
@@ -26,8 +27,13 @@ class LayerRow:
 
     def label(self) -> str:
         if self.empty:
-            return f"{self.number:>2}. {short_sums(self.instruction)}   (metadata, no layer)"
-        shared = f"   shared with {', '.join(self.shared_with)}" if self.shared_with else ""
+            metadata = tr("(metadata step, no layer)")
+            return f"{self.number:>2}. {short_sums(self.instruction)}   {metadata}"
+        shared = (
+            "   " + tr("shared with {images}", images=", ".join(self.shared_with))
+            if self.shared_with
+            else ""
+        )
         text = short_sums(self.instruction)
         return f"{self.number:>2}. {text}   {human_size(self.size)}{shared}"
 
@@ -38,7 +44,7 @@ def image_choices(state: EngineState) -> list[tuple[str, str]]:
     for image in sorted(state.images.values(), key=lambda i: (-i.created, i.id)):
         if image.kind == "intermediate":
             continue
-        names = ", ".join(image.tags) if image.tags else "<none>:<none> (dangling)"
+        names = ", ".join(image.tags) if image.tags else tr("<none>:<none> (dangling)")
         choices.append((f"{names}  [{image.short_id}]", image.id))
     return choices
 
@@ -47,7 +53,7 @@ def image_rows(state: EngineState, image: Image | str) -> list[LayerRow]:
     if isinstance(image, str):
         found = state.resolve(image) or state.images.get(image)
         if found is None:
-            raise KeyError(f"no such image: {image}")
+            raise KeyError(tr("no such image: {name}", name=image))
         image = found
     rows: list[LayerRow] = []
     layer_index = 0
@@ -87,12 +93,18 @@ def file_label(change: FileChange) -> str:
     return f"{change.letter} {change.path}{extra}{size}"
 
 
-def layer_summary(files: ImageFiles, layer_index: int) -> str:
+def layer_summary(files: ImageFiles, step: int, layer_index: int) -> str:
+    """Step ``step`` of the image's history (as the list numbers it) and its layer, the
+    ``layer_index``-th of RootFS.Layers: the two numbers differ where metadata steps come
+    between, so both are said."""
     changes = files.layers[layer_index].changes
     counts = {k: sum(1 for c in changes if c.kind == k) for k in ("added", "changed", "deleted")}
     diff_id = files.layers[layer_index].diff_id
     chain = chain_ids([layer.diff_id for layer in files.layers[: layer_index + 1]])[-1]
-    return (
-        f"layer {layer_index + 1} · DiffID {short(diff_id)} · ChainID {short(chain)}: "
-        f"{counts['added']} added, {counts['changed']} changed, {counts['deleted']} deleted"
-    )
+    return tr(
+        "step {step}, layer {layer} of {layers} · DiffID {diff_id} · ChainID {chain_id}: "
+        "{added} added, {changed} changed, {deleted} deleted",
+        step=step, layer=layer_index + 1, layers=len(files.layers), diff_id=short(diff_id),
+        chain_id=short(chain), added=counts["added"], changed=counts["changed"],
+        deleted=counts["deleted"],
+    )  # fmt: skip

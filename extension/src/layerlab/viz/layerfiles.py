@@ -15,6 +15,8 @@ import tarfile
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+from layerlab.i18n import tr
+
 if TYPE_CHECKING:
     from layerlab.engine.api import Engine
 
@@ -138,8 +140,9 @@ def image_files(engine: Engine, image_id: str) -> ImageFiles:
 def preview(data: bytes | None, limit: int = 4000) -> str:
     """File content for display: text as is (clipped), binaries summarised."""
     if data is None:
-        return "(no content: a directory, link or deleted entry)"
+        return tr("(no content: a directory or a deleted entry)")
     if b"\0" in data[:1024]:
-        return f"(binary file, {len(data)} bytes)"
+        return tr("(binary file, {size} bytes)", size=len(data))
     text = data[:limit].decode("utf-8", errors="replace")
-    return text + (f"\n… ({len(data) - limit} more bytes)" if len(data) > limit else "")
+    more = tr("… ({size} more bytes)", size=len(data) - limit)
+    return text + (f"\n{more}" if len(data) > limit else "")

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w
 
+from layerlab.i18n import tr
 from layerlab.viz.explore import file_label, file_rows, image_choices, image_rows, layer_summary
 from layerlab.viz.layerfiles import ImageFiles, image_files, preview
 from layerlab.viz.state import collect_state
@@ -60,10 +61,23 @@ def _follow_session(widget: ImageExplorer | ContainerExplorer) -> None:
             live.engine = engine
             live.refresh()
         except Exception as exc:  # the command itself went fine: say so in the widget only
-            live.show_problem(f"could not refresh after `docker {' '.join(argv)}`: {exc}")
+            live.show_problem(
+                tr(
+                    "could not refresh after `docker {command}`: {error}",
+                    command=" ".join(argv),
+                    error=exc,
+                )
+            )
 
     session.listeners.append(listener)
     _followers[type(widget)] = listener
+
+
+def _kind_name(kind: str) -> str:
+    """What a layer did to a file, in the learner's language."""
+    return {"added": tr("added"), "changed": tr("changed"), "deleted": tr("deleted")}.get(
+        kind, kind
+    )
 
 
 def _pre(text: str) -> str:
@@ -91,12 +105,12 @@ class ImageExplorer(_TextFallback, w.VBox):
         self.engine = _engine(engine)
         self.state = collect_state(self.engine, diffs=False)
         self._files: dict[str, ImageFiles] = {}
-        self.picker = w.Dropdown(description="image", options=image_choices(self.state))
+        self.picker = w.Dropdown(description=tr("image"), options=image_choices(self.state))
         self.layers = w.Select(rows=10, layout=w.Layout(width="100%"))
         self.files = w.Select(rows=8, layout=w.Layout(width="100%"))
         self.info = w.HTML()
         self.content = w.HTML()
-        self.refresh_button = w.Button(description="refresh", icon="refresh")
+        self.refresh_button = w.Button(description=tr("refresh"), icon="refresh")
         self.refresh_button.on_click(lambda _: self.refresh())
         for widget, name in [
             (self.picker, "picker"),
@@ -109,7 +123,13 @@ class ImageExplorer(_TextFallback, w.VBox):
         super().__init__(
             [
                 w.HBox([self.picker, self.refresh_button]),
-                w.HTML("<b>steps, base first</b> (pick a layer to see its files)"),
+                w.HTML(
+                    "<b>"
+                    + html.escape(tr("steps, base first"))
+                    + "</b> ("
+                    + html.escape(tr("pick a layer to see its files"))
+                    + ")"
+                ),
                 self.layers,
                 self.info,
                 self.files,
@@ -123,7 +143,7 @@ class ImageExplorer(_TextFallback, w.VBox):
         if image is not None:
             found = self.state.resolve(image)
             if found is None:
-                raise KeyError(f"no such image: {image}")
+                raise KeyError(tr("no such image: {name}", name=image))
             self.picker.value = found.id
         self.show_image()
         if engine is None:
@@ -164,12 +184,14 @@ class ImageExplorer(_TextFallback, w.VBox):
         self.content.value = ""
         if row is None or row.layer_index is None:
             self.files.options = []
-            self.info.value = _pre(f"{row.created_by if row else ''}\nmetadata only: no layer")
+            created_by = row.created_by if row else ""
+            self.info.value = _pre(created_by + "\n" + tr("metadata step: no layer"))
             return
         files = self.image_files()
-        shared = ", ".join(row.shared_with) or "no other image"
+        shared = ", ".join(row.shared_with) or tr("no other image")
+        summary = layer_summary(files, row.number, row.layer_index)
         self.info.value = _pre(
-            f"{row.created_by}\n{layer_summary(files, row.layer_index)}\nshared with: {shared}"
+            f"{row.created_by}\n{summary}\n" + tr("shared with: {images}", images=shared)
         )
         self.changes = file_rows(files, row.layer_index)
         self.files.options = [(file_label(c), i) for i, c in enumerate(self.changes)]
@@ -180,16 +202,24 @@ class ImageExplorer(_TextFallback, w.VBox):
         if self.files.value is None or row is None or row.layer_index is None:
             return
         change = self.changes[int(self.files.value)]
-        data = None
-        if change.kind != "deleted":
-            data = self.image_files().read(row.layer_index, change.path)
-        heading = f"{change.path} ({change.kind} in layer {row.layer_index + 1})"
-        self.content.value = f"<b>{html.escape(heading)}</b>" + _pre(preview(data))
+        heading = tr(
+            "{path} ({kind} in step {step}, layer {layer})",
+            path=change.path, kind=_kind_name(change.kind), step=row.number,
+            layer=row.layer_index + 1,
+        )  # fmt: skip
+        if change.target and change.kind != "deleted":  # a link shows where it points
+            body = tr("a link to {target}", target=change.target)
+        else:
+            data = None
+            if change.kind != "deleted":
+                data = self.image_files().read(row.layer_index, change.path)
+            body = preview(data)
+        self.content.value = f"<b>{html.escape(heading)}</b>" + _pre(body)
 
     def text(self) -> str:
         if self.picker.value is None:
-            return "no images"
-        lines = [f"image {self.picker.label}"]
+            return tr("no images")
+        lines = [tr("image {id}", id=self.picker.label)]
         lines.extend(row.label() for row in self.rows)
         return "\n".join(lines)
 
@@ -200,7 +230,7 @@ class ContainerExplorer(_TextFallback, w.VBox):
 
     def __init__(self, engine: Engine | None = None, container: str | None = None) -> None:
         self.engine = _engine(engine)
-        self.picker = w.Dropdown(description="container")
+        self.picker = w.Dropdown(description=tr("container"))
         self.summary = w.HTML()
         self.changes = w.Select(rows=8, layout=w.Layout(width="100%"))
         self.messages = w.HTML()
@@ -208,7 +238,7 @@ class ContainerExplorer(_TextFallback, w.VBox):
             action: w.Button(description=action, tooltip=f"docker {action}")
             for action in ("stop", "start", "rm")
         }
-        self.refresh_button = w.Button(description="refresh", icon="refresh")
+        self.refresh_button = w.Button(description=tr("refresh"), icon="refresh")
         for action, button in self.buttons.items():
             button.add_class(f"layerlab-{action}")
             button.on_click(lambda _, a=action: self.act(a))
@@ -222,8 +252,11 @@ class ContainerExplorer(_TextFallback, w.VBox):
                 self.picker,
                 self.summary,
                 w.HTML(
-                    "<b>writable layer</b> (<code>docker diff</code>: "
-                    "A added, C changed, D deleted)"
+                    "<b>"
+                    + html.escape(tr("writable layer"))
+                    + "</b> (<code>docker diff</code>: "
+                    + html.escape(tr("A added, C changed, D deleted"))
+                    + ")"
                 ),
                 self.changes,
                 w.HBox([*self.buttons.values(), self.refresh_button]),
@@ -254,7 +287,7 @@ class ContainerExplorer(_TextFallback, w.VBox):
     def show(self) -> None:
         if self.picker.value is None:
             self.layer = None
-            self.summary.value = _pre("no containers: create one with `docker run`")
+            self.summary.value = _pre(tr("no containers: create one with `docker run`"))
             self.changes.options = []
             return
         self.layer = writable_layer(self.engine, str(self.picker.value))
@@ -265,13 +298,13 @@ class ContainerExplorer(_TextFallback, w.VBox):
         if self.picker.value is None:
             return
         report = perform(self.engine, str(self.picker.value), action)
-        outcome = f"error: {report.error}" if report.error else report.message
+        outcome = tr("error: {error}", error=report.error) if report.error else report.message
         self.messages.value = _pre(f"$ {report.command}\n{outcome}")
         self.refresh(None if report.after is None else report.before.id)
 
     def text(self) -> str:
         if self.layer is None:
-            return "no containers"
+            return tr("no containers")
         lines = [self.layer.summary()]
         lines.extend(f"  {kind} {path}" for kind, path in self.layer.changes)
         return "\n".join(lines)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from layerlab.engine.errors import EngineError, NotFound
+from layerlab.i18n import ntr, tr
 
 if TYPE_CHECKING:
     from layerlab.engine.api import Engine
@@ -28,11 +29,12 @@ class WritableLayer:
         return self.id[:12]
 
     def summary(self) -> str:
-        n = len(self.changes)
-        return (
-            f"container {self.name} ({self.short_id}) from {self.image}: {self.state}; "
-            f"writable layer holds {n} change{'s' if n != 1 else ''}"
-        )
+        return ntr(
+            "container {name} ({id}) from {image}: {state}; writable layer holds {count} change",
+            "container {name} ({id}) from {image}: {state}; writable layer holds {count} changes",
+            len(self.changes),
+            name=self.name, id=self.short_id, image=self.image, state=self.state,
+        )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -81,7 +83,7 @@ def perform(engine: Engine, container: str, action: Action) -> ActionReport:
         else:
             engine.remove_container(before.id)
     except EngineError as err:
-        return ActionReport(action, command, before, before, "nothing changed", str(err))
+        return ActionReport(action, command, before, before, tr("nothing changed"), str(err))
     try:
         after: WritableLayer | None = writable_layer(engine, before.id)
     except NotFound:
@@ -92,13 +94,24 @@ def perform(engine: Engine, container: str, action: Action) -> ActionReport:
 def describe(before: WritableLayer, after: WritableLayer | None) -> str:
     n = len(before.changes)
     if after is None:
-        return (
-            f"removed: the writable layer and its {n} change{'s' if n != 1 else ''} are gone "
-            f"for good; the image {before.image} is untouched, so a new container starts clean"
+        return ntr(
+            "removed: the writable layer and its {count} change are gone for good; the image "
+            "{image} is untouched, so a new container starts clean",
+            "removed: the writable layer and its {count} changes are gone for good; the image "
+            "{image} is untouched, so a new container starts clean",
+            n,
+            image=before.image,
         )
     kept = len(set(before.changes) & set(after.changes))
     added = len(set(after.changes) - set(before.changes))
-    text = f"{before.state} → {after.state}: the writable layer is kept ({kept} of {n} changes)"
+    text = tr(
+        "{before} → {after}: the writable layer is kept ({kept} of {count} changes)",
+        before=before.state, after=after.state, kept=kept, count=n,
+    )  # fmt: skip
     if added:
-        text += f"; the container's process made {added} new change{'s' if added != 1 else ''}"
+        text += ntr(
+            "; the container's process made {count} new change",
+            "; the container's process made {count} new changes",
+            added,
+        )
     return text
