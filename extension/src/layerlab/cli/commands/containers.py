@@ -26,6 +26,7 @@ from layerlab.cli.errors import CliError, daemon_error
 from layerlab.cli.flags import ParsedArgs
 from layerlab.engine.errors import EngineError, NeverEnds, NotFound
 from layerlab.engine.reference import InvalidReference, parse_any
+from layerlab.i18n import tr
 
 PS_HEADERS = {
     "ID": "CONTAINER ID", "Image": "IMAGE", "Command": "COMMAND", "CreatedAt": "CREATED AT",
@@ -108,20 +109,30 @@ def _wait_attached(ctx: CommandContext, container: str) -> int:
         return int(ctx.engine.wait(container).get("StatusCode", 0))
     except NeverEnds as exc:
         name = exc.container
-        why = (
-            f"LayerLab: container {name} runs a program that never exits (a server or an "
-            "endless loop), so waiting for it would never end."
+        why = tr(
+            "LayerLab: container {name} runs a program that never exits (a server or an "
+            "endless loop), so waiting for it would never end.",
+            name=name,
         )
         if ctx.engine.inspect_container(container)["HostConfig"].get("AutoRemove"):
             ctx.engine.kill(container)
             raise CliError(
-                f"{why} LayerLab stopped it, and --rm removed it. Start such a program with -d "
-                "and stop it with 'docker stop'.",
+                why
+                + " "
+                + tr(
+                    "LayerLab stopped it, and --rm removed it. Start such a program with -d and "
+                    "stop it with 'docker stop'."
+                ),
                 137,
             ) from None
         raise CliError(
-            f"{why} It keeps running: stop it with 'docker stop {name}', or start such a "
-            "program with -d.",
+            why
+            + " "
+            + tr(
+                "It keeps running: stop it with 'docker stop {name}', or start such a program "
+                "with -d.",
+                name=name,
+            ),
         ) from None
 
 

@@ -24,6 +24,7 @@ from layerlab.engine.sim.images import service as image_ops
 from layerlab.engine.sim.images.store import Image, ImageStore, LayerStore
 from layerlab.engine.sim.store.clock import Clock, IdSource
 from layerlab.engine.sim.store.database import Store
+from layerlab.i18n import tr
 
 Json = dict[str, Any]
 F = TypeVar("F", bound=Callable[..., Any])
@@ -406,9 +407,12 @@ class SimEngine:
             yield (line, None) if stream == 1 else (None, line)
         if endless:
             raise Conflict(
-                f"LayerLab: container {container} runs a program that never exits (a server or "
-                "an endless loop), so following its logs would never end: the logs so far are "
-                "above. Use 'docker logs' without -f, or stop the container first."
+                tr(
+                    "LayerLab: container {name} runs a program that never exits (a server or an "
+                    "endless loop), so following its logs would never end: the logs so far are "
+                    "above. Use 'docker logs' without -f, or stop the container first.",
+                    name=container,
+                )
             )
 
     @transactional
@@ -494,9 +498,13 @@ class SimEngine:
                 name = self.containers_store.resolve(container_id).name
         if never_ends:
             raise NeverEnds(
-                f"LayerLab: the program exec'd in container {name} never exits (a server or an "
-                "endless loop), so waiting for it would never end: its output so far is above, "
-                "and LayerLab stopped it. Run it with 'docker exec -d' to leave it running.",
+                tr(
+                    "LayerLab: the program exec'd in container {name} never exits (a server or an "
+                    "endless loop), so waiting for it would never end: its output so far is "
+                    "above, and LayerLab stopped it. Run it with 'docker exec -d' to leave it "
+                    "running.",
+                    name=name,
+                ),
                 name,
                 (out, err),
             )

@@ -19,6 +19,7 @@ from layerlab.engine.sim.images.service import graph_driver, sorted_labels
 from layerlab.engine.sim.images.store import missing_name
 from layerlab.engine.sim.store import fs
 from layerlab.go_duration import human_duration
+from layerlab.i18n import tr
 
 if TYPE_CHECKING:
     from layerlab.engine.sim.containers.backend import ContainerBackend
@@ -104,9 +105,12 @@ def wait(engine: ContainerBackend, container: str) -> Json | None:
             return None
         if run.get("forever"):
             raise NeverEnds(
-                f"LayerLab: container {c.name} runs a program that never exits (a server or an "
-                "endless loop), so waiting for it would never end. Stop it first with "
-                f"'docker stop {c.name}'.",
+                tr(
+                    "LayerLab: container {name} runs a program that never exits (a server or an "
+                    "endless loop), so waiting for it would never end. Stop it first with "
+                    "'docker stop {name}'.",
+                    name=c.name,
+                ),
                 c.name,
             )
         end = run["started"] + run["duration"]

@@ -13,6 +13,7 @@ from layerlab.engine.sim.programs.applets.listing import APPLETS as _LISTING
 from layerlab.engine.sim.programs.applets.search import APPLETS as _SEARCH
 from layerlab.engine.sim.programs.applets.system import APPLETS as _SYSTEM
 from layerlab.engine.sim.programs.applets.text import APPLETS as _TEXT
+from layerlab.i18n import tr
 
 BUSYBOX_BANNER = f"{BUSYBOX_VERSION} multi-call binary."
 
@@ -37,7 +38,8 @@ def busybox_applet_names() -> tuple[str, ...]:
 
 
 def unsupported(argv: list[str], io: Io) -> int:
-    io.err(f"{prog_name(argv, io)}: applet not supported in LayerLab's simulator\n")
+    name = prog_name(argv, io)
+    io.err(tr("{name}: applet not supported in LayerLab's simulator", name=name) + "\n")
     return 1
 
 

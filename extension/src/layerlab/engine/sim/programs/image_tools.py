@@ -15,6 +15,7 @@ import posixpath
 
 from layerlab.engine.sim.programs.applets.base import Io, Program
 from layerlab.engine.sim.programs.executable import ExecError, resolve_executable
+from layerlab.i18n import tr
 
 REFUSED_EXIT_CODE = 126  # the shell's "found but cannot run"
 _ON_A_REAL_ENGINE = "(%docker_engine real in a notebook, LAYERLAB_ENGINE=real in a terminal)"
@@ -23,7 +24,8 @@ _ON_A_REAL_ENGINE = "(%docker_engine real in a notebook, LAYERLAB_ENGINE=real in
 def refuse(io: Io, name: str, reason: str) -> int:
     """LayerLab's refusal to run ``name``: why, on stderr, and the exit code of one that
     cannot run."""
-    io.err(f"LayerLab: cannot run {name} in this container: {reason}\n")
+    io.err(tr("LayerLab: cannot run {name} in this container: {reason}", name=name, reason=reason))
+    io.err("\n")
     return REFUSED_EXIT_CODE
 
 

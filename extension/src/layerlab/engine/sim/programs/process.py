@@ -30,6 +30,7 @@ from layerlab.engine.sim.programs.busybox import APPLETS, applet, busybox_main
 from layerlab.engine.sim.programs.executable import ExecError, program_of, resolve_executable
 from layerlab.engine.sim.programs.image_tools import PROGRAMS
 from layerlab.engine.sim.store.fs import Entry, Tree, normpath
+from layerlab.i18n import tr
 
 MAX_INTERPRETER_DEPTH = 4
 
@@ -99,7 +100,8 @@ def _program_for(name: str, io: Io) -> Program:
         return PROGRAMS[name]
 
     def missing(argv: list[str], io: Io) -> int:
-        io.err(f"{posixpath.basename(argv[0])}: program not supported in LayerLab's simulator\n")
+        name = posixpath.basename(argv[0])
+        io.err(tr("{name}: program not supported in LayerLab's simulator", name=name) + "\n")
         return 1
 
     return missing
@@ -249,8 +251,13 @@ def _run_mounted(argv: list[str], io: Io, system: System) -> ProgramResult:
     except OutOfMemory as problem:
         name = posixpath.basename(argv[0]) if argv else "sh"
         system.note(
-            f"LayerLab: {name} asked for {problem.what}, a limit of the simulator, "
-            "and was stopped (exit code 137).\n",
+            tr(
+                "LayerLab: {name} asked for {what}, a limit of the simulator, and was stopped "
+                "(exit code 137).",
+                name=name,
+                what=problem.what,
+            )
+            + "\n",
             io.clock.t,
         )
         code = 137

@@ -19,6 +19,7 @@ from layerlab.engine.sim.programs.applets.base import Io, LogSink
 from layerlab.engine.sim.programs.image_tools import refuse
 from layerlab.engine.sim.runtimes import confinement, live, overlay, rootfs
 from layerlab.engine.sim.store.fs import Tree
+from layerlab.i18n import tr
 
 # How a runtime takes a non-root user itself: (uid, gid, groups) -> the options it needs after
 # argv[0], and the files they read from the sandbox's /dev (see ``confinement.Job``).
@@ -41,15 +42,29 @@ class RuntimeFiles:
     takes_user: UserSwitch | None = None
 
 
-def _limit_text(limit: str, limits: confinement.Limits) -> str:
-    return {
+def _limit_text(name: str, limit: str, limits: confinement.Limits, code: int) -> str:
+    if limit == "time":
         # The usual reason a lesson's program waits that long: it is waiting for the network
         # (npm and pip retry a registry they cannot reach), which a simulated container lacks.
-        "time": f"ran for more than {limits.wall_seconds:g} seconds (simulated containers have "
-        "no network: a program waiting for one waits until this limit)",
-        "cpu": f"used more than {limits.cpu_seconds} seconds of CPU time",
-        "output": f"wrote more than {limits.output_bytes >> 20} MiB of output",
-    }[limit]
+        text = tr(
+            "LayerLab: {name} ran for more than {seconds} seconds (simulated containers have no "
+            "network: a program waiting for one waits until this limit), a limit of the "
+            "simulator, and was stopped (exit code {code}).",
+            seconds=f"{limits.wall_seconds:g}", name=name, code=code,
+        )  # fmt: skip
+    elif limit == "cpu":
+        text = tr(
+            "LayerLab: {name} used more than {seconds} seconds of CPU time, a limit of the "
+            "simulator, and was stopped (exit code {code}).",
+            seconds=limits.cpu_seconds, name=name, code=code,
+        )  # fmt: skip
+    else:
+        text = tr(
+            "LayerLab: {name} wrote more than {size} MiB of output, a limit of the simulator, "
+            "and was stopped (exit code {code}).",
+            size=limits.output_bytes >> 20, name=name, code=code,
+        )  # fmt: skip
+    return text + "\n"
 
 
 def supplementary_groups(tree: Tree, uid: int, gid: int) -> list[int]:
@@ -164,8 +179,5 @@ def run_program(name: str, executable: str, argv: list[str], io: Io, files: Runt
             made.remove()
     io.sys.killed_by = outcome.signal
     if outcome.limit is not None:
-        io.err(
-            f"LayerLab: {name} {_limit_text(outcome.limit, limits)}, a limit of the simulator, "
-            f"and was stopped (exit code {outcome.exit_code}).\n"
-        )
+        io.err(_limit_text(name, outcome.limit, limits, outcome.exit_code))
     return outcome.exit_code

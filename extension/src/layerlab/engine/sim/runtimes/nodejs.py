@@ -42,6 +42,7 @@ from layerlab.engine.sim.runtimes import overlay
 from layerlab.engine.sim.runtimes.confinement import Bind
 from layerlab.engine.sim.runtimes.interpreter import InterpreterUnavailable, needed_libraries
 from layerlab.engine.sim.runtimes.launch import RuntimeFiles, run_program
+from layerlab.i18n import tr
 
 IMAGE_BINARY = "/usr/local/bin/node"  # where the official images keep it
 NPM_FOLDER = "lib/node_modules/npm"  # npm's, below the prefix (/usr/local)
@@ -174,9 +175,12 @@ def stand_in_notice(tag: str) -> str | None:
         return None
     if version.split(".")[0] == wanted.group(1):
         return None
-    return (
-        f"LayerLab: node:{tag} holds Node.js {version}, the Node.js LayerLab runs: "
-        f"no Node.js {wanted.group(1)} is available here"
+    return tr(
+        "LayerLab: node:{tag} holds Node.js {version}, the Node.js LayerLab runs: "
+        "no Node.js {wanted} is available here",
+        tag=tag,
+        version=version,
+        wanted=wanted.group(1),
     )
 
 

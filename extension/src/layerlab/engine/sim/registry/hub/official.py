@@ -33,6 +33,7 @@ from layerlab.engine.sim.registry.hub.rootfs import busybox_rootfs
 from layerlab.engine.sim.runtimes import nodejs
 from layerlab.engine.sim.runtimes.interpreter import host_version, pip_wheel, site_dir
 from layerlab.engine.sim.store.fs import Tree
+from layerlab.i18n import tr
 
 BUSYBOX_CREATED = "2025-12-15T21:50:28Z"
 
@@ -204,9 +205,12 @@ def stand_in_notice(repository: str, tag: str) -> str | None:
         return None
     if host.split(".")[:2] == [wanted.group(1), wanted.group(2)]:
         return None
-    return (
-        f"LayerLab: python:{tag} holds Python {host}, the interpreter LayerLab runs on: "
-        f"no Python {wanted.group(1)}.{wanted.group(2)} is available here"
+    return tr(
+        "LayerLab: python:{tag} holds Python {version}, the interpreter LayerLab runs on: "
+        "no Python {wanted} is available here",
+        tag=tag,
+        version=host,
+        wanted=f"{wanted.group(1)}.{wanted.group(2)}",
     )
 
 
