@@ -15,10 +15,10 @@ import posixpath
 
 from layerlab.engine.sim.programs.applets.base import Io, Program
 from layerlab.engine.sim.programs.executable import ExecError, resolve_executable
-from layerlab.i18n import tr
+from layerlab.i18n import N_, tr
 
 REFUSED_EXIT_CODE = 126  # the shell's "found but cannot run"
-_ON_A_REAL_ENGINE = "(%docker_engine real in a notebook, LAYERLAB_ENGINE=real in a terminal)"
+_ON_A_REAL_ENGINE = N_("(%docker_engine real in a notebook, LAYERLAB_ENGINE=real in a terminal)")
 
 
 def refuse(io: Io, name: str, reason: str) -> int:
@@ -32,27 +32,37 @@ def refuse(io: Io, name: str, reason: str) -> int:
 def _refused(reason: str) -> Program:
     def program(argv: list[str], io: Io) -> int:
         name = posixpath.basename(argv[0]) if argv else "it"
-        return refuse(io, name, reason.format(name=name, real=_ON_A_REAL_ENGINE))
+        return refuse(io, name, tr(reason, name=name, real=tr(_ON_A_REAL_ENGINE)))
 
     return program
 
 
-_NO_PACKAGES = (
-    "the simulator has no {os} package repository, so {{name}} would install nothing; "
-    "try it on a real engine {{real}}"
+apk = _refused(
+    N_(
+        "the simulator has no Alpine package repository, so {name} would install nothing; "
+        "try it on a real engine {real}"
+    )
 )
-apk = _refused(_NO_PACKAGES.format(os="Alpine"))
-apt_get = _refused(_NO_PACKAGES.format(os="Debian"))
+apt_get = _refused(
+    N_(
+        "the simulator has no Debian package repository, so {name} would install nothing; "
+        "try it on a real engine {real}"
+    )
+)
 nginx = _refused(
-    "the simulator has no web server that would answer; try it on a real engine {real}"
+    N_("the simulator has no web server that would answer; try it on a real engine {real}")
 )
 yarn = _refused(
-    "the simulator has no yarn (npm, in the same image, runs for real); try it on a real "
-    "engine {real}"
+    N_(
+        "the simulator has no yarn (npm, in the same image, runs for real); try it on a real "
+        "engine {real}"
+    )
 )
 npm = _refused(
-    "the simulator has no npm registry or package cache, so {name} would install nothing; "
-    "try it on a real engine {real}"
+    N_(
+        "the simulator has no npm registry or package cache, so {name} would install nothing; "
+        "try it on a real engine {real}"
+    )
 )
 
 
