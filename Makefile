@@ -21,7 +21,11 @@ $(STAMP): extension/pyproject.toml
 	$(BIN)/python -m pip install --quiet -e 'extension[course,test]'
 	touch $(STAMP)
 
+# The committed notebooks are trusted first, so that their graphs open as pictures (JupyterLab
+# shows an untrusted notebook's SVG as its text form until the cell runs again).
 course: $(STAMP)
+	$(BIN)/jupyter trust notebooks/ko/*.ipynb notebooks/en/*.ipynb notebooks/demo/*.ipynb \
+		>/dev/null
 	LAYERLAB_ENGINE=sim $(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 $(ALLOW_ROOT) \
 		--notebook-dir=. notebooks/$(COURSE_LANG)/01-images-and-containers.ipynb
 

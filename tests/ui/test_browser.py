@@ -21,6 +21,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -56,25 +57,31 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def lab() -> Iterator[tuple[str, Path]]:
-    """A JupyterLab server on 127.0.0.1 serving a copy of the demo notebook."""
+def _browser_available() -> None:
     if not Path(CHROMIUM).exists():
         _unavailable(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:
         _unavailable("Playwright is not installed (pip install playwright)")
-    work = Path(tempfile.mkdtemp(prefix="layerlab-ui-"))
-    shutil.copy(NOTEBOOK, work / NOTEBOOK.name)
-    port, token = _free_port(), secrets.token_hex(16)
-    env = {
+
+
+def _environment(work: Path) -> dict[str, str]:
+    """A private Jupyter setup (config, data with its notebook signatures, runtime)."""
+    return {
         **os.environ,
         "LAYERLAB_HOME": str(work / "home"),
         "LAYERLAB_ENGINE": "sim",
         "JUPYTER_CONFIG_DIR": str(work / "config"),
+        "JUPYTER_DATA_DIR": str(work / "data"),
         "JUPYTER_RUNTIME_DIR": str(work / "runtime"),
     }
+
+
+@contextlib.contextmanager
+def _jupyterlab(work: Path, notebook: str) -> Iterator[str]:
+    """JupyterLab on 127.0.0.1 serving ``work``: the URL that opens ``notebook`` there."""
+    port, token = _free_port(), secrets.token_hex(16)
     server = subprocess.Popen(
         [
             sys.executable,
@@ -93,7 +100,7 @@ def lab() -> Iterator[tuple[str, Path]]:
             *(["--allow-root"] if os.geteuid() == 0 else []),
         ],
         cwd=work,
-        env=env,
+        env=_environment(work),
         stdout=subprocess.DEVNULL,
         stderr=(work / "server.log").open("wb"),
     )
@@ -109,7 +116,7 @@ def lab() -> Iterator[tuple[str, Path]]:
                     log = (work / "server.log").read_text(errors="replace")[-2000:]
                     pytest.fail(f"JupyterLab did not start:\n{log}")
                 time.sleep(0.3)
-        yield f"{base}/lab/tree/{NOTEBOOK.name}?token={token}", work
+        yield f"{base}/lab/tree/{notebook}?token={token}"
     finally:
         server.terminate()
         try:
@@ -118,8 +125,68 @@ def lab() -> Iterator[tuple[str, Path]]:
             server.kill()
 
 
-def test_demo_notebook_renders_and_responds(lab: tuple[str, Path]) -> None:
+@pytest.fixture(scope="module")
+def lab() -> Iterator[tuple[str, Path]]:
+    """A JupyterLab server on 127.0.0.1 serving a copy of the demo notebook."""
+    _browser_available()
+    work = Path(tempfile.mkdtemp(prefix="layerlab-ui-"))
+    shutil.copy(NOTEBOOK, work / NOTEBOOK.name)
+    with _jupyterlab(work, NOTEBOOK.name) as url:
+        yield url, work
+
+
+def _open(page: Any, url: str) -> None:
+    """Open a notebook and wait for its kernel, answering JupyterLab's first-open dialogs."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
+    from playwright.sync_api import expect
+
+    page.goto(url)
+    page.locator(".jp-Notebook").wait_for()
+    choose_kernel = page.locator(".jp-Dialog .jp-mod-accept", has_text="Select")
+    with contextlib.suppress(PlaywrightTimeout):  # asked only on some first opens
+        choose_kernel.click(timeout=5_000)
+    with contextlib.suppress(PlaywrightTimeout):  # "get notified about news?": no
+        page.locator(".jp-toast-button", has_text="No").click(timeout=2_000)
+    expect(page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']")).to_be_visible()
+
+
+@pytest.mark.parametrize("trusted", [True, False], ids=["trusted", "untrusted"])
+def test_a_committed_notebook_opens_with_its_graphs_drawn(trusted: bool) -> None:
+    """What `make course` does (`jupyter trust` on the committed notebooks) makes their
+    graphs open as pictures, without running a cell; an untrusted copy shows the text."""
+    from playwright.sync_api import expect, sync_playwright
+
+    _browser_available()
+    work = Path(tempfile.mkdtemp(prefix="layerlab-ui-trust-"))
+    lesson = ROOT / "notebooks" / "ko" / "02-layers.ipynb"
+    shutil.copy(lesson, work / lesson.name)
+    if trusted:
+        subprocess.run(
+            [sys.executable, "-m", "jupyter", "trust", str(work / lesson.name)],
+            env=_environment(work), check=True, capture_output=True,
+        )  # fmt: skip
+    with _jupyterlab(work, lesson.name) as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.set_default_timeout(30_000)
+        try:
+            _open(page, url)
+            graphs = page.locator(".jp-RenderedSVG img")
+            if trusted:
+                expect(graphs.first).to_be_attached()
+                drawn = lesson.read_text(encoding="utf-8").count('"image/svg+xml"')
+                assert graphs.count() == drawn >= 2  # every graph the lesson holds, none re-run
+                assert 'class="node layer shared' in _svg_text(graphs.first.get_attribute("src"))
+            else:
+                expect(
+                    page.locator(".jp-RenderedText", has_text="메타데이터 단계").first
+                ).to_be_attached()
+                assert graphs.count() == 0
+        finally:
+            browser.close()
+
+
+def test_demo_notebook_renders_and_responds(lab: tuple[str, Path]) -> None:
     from playwright.sync_api import expect, sync_playwright
 
     url, _served = lab
@@ -130,16 +197,7 @@ def test_demo_notebook_renders_and_responds(lab: tuple[str, Path]) -> None:
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.set_default_timeout(30_000)
         try:
-            page.goto(url)
-            page.locator(".jp-Notebook").wait_for()
-            choose_kernel = page.locator(".jp-Dialog .jp-mod-accept", has_text="Select")
-            with contextlib.suppress(PlaywrightTimeout):  # asked only on some first opens
-                choose_kernel.click(timeout=5_000)
-            with contextlib.suppress(PlaywrightTimeout):  # "get notified about news?": no
-                page.locator(".jp-toast-button", has_text="No").click(timeout=2_000)
-            expect(
-                page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']")
-            ).to_be_visible()
+            _open(page, url)
             page.locator(".lm-MenuBar-item", has_text="Run").click()
             page.locator(".lm-Menu-item[data-command='runmenu:run-all']").click()
 
