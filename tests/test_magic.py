@@ -26,8 +26,12 @@ def test_cell_runs_each_line_and_stops_at_the_first_failure(
         "ps -a\n",
     )
     out, err = capsys.readouterr()
-    assert out == "hello\nA /hi.txt\n"  # `ps -a` never ran
-    assert err == "Error response from daemon: No such container: nosuch\n"
+    # Docker's stderr in the cell's one stream, in order, as a terminal shows it; then the
+    # failed command's exit status. `ps -a` never ran.
+    assert out == "hello\nA /hi.txt\nError response from daemon: No such container: nosuch\n" + (
+        "[exit status 1]\n"
+    )
+    assert err == ""
 
 
 def test_failures_print_without_a_traceback(
@@ -36,7 +40,7 @@ def test_failures_print_without_a_traceback(
     capsys.readouterr()
     ip.run_cell_magic("docker", "", "run --badflag busybox\n")
     out, err = capsys.readouterr()
-    assert "unknown flag: --badflag" in err
+    assert "unknown flag: --badflag" in out and out.endswith("[exit status 125]\n")
     assert "Traceback" not in out + err
 
 
@@ -49,7 +53,10 @@ def test_an_unclosed_quote_gets_the_shells_message(
     result = ip.run_line_magic("docker", "run busybox echo 'hi")
     assert (result.stdout, result.stderr, result.exit_code) == ("", expected, 2)
     ip.run_cell_magic("docker", "", 'run busybox echo "hi\nps\n')
-    assert capsys.readouterr().err == expected + expected.replace("`'", '`"')
+    shown = capsys.readouterr().out
+    assert shown == f"{expected}[exit status 2]\n" + expected.replace("`'", '`"') + (
+        "[exit status 2]\n"
+    )
     api = layerlab.docker("run busybox echo 'hi")
     assert (api.stderr, api.exit_code) == (expected, 2)
     assert split_command("echo a\\") == ["echo", "a\\"]  # bash keeps a final backslash

@@ -7,10 +7,12 @@ and exit code), never a Python traceback, unless failures are set to raise.
 
 from __future__ import annotations
 
+import html
 import re
 import sys
 from typing import Any
 
+from IPython.core.display_functions import display
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class, no_var_expand
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 
@@ -59,8 +61,16 @@ class DockerMagics(Magics):
         return _HIDDEN.sub(lambda m: templates[int(m.group(1))], expanded)
 
     def _run(self, line: str) -> DockerResult:
-        # An unclosed quote gets the shell's message and status 2 (see Session.run).
-        return current_session().run(line, stdout=sys.stdout, stderr=sys.stderr)
+        # Docker's two streams go to the cell's one, in the order they were written, as a
+        # terminal shows them: a notebook paints its stderr red, and pull progress, warnings
+        # and notices are no alarms. A command that fails gets a badge with its exit status.
+        # (The result keeps the streams apart; an unclosed quote gets the shell's message and
+        # status 2, see Session.run.)
+        result = current_session().run(line, stdout=sys.stdout, stderr=sys.stdout)
+        if not result.ok:
+            sys.stdout.flush()
+            display(ExitStatus(result.exit_code))
+        return result
 
     @cell_magic
     def docker(self, line: str, cell: str) -> None:
@@ -173,6 +183,24 @@ class DockerMagics(Magics):
         if value in ("on", "off"):
             session.raise_on_error = value == "on"
         print(tr("raise on failure: on") if session.raise_on_error else tr("raise on failure: off"))
+
+
+class ExitStatus:
+    """The badge under a command that failed: its exit status, as a shell prompt would show."""
+
+    def __init__(self, code: int) -> None:
+        self.code = code
+
+    def __repr__(self) -> str:
+        return f"[{tr('exit status {code}', code=self.code)}]"
+
+    def _repr_html_(self) -> str:
+        text = html.escape(tr("exit status {code}", code=self.code))
+        return (
+            "<span class='layerlab-exit-status' style='display:inline-block;padding:0 0.5em;"
+            "border-radius:0.6em;background:#f3e0c9;color:#6b3a00;font-size:85%'>"
+            f"{text}</span>"
+        )
 
 
 class _Quiet(DockerResult):
