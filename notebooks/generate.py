@@ -93,6 +93,9 @@ def parse_source(path: Path) -> list[SourceCell]:
     return cells
 
 
+LONG_OUTPUT_LINES = 40  # longer outputs open in a scrolling box (see fold_long_outputs)
+
+
 def _joined(lines: list[str]) -> str:
     return "\n".join(lines).strip("\n")
 
@@ -144,6 +147,24 @@ def merge_streams(notebook: nbformat.NotebookNode) -> None:
         cell.outputs = others[:at] + ordered + others[at:]
 
 
+def fold_long_outputs(notebook: nbformat.NotebookNode) -> None:
+    """A cell whose output runs past LONG_OUTPUT_LINES lines (a `--help`, a whole JSON) opens
+    with its output in a scrolling box, as JupyterLab's "Enable Scrolling for Outputs" does:
+    all of it is there, exactly as Docker printed it, without pushing the lesson off screen."""
+    for cell in notebook.cells:
+        if cell.cell_type != "code":
+            continue
+        text = "".join(
+            output.get("text", "") if output.output_type == "stream"
+            else output.get("data", {}).get("text/plain", "")
+            for output in cell.outputs
+        )  # fmt: skip
+        if text.count("\n") > LONG_OUTPUT_LINES:
+            cell.metadata["scrolled"] = True
+        else:
+            cell.metadata.pop("scrolled", None)
+
+
 def execute(notebook: nbformat.NotebookNode, directory: Path) -> float:
     """Run the notebook in a fresh kernel with the notebook's folder as working directory;
     returns the seconds it took."""
@@ -157,6 +178,7 @@ def execute(notebook: nbformat.NotebookNode, directory: Path) -> float:
     started = time.perf_counter()
     client.execute()
     merge_streams(notebook)
+    fold_long_outputs(notebook)
     return time.perf_counter() - started
 
 

@@ -105,3 +105,21 @@ def test_committed_cells_have_one_output_per_stream_stdout_first(name: str) -> N
             if cell.cell_type == "code":
                 names = [o.name for o in cell.outputs if o.output_type == "stream"]
                 assert names in ([], ["stdout"], ["stderr"], ["stdout", "stderr"]), cell.id
+
+
+@pytest.mark.parametrize("name", notebook_names())
+def test_long_outputs_open_in_a_scrolling_box(name: str) -> None:
+    """A `--help` or a whole JSON keeps all its lines but does not push the lesson away."""
+    generate = _generator()
+    for language in LANGUAGES:
+        for cell in read(NOTEBOOKS / language / name).cells:
+            if cell.cell_type != "code":
+                continue
+            text = "".join(
+                o.get("text", "") if o.output_type == "stream" else o.get("data", {}).get(
+                    "text/plain", ""
+                )
+                for o in cell.outputs
+            )
+            long = text.count("\n") > generate.LONG_OUTPUT_LINES
+            assert bool(cell.metadata.get("scrolled")) == long, f"{language}/{name} {cell.id}"

@@ -177,6 +177,8 @@ def test_a_committed_notebook_opens_with_its_graphs_drawn(trusted: bool) -> None
                 drawn = lesson.read_text(encoding="utf-8").count('"image/svg+xml"')
                 assert graphs.count() == drawn >= 2  # every graph the lesson holds, none re-run
                 assert 'class="node layer shared' in _svg_text(graphs.first.get_attribute("src"))
+                # A long output (the naive build's) opens in a scrolling box.
+                expect(page.locator(".jp-CodeCell.jp-mod-outputsScrolled")).to_have_count(1)
             else:
                 expect(
                     page.locator(".jp-RenderedText", has_text="메타데이터 단계").first
