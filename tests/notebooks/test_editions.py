@@ -123,3 +123,13 @@ def test_long_outputs_open_in_a_scrolling_box(name: str) -> None:
             )
             long = text.count("\n") > generate.LONG_OUTPUT_LINES
             assert bool(cell.metadata.get("scrolled")) == long, f"{language}/{name} {cell.id}"
+
+
+@pytest.mark.parametrize("name", notebook_names())
+def test_no_stray_values_in_the_lessons(name: str) -> None:
+    """A cell's last expression (a write_text's character count) is no lesson's output."""
+    for cell in read(NOTEBOOKS / "en" / name).cells:
+        for output in cell.get("outputs", []):
+            if output.output_type == "execute_result":
+                value = "".join(output.data.get("text/plain", ""))
+                assert not value.strip().isdigit(), f"{name} {cell.id} shows a stray {value}"
