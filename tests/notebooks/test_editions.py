@@ -133,3 +133,13 @@ def test_no_stray_values_in_the_lessons(name: str) -> None:
             if output.output_type == "execute_result":
                 value = "".join(output.data.get("text/plain", ""))
                 assert not value.strip().isdigit(), f"{name} {cell.id} shows a stray {value}"
+
+
+def test_the_lessons_text_speaks_of_docker_not_of_the_course_tooling() -> None:
+    """Cell tags and switches the tests use stay out of what a learner reads."""
+    generate = _generator()
+    for source in sorted((NOTEBOOKS / "source").glob("*.md")):
+        for cell in generate.parse_source(source):
+            text = " ".join(" ".join(lines) for lines in cell.text.values())
+            for word in ("needs-hub", "--deterministic", "nbval", "when testing"):
+                assert word not in text, f"{source.name} {cell.cell_id} mentions {word}"
