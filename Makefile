@@ -6,6 +6,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 COURSE_LANG ?= ko
 STAMP := $(VENV)/.installed
+# `make course` installs what the course needs only (JupyterLab and LayerLab); the tests' tooling
+# (Playwright, Hypothesis, ruff, ...) comes with `make test`.
+COURSE_STAMP := $(VENV)/.installed-course
 # JupyterLab refuses to run as root unless told to (containers and CI machines often are root).
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
@@ -15,15 +18,19 @@ SYSTEM_VENV := .venv-system
 
 .PHONY: course test test-system-python fuzz lint messages bench clean
 
-$(STAMP): extension/pyproject.toml
+$(COURSE_STAMP): extension/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e 'extension[course]'
+	touch $(COURSE_STAMP)
+
+$(STAMP): $(COURSE_STAMP)
 	$(BIN)/python -m pip install --quiet -e 'extension[course,test]'
 	touch $(STAMP)
 
 # The committed notebooks are trusted first, so that their graphs open as pictures (JupyterLab
 # shows an untrusted notebook's SVG as its text form until the cell runs again).
-course: $(STAMP)
+course: $(COURSE_STAMP)
 	$(BIN)/jupyter trust notebooks/ko/*.ipynb notebooks/en/*.ipynb notebooks/demo/*.ipynb \
 		>/dev/null
 	LAYERLAB_ENGINE=sim $(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 $(ALLOW_ROOT) \
