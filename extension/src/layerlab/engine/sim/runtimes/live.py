@@ -44,21 +44,21 @@ def launch(
         shutil.rmtree(directory)
     directory.mkdir(parents=True)
     file_fds = confinement.file_pipes(job.dev_files)
-    command = confinement.command(bwrap, job, file_fds=file_fds)
-    (directory / "job.json").write_text(json.dumps({
-        "command": command,
-        "pass_fds": sorted(file_fds.values()),  # the monitor inherits them, and passes them on
-        "stdin_open": stdin_open,
-        "terminal": sorted(job.terminal),
-        "memory_bytes": limits.memory_bytes,
-        "cpu_seconds": 24 * 3600,  # a server may run all day; memory is what is bounded
-    }))  # fmt: skip
-    (directory / "made.json").write_text(json.dumps(made.describe()))
-    # The files as the program found them: what it changed is measured against these, while
-    # the container's own record may change meanwhile (``docker exec`` writes there).
-    started_with = {p: e for p, e in made.tree_before.items() if e.kind != "chardev"}
-    (directory / "before.tar").write_bytes(changes_to_tar(dict(started_with)))
     try:
+        command = confinement.command(bwrap, job, file_fds=file_fds)
+        (directory / "job.json").write_text(json.dumps({
+            "command": command,
+            "pass_fds": sorted(file_fds.values()),  # the monitor inherits them, passes them on
+            "stdin_open": stdin_open,
+            "terminal": sorted(job.terminal),
+            "memory_bytes": limits.memory_bytes,
+            "cpu_seconds": 24 * 3600,  # a server may run all day; memory is what is bounded
+        }))  # fmt: skip
+        (directory / "made.json").write_text(json.dumps(made.describe()))
+        # The files as the program found them: what it changed is measured against these,
+        # while the container's own record may change meanwhile (``docker exec`` writes there).
+        started_with = {p: e for p, e in made.tree_before.items() if e.kind != "chardev"}
+        (directory / "before.tar").write_bytes(changes_to_tar(dict(started_with)))
         with open(directory / "monitor.log", "wb") as errors:
             subprocess.Popen(
                 [sys.executable, "-m", "layerlab.engine.sim.runtimes.monitor", str(directory)],
