@@ -40,6 +40,9 @@ class Session:
     # only: the simulator has no host.
     safe: bool = field(default_factory=safe_by_default)
     listeners: list[CommandListener] = field(default_factory=list)
+    # The self-check's count of each check's failures in a row (task ID, check name): each new
+    # failure shows the check's next hint (see grading.selfcheck).
+    check_failures: dict[tuple[str, str], int] = field(default_factory=dict)
     _engine: Engine | None = None
 
     @property

@@ -40,8 +40,14 @@ class Check:
     points: float
     test: Test
     success: str
-    hint: str
+    # One hint, or hints that teach in steps: the idea first, then where to look, the command
+    # last; the self-check shows the next one each time the check fails again.
+    hint: str | tuple[str, ...]
     visibility: Visibility = "public"
+
+    @property
+    def hints(self) -> tuple[str, ...]:
+        return (self.hint,) if isinstance(self.hint, str) else self.hint
 
 
 @dataclass(frozen=True)
@@ -85,6 +91,7 @@ class CheckResult:
     check: Check
     passed: bool
     detail: str  # what the check found (failure) or "" (success)
+    hint_step: int = 0  # which of the check's hints a failure shows (see Check.hint)
 
     @property
     def score(self) -> float:
@@ -94,12 +101,20 @@ class CheckResult:
     def message(self) -> str:
         if self.passed:
             return tr(self.check.success)
-        name, hint = tr(self.check.name), tr(self.check.hint)
+        hints = self.check.hints
+        step = min(self.hint_step, len(hints) - 1)
+        label = (
+            tr("Hint {step}/{steps}", step=step + 1, steps=len(hints))
+            if len(hints) > 1
+            else tr("Hint")
+        )
+        name, hint = tr(self.check.name), tr(hints[step])
         if self.detail:
             return tr(
-                "{check}: not yet ({found}). Hint: {hint}", check=name, found=self.detail, hint=hint
-            )
-        return tr("{check}: not yet. Hint: {hint}", check=name, hint=hint)
+                "{check}: not yet ({found}). {label}: {hint}",
+                check=name, found=self.detail, label=label, hint=hint,
+            )  # fmt: skip
+        return tr("{check}: not yet. {label}: {hint}", check=name, label=label, hint=hint)
 
 
 def run_check(task: Task, check: Check, context: Context) -> CheckResult:

@@ -6,7 +6,7 @@ Hidden checks are never run, shown or counted here; they run only in the grader.
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from layerlab.grading.model import CheckResult, Context, Task, run_task
 from layerlab.i18n import tr
@@ -59,5 +59,16 @@ def check(task_id: str) -> TaskReport:
     from layerlab.session import current_session
 
     _, task = find_task(task_id)
-    context = Context(current_session().engine())
-    return TaskReport(task, run_task(task, context, include_hidden=False))
+    session = current_session()
+    context = Context(session.engine())
+    failures = session.check_failures
+    results = []
+    for result in run_task(task, context, include_hidden=False):
+        key = (task.id, result.check.name)
+        if result.passed:
+            failures.pop(key, None)
+        else:  # each new failure of the same check shows its next hint
+            result = replace(result, hint_step=failures.get(key, 0))
+            failures[key] = failures.get(key, 0) + 1
+        results.append(result)
+    return TaskReport(task, results)

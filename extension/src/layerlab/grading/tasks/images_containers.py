@@ -73,7 +73,14 @@ EXERCISE = Exercise(
                     2,
                     _hello_exists,
                     N_("Container hello was created from busybox."),
-                    N_("run it with `docker run --name hello busybox ...`"),
+                    (
+                        N_(
+                            "a container gets its name when it is created, and runs the image you "
+                            "give it"
+                        ),
+                        N_("`docker run --help` lists the option that names a container"),
+                        N_("run it with `docker run --name hello busybox ...`"),
+                    ),
                 ),
                 Check(
                     N_("hello printed the greeting"),
@@ -94,7 +101,14 @@ EXERCISE = Exercise(
                     1,
                     _boxes_exist,
                     N_("box-a and box-b were both created from busybox."),
-                    N_("create both with `docker run --name NAME busybox sh -c '...'`"),
+                    (
+                        N_(
+                            "each container is created from the image on its own, with a name of "
+                            "its own"
+                        ),
+                        N_("a shell command runs as `sh -c '...'` after the image name"),
+                        N_("create both with `docker run --name NAME busybox sh -c '...'`"),
+                    ),
                 ),
                 Check(
                     N_("box-a wrote /data/a.txt"),
@@ -129,7 +143,14 @@ EXERCISE = Exercise(
                     1,
                     lambda ctx: _from_busybox(ctx, "box-c"),
                     N_("box-c was created from busybox."),
-                    N_("run `docker run --name box-c busybox ls /data`"),
+                    (
+                        N_(
+                            "a new container starts from the image, not from another container's "
+                            "files"
+                        ),
+                        N_("`ls /data` shows whether the folder is there"),
+                        N_("run `docker run --name box-c busybox ls /data`"),
+                    ),
                 ),
                 Check(
                     N_("box-c found no /data"),

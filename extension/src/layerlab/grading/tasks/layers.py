@@ -86,7 +86,11 @@ EXERCISE = Exercise(
                     1,
                     _layers_v1_exists,
                     N_("layers:v1 exists."),
-                    N_("build it with `docker build -t layers:v1 layers`"),
+                    (
+                        N_("an image is built from a folder that holds a Dockerfile"),
+                        N_("`docker build --help` lists the option that names (tags) the image"),
+                        N_("build it with `docker build -t layers:v1 layers`"),
+                    ),
                 ),
                 Check(
                     N_("layers:v1 adds three layers"),

@@ -98,7 +98,17 @@ EXERCISE = Exercise(
                     1,
                     _ticker_running,
                     N_("ticker runs in the background."),
-                    N_("`docker run -d --name ticker busybox sleep 3600`"),
+                    (
+                        N_(
+                            "a container started detached runs in the background as long as its "
+                            "command runs"
+                        ),
+                        N_(
+                            "`docker run --help` lists the option that detaches; `sleep 3600` runs "
+                            "for an hour"
+                        ),
+                        N_("`docker run -d --name ticker busybox sleep 3600`"),
+                    ),
                 ),
                 Check(
                     N_("ticker sleeps"),
@@ -119,7 +129,14 @@ EXERCISE = Exercise(
                     1,
                     _note_written,
                     N_("ticker's writable layer holds /tmp/note.txt."),
-                    N_("`docker exec ticker sh -c 'echo ... > /tmp/note.txt'`"),
+                    (
+                        N_("a running container can run one more command beside its own"),
+                        N_(
+                            "that is `docker exec`; a redirection (`>`) needs a shell: `sh -c "
+                            "'...'`"
+                        ),
+                        N_("`docker exec ticker sh -c 'echo ... > /tmp/note.txt'`"),
+                    ),
                 ),
                 Check(
                     N_("ticker still running"),
@@ -140,9 +157,16 @@ EXERCISE = Exercise(
                     1,
                     _worker_exited,
                     N_("worker has exited."),
-                    N_(
-                        "`docker run -d --name worker busybox sleep 3600`, then `docker stop "
-                        "worker`"
+                    (
+                        N_("a container stops when its command ends, or when you stop it"),
+                        N_(
+                            "start it in the background first, then find the command that stops a "
+                            "container"
+                        ),
+                        N_(
+                            "`docker run -d --name worker busybox sleep 3600`, then `docker stop "
+                            "worker`"
+                        ),
                     ),
                 ),
                 Check(
@@ -164,7 +188,13 @@ EXERCISE = Exercise(
                     1,
                     _environment,
                     N_("configured has GREETING=hello in its environment."),
-                    N_("`docker run -e GREETING=hello --name configured busybox ...`"),
+                    (
+                        N_("a container's environment is set when it is created"),
+                        N_(
+                            "`docker run --help` lists the option that sets an environment variable"
+                        ),
+                        N_("`docker run -e GREETING=hello --name configured busybox ...`"),
+                    ),
                 ),
                 Check(
                     N_("configured printed hello"),
@@ -185,7 +215,14 @@ EXERCISE = Exercise(
                     1,
                     _temporaries_removed,
                     N_("tmp-1 and tmp-2 are gone; ticker still runs."),
-                    N_("`docker rm tmp-1 tmp-2`"),
+                    (
+                        N_(
+                            "removing a container throws its writable layer away; a stopped one "
+                            "goes without force"
+                        ),
+                        N_("the command that removes containers takes several names at once"),
+                        N_("`docker rm tmp-1 tmp-2`"),
+                    ),
                 ),
                 Check(
                     N_("other containers kept"),

@@ -70,7 +70,14 @@ EXERCISE = Exercise(
                     1,
                     lambda ctx: _same_as_notes(ctx, "course/notes:1.0"),
                     N_("course/notes:1.0 names the notes:v1 image."),
-                    N_("`docker tag notes:v1 course/notes:1.0`"),
+                    (
+                        N_("a tag is one more name for the same image: nothing is copied"),
+                        N_(
+                            "the command that adds a name takes the existing name first, then the "
+                            "new one"
+                        ),
+                        N_("`docker tag notes:v1 course/notes:1.0`"),
+                    ),
                 ),
                 Check(
                     N_("course/notes:latest"),
@@ -90,7 +97,17 @@ EXERCISE = Exercise(
                     1,
                     _no_dangling,
                     N_("No dangling images are left, and notes:v1 stays."),
-                    N_("`docker images -f dangling=true` lists, `docker image prune` removes them"),
+                    (
+                        N_("a dangling image lost its name to a newer build"),
+                        N_(
+                            "`docker images` can filter them, and `docker image --help` lists the "
+                            "command that removes them all"
+                        ),
+                        N_(
+                            "`docker images -f dangling=true` lists, `docker image prune` removes "
+                            "them"
+                        ),
+                    ),
                 ),
                 Check(
                     N_("no orphaned layers"),
@@ -114,7 +131,14 @@ EXERCISE = Exercise(
                     2,
                     _untagged_old,
                     N_("notes:old is gone and the image lives on as notes:v1."),
-                    N_("`docker rmi notes:old` only removes that name while others remain"),
+                    (
+                        N_("an image with several names loses one name at a time"),
+                        N_(
+                            "the command that removes images, given a name, takes that name off "
+                            "first"
+                        ),
+                        N_("`docker rmi notes:old` only removes that name while others remain"),
+                    ),
                 ),
             ),
         ),

@@ -73,7 +73,14 @@ EXERCISE = Exercise(
                     1,
                     _has_1_0,
                     N_("The registry holds localhost:5000/greeter:1.0."),
-                    N_("tag the image `localhost:5000/greeter:1.0`, then `docker push` that name"),
+                    (
+                        N_("an image goes to the registry its name starts with"),
+                        N_("give the image a name that starts with `localhost:5000/`"),
+                        N_(
+                            "tag the image `localhost:5000/greeter:1.0`, then `docker push` that "
+                            "name"
+                        ),
+                    ),
                 ),
                 Check(
                     N_("it is the greeter image"),
@@ -118,10 +125,20 @@ EXERCISE = Exercise(
                     1,
                     _pulled_back,
                     N_("greeter:1.0 is gone and localhost:5000/greeter:1.0 is back."),
-                    N_(
-                        "`docker rmi greeter:1.0 localhost:5000/greeter:1.0 "
-                        "localhost:5000/greeter:latest`, then "
-                        "`docker pull localhost:5000/greeter:1.0`"
+                    (
+                        N_(
+                            "to show the registry has the image, it must come back from there, not "
+                            "from here"
+                        ),
+                        N_(
+                            "remove every local name of the image first, then pull the registry's "
+                            "name"
+                        ),
+                        N_(
+                            "`docker rmi greeter:1.0 localhost:5000/greeter:1.0 "
+                            "localhost:5000/greeter:latest`, then "
+                            "`docker pull localhost:5000/greeter:1.0`"
+                        ),
                     ),
                 ),
                 Check(
