@@ -5,6 +5,7 @@ Expected texts were taken from the real docker CLI 28.2.2 (they need no daemon).
 from __future__ import annotations
 
 import io
+import sys
 
 import pytest
 
@@ -188,3 +189,19 @@ def test_internal_errors_are_reported_not_raised() -> None:
     assert code == 1
     assert err.getvalue().startswith("layerlab: internal error: RuntimeError: boom\n")
     assert "LayerLab bug" in err.getvalue()
+
+
+def test_it_in_a_real_terminal_says_what_layerlab_cannot_do(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Docker's "not a TTY" is true in a notebook or a pipe, not in a terminal: there LayerLab
+    says that it cannot hand the terminal to the container yet."""
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setattr(sys, "stdin", Terminal())
+    out, err, code = _cli("run", "-it", "busybox")
+    assert (out, code) == ("", 1)
+    assert err.startswith("LayerLab cannot hand a terminal to a container's program yet (-it)")

@@ -8,11 +8,12 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, NoReturn, TextIO
 
 from layerlab.cli.errors import CliError
 from layerlab.cli.grammar import Command
 from layerlab.engine.api import Engine, Json
+from layerlab.i18n import tr
 
 # Standard input for a command: the bytes themselves, or a function that reads them when a
 # command first asks (a terminal's piped stdin is only read by commands that use it).
@@ -57,6 +58,21 @@ def confirmed(ctx: CommandContext, warning: str) -> bool:
     else:
         answer = ""
     return answer.strip().lower() in ("y", "yes")
+
+
+def refuse_terminal(ctx: CommandContext) -> NoReturn:
+    """``-it`` in the foreground. Without a terminal (a notebook, a pipe), docker's own words.
+    In a real terminal docker would hand it to the container's program, which LayerLab cannot
+    do yet: it says so instead of claiming there is no terminal."""
+    if ctx.stdin is None and sys.stdin is not None and sys.stdin.isatty():
+        raise CliError(
+            tr(
+                "LayerLab cannot hand a terminal to a container's program yet (-it): run it "
+                "without -t, with its input piped to -i, or on a real engine "
+                "(LAYERLAB_ENGINE=real)"
+            )
+        )
+    raise CliError("the input device is not a TTY")
 
 
 def write_format(ctx: CommandContext, fmt: str, data: Any, name: str = "") -> None:

@@ -12,6 +12,7 @@ from layerlab.cli.commands.base import (
     confirmed,
     format_rows,
     parse_filters,
+    refuse_terminal,
     short_id,
 )
 from layerlab.cli.commands.images import go_time, print_reclaimed, print_section
@@ -77,7 +78,7 @@ def cmd_run(ctx: CommandContext, parsed: ParsedArgs) -> int:
     try:
         kwargs = create_kwargs(parsed)  # validate before any daemon call
         if kwargs["tty"] and kwargs["stdin_open"] and not parsed.flag("detach"):
-            raise CliError("the input device is not a TTY")
+            refuse_terminal(ctx)
         container_id = _create(ctx, parsed)
     except InvalidReference as exc:
         raise run_error(exc.message, 125) from None
@@ -397,7 +398,7 @@ def cmd_exec(ctx: CommandContext, parsed: ParsedArgs) -> int:
     container, *command = parsed.positionals
     tty, interactive = parsed.flag("tty"), parsed.flag("interactive")
     if tty and interactive and not parsed.flag("detach"):
-        raise CliError("the input device is not a TTY")
+        refuse_terminal(ctx)
     env = [
         e if "=" in e or e not in os.environ else f"{e}={os.environ[e]}"
         for e in parsed.items("env")
