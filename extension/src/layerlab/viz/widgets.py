@@ -80,6 +80,11 @@ def _kind_name(kind: str) -> str:
     )
 
 
+def _heading(title: str, note_html: str) -> w.HTML:
+    """A pane's title in bold, with a note (already HTML) in brackets after it."""
+    return w.HTML(f"<b>{html.escape(title)}</b> ({note_html})")
+
+
 def _pre(text: str) -> str:
     return f"<pre style='margin:0;white-space:pre-wrap'>{html.escape(text)}</pre>"
 
@@ -123,13 +128,7 @@ class ImageExplorer(_TextFallback, w.VBox):
         super().__init__(
             [
                 w.HBox([self.picker, self.refresh_button]),
-                w.HTML(
-                    "<b>"
-                    + html.escape(tr("steps, base first"))
-                    + "</b> ("
-                    + html.escape(tr("pick a layer to see its files"))
-                    + ")"
-                ),
+                _heading(tr("steps, base first"), html.escape(tr("pick a layer to see its files"))),
                 self.layers,
                 self.info,
                 self.files,
@@ -251,12 +250,9 @@ class ContainerExplorer(_TextFallback, w.VBox):
             [
                 self.picker,
                 self.summary,
-                w.HTML(
-                    "<b>"
-                    + html.escape(tr("writable layer"))
-                    + "</b> (<code>docker diff</code>: "
-                    + html.escape(tr("A added, C changed, D deleted"))
-                    + ")"
+                _heading(
+                    tr("writable layer"),
+                    "<code>docker diff</code>: " + html.escape(tr("A added, C changed, D deleted")),
                 ),
                 self.changes,
                 w.HBox([*self.buttons.values(), self.refresh_button]),
