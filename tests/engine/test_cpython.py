@@ -280,15 +280,59 @@ def test_users_and_permissions_as_docker_has_them(engine: SimEngine, tmp_path: P
     assert re.match(r"-rw-r--r-- +1 app +staff +2 .*/etc/motd\n-rw-r--r-- +1 app +app +8 ", listing)
 
 
-def test_without_root_a_non_root_user_is_refused(
-    engine: SimEngine, monkeypatch: pytest.MonkeyPatch
+def test_without_root_a_user_has_the_rights_docker_gives_it(
+    engine: SimEngine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Without root one uid is mapped: every file is the user's, and its owner bits carry what
+    Docker would let the user do (rootfs.Access). What the run changes is recorded with the
+    modes the files really have, not the ones shown."""
+    (tmp_path / "Dockerfile").write_text(APP_IMAGE)
+    out, err = io.StringIO(), io.StringIO()
+    assert run_cli(["build", "-q", "-t", "appnoroot", str(tmp_path)], engine, out, err) == 0, err
     monkeypatch.setattr(confinement, "as_root", lambda: False)
     assert python(engine, "import os; print(os.getuid())") == ("0\n", "", 0)
-    out, err, code = docker(engine, "run", "--rm", "--user", "1000", "python:3.12", "python",
-                            "-c", "print(1)")  # fmt: skip
-    assert (out, code) == ("", 126)
-    assert err.startswith("LayerLab: cannot run python in this container: it would run as uid 1000")
+    program = (
+        "import os\n"
+        "print(os.getuid(), os.getgid())\n"
+        "for path in ('/etc/passwd', '/usr/new-file', '/root/x'):\n"
+        "    try:\n"
+        "        open(path, 'a').close()\n"
+        "    except OSError as error:\n"
+        "        print(type(error).__name__, error.strerror, path)\n"
+        "print(open('/etc/passwd').read().splitlines()[-1])\n"
+        "open('/tmp/scratch', 'w').write('t')\n"
+        "open('made-by-app.txt', 'a').write('+more')\n"
+        "os.mkdir('notes')\n"
+        "open('notes/a.txt', 'w').write('a')\n"
+    )
+    run = ("run", "--name", "noroot", "appnoroot", "python", "-c", program)
+    out, err, code = docker(engine, *run)
+    assert (err, code) == ("", 0)
+    assert out == (
+        "1000 1000\n"
+        "PermissionError Permission denied /etc/passwd\n"
+        "PermissionError Permission denied /usr/new-file\n"
+        "PermissionError Permission denied /root/x\n"
+        "app:x:1000:1000::/home/app:/bin/sh\n"
+    )
+    assert sorted(docker(engine, "diff", "noroot")[0].splitlines()) == [
+        "A /home/app/notes",
+        "A /home/app/notes/a.txt",
+        "A /tmp/scratch",
+        "C /home",
+        "C /home/app",
+        "C /home/app/made-by-app.txt",
+        "C /tmp",
+    ]
+    assert docker(engine, "commit", "noroot", "noroot")[2] == 0
+    monkeypatch.undo()
+    listing = docker(engine, "run", "--rm", "noroot", "ls", "-ld", "/etc/passwd", "/tmp",
+                     "/root", "notes/a.txt", "made-by-app.txt")[0]  # fmt: skip
+    assert re.search(r"^-rw-r--r-- +1 root +root .* /etc/passwd$", listing, re.M)
+    assert re.search(r"^drwx------ +2 root +root .* /root$", listing, re.M)
+    assert re.search(r"^drwxrwxrwt +2 root +root .* /tmp$", listing, re.M)
+    assert re.search(r"^-rw-r--r-- +1 app +app +1 .* notes/a.txt$", listing, re.M)
+    assert re.search(r"^-rw-r--r-- +1 app +app +8 .* made-by-app.txt$", listing, re.M)
 
 
 def test_the_confinement_check_binds_only_what_the_interpreter_needs() -> None:

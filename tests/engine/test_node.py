@@ -179,6 +179,25 @@ def test_a_non_root_user_runs_as_docker_runs_it(engine: SimEngine) -> None:
     assert docker(engine, "logs", "as-node-d")[0] == "1000 1000 [ 1000 ]\n"
 
 
+def test_without_root_a_user_has_the_rights_docker_gives_it(
+    engine: SimEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One uid mapped (LayerLab without root): the files' modes carry the user's rights."""
+    monkeypatch.setattr(confinement, "as_root", lambda: False)
+    program = (
+        "const fs = require('fs');"
+        "try { fs.writeFileSync('/etc/passwd', 'x') } catch (e) { console.log(e.code) }"
+        "fs.writeFileSync('/home/node/x', '1');"
+        "console.log(process.getuid(), process.getgid())"
+    )
+    made = ("run", "--name", "no-root-node", "--user", "node", "node:14", "node", "-e", program)
+    assert docker(engine, *made) == ("EACCES\n1000 1000\n", "", 0)
+    archive = io.BytesIO(engine.get_archive("no-root-node", "/home/node/x")[0])
+    with tarfile.open(fileobj=archive) as tar:
+        member = tar.getmembers()[0]
+    assert (member.uid, member.gid, member.mode) == (1000, 1000, 0o644)
+
+
 def test_the_alpine_image_runs_it_too(engine: SimEngine) -> None:
     release = "require('fs').readFileSync('/etc/alpine-release', 'utf8').trim()"
     out, err, code = docker(engine, "run", "--rm", "node:14-alpine", "node", "-p", release)

@@ -20,8 +20,10 @@ Users and permissions, as Docker has them, depend on who runs LayerLab:
   reached through a small launcher (the interpreter itself with ``-I -S``) that sets the groups
   and ids and then executes the program: bwrap can change the uid only inside a user namespace.
 - Unprivileged, a user namespace maps one uid, the caller's, to the container user: every file
-  then belongs to that user. That is right for root (the common case) and wrong for any other
-  user, so a program for a non-root container user is refused there with a message.
+  then belongs to that user. That is right for root (the common case). For any other user the
+  files carry that user's rights in their owner bits (:class:`.rootfs.Access`), so the user may
+  read, write and enter what Docker lets it and gets Docker's "Permission denied" elsewhere;
+  ``stat`` shows the user as every file's owner, and supplementary groups cannot be set.
 
 Limits bound every run: wall-clock time, CPU time and address space (``setrlimit`` before
 ``bwrap`` starts, inherited by the program) and output size. A program that hits one is killed
@@ -154,6 +156,8 @@ class Job:
     # Which of stdin, stdout and stderr are the container's terminal (run -t): they get one
     # pseudo-terminal, as runc gives them, and everything written there is one stream.
     terminal: frozenset[int] = frozenset()
+    # Without root: the files' modes carry a non-root user's rights (``rootfs.Access``).
+    modes_show_rights: bool = False
 
 
 @dataclass(frozen=True)
@@ -290,8 +294,9 @@ def file_pipes(files: Mapping[str, bytes]) -> dict[str, int]:
 
 
 def check_user(job: Job) -> None:
-    """Refuse what cannot run faithfully here: a non-root user without root (see above)."""
-    if not as_root() and job.uid != 0:
+    """Refuse what cannot run faithfully here: a non-root user without root whose files do not
+    show its rights (see above)."""
+    if not as_root() and job.uid != 0 and not job.modes_show_rights:
         raise Unavailable(
             f"it would run as uid {job.uid}, and without root LayerLab can show the container's "
             "files as one user's only (all of them writable), which is not what Docker does; "

@@ -100,12 +100,21 @@ def run_program(name: str, executable: str, argv: list[str], io: Io, files: Runt
     exit code as Docker reports it. ``name`` is what LayerLab's messages call the program."""
     runs_live = bool(io.sys.live_dir) and io.pid == 1 and not io.stdin
     joined = _live_container(io)
+    owners = confinement.as_root()
+    groups = supplementary_groups(io.tree, io.uid, io.gid)
+    # Without root a non-root user's rights are shown by the files' modes.
+    access = None if owners or io.uid == 0 else rootfs.Access(io.uid, io.gid, tuple(groups))
     staged = None
     if joined is None and not runs_live and io.sys.base is not None:
         with contextlib.suppress(overlay.NotSuitable):
-            owners = confinement.as_root()
             staged = overlay.stage(
-                io.sys.base, io.tree, owners, files.mount_points, files.separate, files.libraries
+                io.sys.base,
+                io.tree,
+                owners,
+                files.mount_points,
+                files.separate,
+                files.libraries,
+                access,
             )
     made: rootfs.Materialised | None = None
     if staged is not None:
@@ -115,7 +124,7 @@ def run_program(name: str, executable: str, argv: list[str], io: Io, files: Runt
         extra: list[confinement.Mount] = [plane.mount for plane in staged.planes[1:]]
     else:
         # The running program's own files (what this one writes is theirs too), or a copy.
-        made = joined or rootfs.materialise(io.tree, owners=confinement.as_root())
+        made = joined or rootfs.materialise(io.tree, owners, access)
         root = made.root
         points = [
             *files.mount_points,
@@ -127,10 +136,9 @@ def run_program(name: str, executable: str, argv: list[str], io: Io, files: Runt
             extra.append(confinement.Bind(made.host_path(targets[path]), targets[path], True))
     # A live program's root stays, its monitor's to keep and the store's to collect.
     keep = joined is not None
-    groups = supplementary_groups(io.tree, io.uid, io.gid)
     user_options: list[str] = []
     dev_files: dict[str, bytes] = {}
-    if files.takes_user is not None and (io.uid, io.gid) != (0, 0):
+    if files.takes_user is not None and owners and (io.uid, io.gid) != (0, 0):
         user_options, dev_files = files.takes_user(io.uid, io.gid, groups)
     if joined is not None:  # what the exec's shell changed before it, the program sees too
         live.write_through(Path(io.sys.join_dir), io.sys.join_synced, io.tree)
@@ -150,6 +158,7 @@ def run_program(name: str, executable: str, argv: list[str], io: Io, files: Runt
             launcher=executable if files.runs_launcher else "",
             user_options=user_options,
             dev_files=dev_files,
+            modes_show_rights=access is not None,
             # A shell (or exec) waits for it: it is told which signal ended the program.
             report_signal=io.pid != 1 and files.runs_launcher,
             network_of=(live.program_pid(Path(io.sys.join_dir)) or 0) if joined else 0,

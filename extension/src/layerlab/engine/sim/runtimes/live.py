@@ -196,6 +196,7 @@ def write_through(directory: Path, before: Tree, after: Tree) -> None:
     except (OSError, ValueError):
         return
     root, owners = str(description["root"]), bool(description.get("owners"))
+    access = rootfs.Access.restore(description.get("access"))
     if not os.path.isdir(root):
         return
     for path in sorted((p for p in before if p not in after), reverse=True):
@@ -212,23 +213,23 @@ def write_through(directory: Path, before: Tree, after: Tree) -> None:
             missing[path] = entry
             continue
         ids = (st.st_uid, st.st_gid) if owners else (entry.uid, entry.gid)
-        if rootfs.entry_from_host(host, st, entry, entry.mtime, ids) == entry:
+        if rootfs.entry_from_host(host, st, entry, entry.mtime, ids, access) == entry:
             continue
         if entry.kind == "dir" and stat.S_ISDIR(st.st_mode):
             if owners:
                 os.chown(host, entry.uid, entry.gid)
-            os.chmod(host, stat.S_IMODE(entry.mode))
+            os.chmod(host, rootfs.mode_of(entry, access))
             continue
         _remove(host)
         missing[path] = entry
-    rootfs.write_entries(root, missing, owners)
+    rootfs.write_entries(root, missing, owners, access)
 
 
 def _remove(host: str) -> None:
-    with contextlib.suppress(FileNotFoundError):
-        if os.path.isdir(host) and not os.path.islink(host):
-            shutil.rmtree(host)
-        else:
+    if os.path.isdir(host) and not os.path.islink(host):
+        rootfs.remove_tree(host)
+    else:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(host)
 
 

@@ -39,10 +39,13 @@ from dataclasses import dataclass
 
 from layerlab.engine.sim.runtimes import confinement, tools
 from layerlab.engine.sim.runtimes.rootfs import (
+    Access,
     entry_from_host,
     materialise,
+    mode_of,
     new_scratch_dir,
     prepare_mount_point,
+    remove_tree,
     resolve_inside,
     scratch_base,
     skipped,
@@ -85,6 +88,7 @@ class Staged:
     tree_before: Tree
     seen: dict[str, int]  # container path written to an upper folder -> its inode change time
     owners: bool
+    access: Access | None  # a non-root user's rights, where owners cannot be real
     scratch: str  # this run's folder (uppers and work folders)
     locks: list[int]  # the shared locks held on the lower folders while the run lasts
 
@@ -93,7 +97,7 @@ class Staged:
         return self.planes[0].mount
 
     def remove(self) -> None:
-        shutil.rmtree(self.scratch, ignore_errors=True)
+        remove_tree(self.scratch)
         for lock in self.locks:
             with contextlib.suppress(OSError):
                 os.close(lock)
@@ -134,11 +138,13 @@ def stage(
     mount_points: list[MountPoint],
     separate: list[str],
     libraries: list[confinement.Bind],
+    access: Access | None = None,
 ) -> Staged:
     """The run's files: the image's (``base``) in a shared lower folder with ``mount_points``
     made, the host ``libraries`` in a shared folder below it, and what ``tree`` changed since
     the image in this run's upper folder. Each path of ``separate`` (a mount point) gets an
-    overlay of its own, for a mount that hides it there. Raises :class:`NotSuitable` where
+    overlay of its own, for a mount that hides it there. Without ``owners``, ``access`` gives
+    a non-root container user's rights (:class:`.rootfs.Access`). Raises :class:`NotSuitable` where
     overlays cannot serve."""
     if not overlays_work():
         raise NotSuitable("overlayfs cannot be mounted here")
@@ -147,7 +153,7 @@ def stage(
     if removed and not owners:
         raise NotSuitable("whiteouts need root")
     wanted = [library.target for library in libraries]
-    lower, targets, lock = _image_lower(chain_id, image_tree, owners, mount_points, wanted)
+    lower, targets, lock = _image_lower(chain_id, image_tree, owners, access, mount_points, wanted)
     locks = [lock]
     scratch = ""
     try:
@@ -165,14 +171,14 @@ def stage(
             sources = (runtime, lower) if at == "/" else (lower + at,)
             planes.append(Plane(at, confinement.Overlay(sources, upper, work, at)))
         for plane in planes:
-            _write_plane(plane, planes, tree, changed, removed, owners)
+            _write_plane(plane, planes, tree, changed, removed, owners, access)
         seen = {path: st.st_ctime_ns for plane in planes for path, st in _walk_plane(plane, planes)}
-        return Staged(planes, targets, dict(tree), seen, owners, scratch, locks)
+        return Staged(planes, targets, dict(tree), seen, owners, access, scratch, locks)
     except BaseException:
         for held in locks:
             os.close(held)
         if scratch:
-            shutil.rmtree(scratch, ignore_errors=True)
+            remove_tree(scratch)
         raise
 
 
@@ -204,6 +210,7 @@ def _write_plane(
     changed: dict[str, Entry],
     removed: set[str],
     owners: bool,
+    access: Access | None,
 ) -> None:
     mine = {p: e for p, e in changed.items() if p != plane.at and _plane_of(p, planes) is plane}
     gone = [p for p in removed if p != plane.at and _plane_of(p, planes) is plane]
@@ -216,14 +223,14 @@ def _write_plane(
             parent = parent_of(parent)
     entries.update(mine)
     upper = plane.mount.upper
-    write_entries(upper, {_inside(plane, p): e for p, e in entries.items()}, owners)
+    write_entries(upper, {_inside(plane, p): e for p, e in entries.items()}, owners, access)
     for path in gone:
         os.mknod(upper + _inside(plane, path), stat.S_IFCHR, os.makedev(0, 0))
     folder = tree.get(plane.at)
     if plane.at != "/" and folder is not None and folder.kind == "dir":
         if owners:
             os.chown(upper, folder.uid, folder.gid)
-        os.chmod(upper, stat.S_IMODE(folder.mode))
+        os.chmod(upper, mode_of(folder, access))
         os.utime(upper, (folder.mtime, folder.mtime))
 
 
@@ -261,12 +268,17 @@ def _publish(made: str, folder: str) -> None:
     try:
         os.rename(made, folder)
     except OSError:
-        shutil.rmtree(made, ignore_errors=True)
+        remove_tree(made)
     _evict(os.path.dirname(folder), keep=folder)
 
 
 def _image_lower(
-    chain_id: str, image: Tree, owners: bool, mount_points: list[MountPoint], resolve: list[str]
+    chain_id: str,
+    image: Tree,
+    owners: bool,
+    access: Access | None,
+    mount_points: list[MountPoint],
+    resolve: list[str],
 ) -> tuple[str, dict[str, str], int]:
     """The image's lower folder (made now if it is not kept yet), where each mount point and
     each path of ``resolve`` is in it (the image's symlinks followed), and a shared lock on it."""
@@ -275,12 +287,13 @@ def _image_lower(
     # made with another one (or none) is not this one.
     busybox = tools.host_busybox()
     stand_in = [busybox, os.stat(busybox).st_mtime_ns] if busybox else None
-    key = json.dumps([chain_id, owners, sorted(wanted), sorted(resolve), stand_in])
+    rights = access.describe() if access is not None else None
+    key = json.dumps([chain_id, owners, rights, sorted(wanted), sorted(resolve), stand_in])
     folder, lock = _hold("image-" + hashlib.sha256(key.encode()).hexdigest()[:32])
     try:
         targets_file = folder + ".json"
         if not os.path.isdir(folder):
-            made = materialise(image, owners)
+            made = materialise(image, owners, access)
             targets = {t: prepare_mount_point(made, t, is_dir) for t, is_dir in wanted}
             targets.update({path: resolve_inside(made.root, path) for path in resolve})
             with open(f"{targets_file}.{os.getpid()}", "w") as out:
@@ -337,7 +350,7 @@ def _evict(base: str, keep: str) -> None:
         try:
             doomed = f"{folder}.removing.{os.getpid()}"
             os.rename(folder, doomed)
-            shutil.rmtree(doomed, ignore_errors=True)
+            remove_tree(doomed)
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(folder + ".json")
         except OSError:
@@ -367,13 +380,13 @@ def collect(staged: Staged, tree: Tree, now: int, uid: int, gid: int) -> None:
             if stat.S_ISDIR(st.st_mode):
                 if _is_opaque(host):
                     opaque.append(path)
-                elif old is not None and old.kind == "dir" and _same_dir(old, st, staged.owners):
+                elif old is not None and old.kind == "dir" and _same_dir(old, st, staged):
                     continue  # copied up on the way to a changed file, itself unchanged
             if staged.owners:
                 owner = (st.st_uid, st.st_gid)
             else:
                 owner = (old.uid, old.gid) if old is not None else (uid, gid)
-            new = entry_from_host(host, st, old, now, owner)
+            new = entry_from_host(host, st, old, now, owner, staged.access)
             if new is not None and new != old:
                 tree[path] = new
     # Gone: what the upper folders held before the run and no longer hold (removing an entry
@@ -392,9 +405,9 @@ def collect(staged: Staged, tree: Tree, now: int, uid: int, gid: int) -> None:
         tree.pop(path, None)
 
 
-def _same_dir(old: Entry, st: os.stat_result, owners: bool) -> bool:
-    same = old.mtime == int(st.st_mtime) and stat.S_IMODE(old.mode) == stat.S_IMODE(st.st_mode)
-    return same and (not owners or (old.uid, old.gid) == (st.st_uid, st.st_gid))
+def _same_dir(old: Entry, st: os.stat_result, staged: Staged) -> bool:
+    same = old.mtime == int(st.st_mtime) and mode_of(old, staged.access) == stat.S_IMODE(st.st_mode)
+    return same and (not staged.owners or (old.uid, old.gid) == (st.st_uid, st.st_gid))
 
 
 def _is_opaque(host: str) -> bool:

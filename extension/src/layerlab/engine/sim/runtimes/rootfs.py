@@ -9,6 +9,11 @@ tree, so `docker diff`, `docker commit` and a build step's layer see what the pr
 The runtime's own mounts (``/dev``, ``/proc``, ``/sys``) are never written or read back, and the
 mount points made for the interpreter's files (:class:`Scaffold`) leave no trace unless the
 program put something inside them.
+
+Without root, every file of the copy belongs to whoever runs LayerLab, and a user namespace shows
+them all as the container user's (see :mod:`.confinement`). For a non-root container user the
+files then carry that user's rights in their owner bits (:class:`Access`), so that the kernel
+refuses what Docker would refuse.
 """
 
 from __future__ import annotations
@@ -35,6 +40,55 @@ def scratch_base() -> str | None:
     return shm if os.path.isdir(shm) and os.access(shm, os.W_OK | os.X_OK) else None
 
 
+@dataclass(frozen=True)
+class Access:
+    """A non-root container user's rights, shown through modes where the files cannot carry
+    their real owners (LayerLab without root): a user namespace maps one uid, the caller's, to
+    the container user, so the user owns every file and only a file's owner bits count. Each
+    file's owner bits are set to the bits Docker would apply, the owner's, the group's or the
+    others' by the file's recorded owner and group, so that the user may read, write and enter
+    exactly what Docker lets it; the group and other bits stay as recorded.
+
+    What this cannot show, and Docker does: a file's real owner (``stat`` shows the user), and
+    the limits of not owning a file (the user may ``chmod`` it, or remove it from a sticky
+    folder such as ``/tmp``)."""
+
+    uid: int
+    gid: int
+    groups: tuple[int, ...]
+
+    def shown(self, entry: Entry) -> int:
+        """The mode written for ``entry``."""
+        mode = stat.S_IMODE(entry.mode)
+        if entry.uid == self.uid:
+            return mode
+        in_group = entry.gid == self.gid or entry.gid in self.groups
+        bits = (mode >> 3) & 0o7 if in_group else mode & 0o7
+        return (mode & ~0o700) | (bits << 6)
+
+    def taken(self, old: Entry | None, host_mode: int) -> int:
+        """The mode to record for a file found with ``host_mode``: the recorded one while the
+        program left it as shown."""
+        mode = stat.S_IMODE(host_mode)
+        if old is not None and old.kind != "symlink" and mode == self.shown(old):
+            return stat.S_IMODE(old.mode)
+        return mode
+
+    def describe(self) -> list[int]:
+        return [self.uid, self.gid, *self.groups]
+
+    @classmethod
+    def restore(cls, description: list[int] | None) -> Access | None:
+        if not description:
+            return None
+        return cls(int(description[0]), int(description[1]), tuple(map(int, description[2:])))
+
+
+def mode_of(entry: Entry, access: Access | None) -> int:
+    """The mode a file of ``entry`` gets on the host."""
+    return access.shown(entry) if access is not None else stat.S_IMODE(entry.mode)
+
+
 @dataclass
 class Scaffold:
     """Mount points made for binds that the container's tree did not have."""
@@ -52,6 +106,7 @@ class Materialised:
     seen: dict[str, int]
     owners: bool = False  # the files carry the container's owners (see ``materialise``)
     scaffold: Scaffold = field(default_factory=Scaffold)
+    access: Access | None = None  # a non-root user's rights, where owners cannot be real
 
     def host_path(self, path: str) -> str:
         return self.root + path
@@ -63,6 +118,7 @@ class Materialised:
             "root": self.root,
             "seen": self.seen,
             "owners": self.owners,
+            "access": self.access.describe() if self.access is not None else None,
             "scaffold_dirs": sorted(self.scaffold.dirs),
             "scaffold_files": sorted(self.scaffold.files),
         }
@@ -78,21 +134,29 @@ class Materialised:
                 dirs=set(description.get("scaffold_dirs") or ()),
                 files=set(description.get("scaffold_files") or ()),
             ),
+            access=Access.restore(description.get("access")),
         )
 
     def remove(self) -> None:
-        # A program may have left directories it cannot enter; make them ours before removing.
-        def unlock(_func: object, path: str, _exc: object) -> None:
-            with contextlib.suppress(OSError):
-                os.chmod(os.path.dirname(path), 0o700)
-                os.chmod(path, 0o700)
-            with contextlib.suppress(OSError):
-                if os.path.isdir(path) and not os.path.islink(path):
-                    shutil.rmtree(path, onerror=unlock)
-                else:
-                    os.unlink(path)
+        remove_tree(self.root)
 
-        shutil.rmtree(self.root, onerror=unlock)
+
+def remove_tree(folder: str) -> None:
+    """Remove ``folder`` whatever its modes: a program (or :class:`Access`) may have left
+    directories that their owner cannot enter or write without root; they are made ours first."""
+
+    def unlock(_func: object, path: str, _exc: object) -> None:
+        with contextlib.suppress(OSError):
+            os.chmod(os.path.dirname(path), 0o700)
+            os.chmod(path, 0o700)
+        with contextlib.suppress(OSError):
+            if os.path.isdir(path) and not os.path.islink(path):
+                shutil.rmtree(path, onerror=unlock)
+            else:
+                os.unlink(path)
+
+    with contextlib.suppress(FileNotFoundError):
+        shutil.rmtree(folder, onerror=unlock)
 
 
 _MOUNTS_BELOW = tuple(m + "/" for m in RUNTIME_MOUNTS)
@@ -102,15 +166,17 @@ def skipped(path: str) -> bool:
     return path in RUNTIME_MOUNTS or path.startswith(_MOUNTS_BELOW)
 
 
-def materialise(tree: Tree, owners: bool) -> Materialised:
+def materialise(tree: Tree, owners: bool, access: Access | None = None) -> Materialised:
     """Write ``tree`` to a new directory; with ``owners`` (LayerLab runs as root) every file
-    gets its owner and group from the tree, otherwise all belong to whoever runs LayerLab."""
+    gets its owner and group from the tree, otherwise all belong to whoever runs LayerLab (and
+    show ``access``'s rights, for a non-root container user)."""
     root = new_scratch_dir("layerlab-root-")
-    write_entries(root, tree, owners)
+    write_entries(root, tree, owners, access)
     for path in RUNTIME_MOUNTS:  # where the runtime mounts its own
         if not os.path.lexists(root + path):
             os.mkdir(root + path, 0o755)
-    return Materialised(root=root, tree_before=dict(tree), seen=_ctimes(root), owners=owners)
+    seen = _ctimes(root)
+    return Materialised(root=root, tree_before=dict(tree), seen=seen, owners=owners, access=access)
 
 
 def new_scratch_dir(prefix: str) -> str:
@@ -120,21 +186,27 @@ def new_scratch_dir(prefix: str) -> str:
     return root
 
 
-def write_entries(root: str, entries: Mapping[str, Entry], owners: bool) -> None:
+def write_entries(
+    root: str, entries: Mapping[str, Entry], owners: bool, access: Access | None = None
+) -> None:
     """Write ``entries`` below the existing directory ``root``; a directory that exists already
     is left as it is. Each entry's parent must exist or be among the entries. A simulated shell
-    or tool is written as the real one that a real program's children run (:mod:`.tools`)."""
+    or tool is written as the real one that a real program's children run (:mod:`.tools`).
+    Modes are the entries' own, or as ``access`` shows them."""
     dirs: list[tuple[str, Entry]] = []
     stand_ins: dict[str, str] = {}  # host file -> where it was first written below root
+    opened = _OpenedFolders()
     for path in sorted(entries):
         entry = entries[path]
         if skipped(path) or path == "/":
             continue
         host = root + path
+        opened.open(os.path.dirname(host))
         if entry.kind == "dir":
             if not os.path.lexists(host):
                 os.mkdir(host, 0o700)
                 dirs.append((host, entry))
+                opened.made.add(host)
         elif entry.kind == "file":
             stand_in = tools.stand_in_for(entry.data)
             if stand_in is not None and stand_in in stand_ins:
@@ -149,7 +221,7 @@ def write_entries(root: str, entries: Mapping[str, Entry], owners: bool) -> None
             if owners:
                 os.chown(host, entry.uid, entry.gid)
             # After chown, which clears the set-id bits.
-            os.chmod(host, stat.S_IMODE(entry.mode))
+            os.chmod(host, mode_of(entry, access))
             os.utime(host, (entry.mtime, entry.mtime))
         elif entry.kind == "symlink":
             os.symlink(entry.target, host)
@@ -161,8 +233,32 @@ def write_entries(root: str, entries: Mapping[str, Entry], owners: bool) -> None
     for host, entry in reversed(dirs):
         if owners:
             os.chown(host, entry.uid, entry.gid)
-        os.chmod(host, stat.S_IMODE(entry.mode))
+        os.chmod(host, mode_of(entry, access))
         os.utime(host, (entry.mtime, entry.mtime))
+    opened.close()
+
+
+class _OpenedFolders:
+    """Existing folders made writable for a moment, so that LayerLab can add to them: without
+    root it is their owner, but their modes may show a user's rights that exclude writing
+    (:class:`Access`). :meth:`close` gives them back their modes."""
+
+    def __init__(self) -> None:
+        self.made: set[str] = set()  # folders made meanwhile, still open until they are done
+        self.modes: dict[str, os.stat_result] = {}
+
+    def open(self, folder: str) -> None:
+        if folder in self.made or folder in self.modes:
+            return
+        if not os.access(folder, os.W_OK | os.X_OK):
+            st = os.lstat(folder)
+            os.chmod(folder, stat.S_IMODE(st.st_mode) | 0o300)
+            self.modes[folder] = st
+
+    def close(self) -> None:
+        for folder, st in self.modes.items():
+            os.chmod(folder, stat.S_IMODE(st.st_mode))
+        self.modes.clear()
 
 
 def _ctimes(root: str) -> dict[str, int]:
@@ -202,12 +298,15 @@ def prepare_mount_point(made: Materialised, target: str, is_dir: bool) -> str:
     real = resolve_inside(made.root, target)
     host = made.root + real
     parts = real.strip("/").split("/")
+    opened = _OpenedFolders()
     for depth in range(1, len(parts)):
         parent = "/" + "/".join(parts[:depth])
         if not os.path.lexists(made.root + parent):
+            opened.open(os.path.dirname(made.root + parent))
             os.mkdir(made.root + parent, 0o755)
             made.scaffold.dirs.add(parent)
     if not os.path.lexists(host):
+        opened.open(os.path.dirname(host))
         if is_dir:
             os.mkdir(host, 0o755)
             made.scaffold.dirs.add(real)
@@ -215,6 +314,7 @@ def prepare_mount_point(made: Materialised, target: str, is_dir: bool) -> str:
             with open(host, "wb"):
                 pass
             made.scaffold.files.add(real)
+    opened.close()
     made.seen.update({p: os.lstat(made.root + p).st_ctime_ns for p in _ancestors(real)})
     return real
 
@@ -261,7 +361,7 @@ def collect(made: Materialised, tree: Tree, now: int, uid: int, gid: int) -> Non
             owner = (st.st_uid, st.st_gid)
         else:
             owner = (old.uid, old.gid) if old is not None else (uid, gid)
-        new = entry_from_host(made.root + path, st, old, now, owner)
+        new = entry_from_host(made.root + path, st, old, now, owner, made.access)
         if new is None or new == old:
             continue
         current = tree.get(path)
@@ -285,10 +385,16 @@ def collect(made: Materialised, tree: Tree, now: int, uid: int, gid: int) -> Non
 
 
 def entry_from_host(
-    host: str, st: os.stat_result, old: Entry | None, now: int, ids: tuple[int, int]
+    host: str,
+    st: os.stat_result,
+    old: Entry | None,
+    now: int,
+    ids: tuple[int, int],
+    access: Access | None = None,
 ) -> Entry | None:
+    """The entry for what ``host`` holds (``old``: what was there before, in the tree)."""
     owner = {"uid": ids[0], "gid": ids[1]}
-    mode = stat.S_IMODE(st.st_mode)
+    mode = access.taken(old, st.st_mode) if access is not None else stat.S_IMODE(st.st_mode)
     if stat.S_ISDIR(st.st_mode):
         if old is not None and old.kind == "dir":
             return replace(old, mode=mode, mtime=now, **owner)
