@@ -18,7 +18,11 @@ import pytest
 
 from layerlab.engine.errors import EngineError
 from layerlab.engine.reference import parse_normalized
-from layerlab.engine.sim.builder.dockerfile import DockerfileError
+from layerlab.engine.sim.builder import events
+from layerlab.engine.sim.builder.classic import run_build
+from layerlab.engine.sim.builder.context import BuildContext
+from layerlab.engine.sim.builder.dockerfile import DockerfileError, parse_dockerfile
+from layerlab.engine.sim.builder.job import Build
 from layerlab.engine.sim.engine import SimEngine, state_path
 from layerlab.engine.sim.images.config import DEFAULT_PATH, go_json, rfc3339
 from layerlab.engine.sim.programs.executable import executable_data
@@ -145,6 +149,37 @@ def test_stream_is_the_daemons_message_for_message(engine: SimEngine) -> None:
     final = engine.image_store.resolve("app:latest")
     assert messages[-3] == {"aux": {"ID": final.id}}
     assert messages[-4]["stream"] == f" ---> {final.id[7:19]}\n"
+
+
+def test_a_build_tells_what_it_does_as_events(engine: SimEngine) -> None:
+    """The events every builder's progress is made from: steps, cache, containers, output."""
+    dockerfile = b"FROM busybox\nRUN echo out && echo err >&2\nENV A=b\n"
+    files = {"Dockerfile": dockerfile}
+
+    def events_of_a_build() -> list[events.Event]:
+        seen: list[events.Event] = []
+        ctx = BuildContext.from_tar(context(files))
+        session = Build(engine, ctx, "\\", False, {}, False, seen.append)
+        with engine.store.transaction():
+            assert run_build(session, parse_dockerfile(dockerfile.decode()), {}) is not None
+        return seen
+
+    first = events_of_a_build()
+    kinds = [type(event).__name__ for event in first]
+    assert kinds == [
+        "StepStarted", "StepDone",
+        "StepStarted", "ContainerStarted", "Output", "Output", "ContainerRemoved", "StepDone",
+        "StepStarted", "ContainerStarted", "ContainerRemoved", "StepDone", "StageDone",
+    ]  # fmt: skip
+    assert first[0] == events.StepStarted(1, 3, "FROM busybox")
+    assert [e for e in first if isinstance(e, events.Output)] == [
+        events.Output(1, "out\n"), events.Output(2, "err\n")
+    ]  # fmt: skip
+    again = [type(event).__name__ for event in events_of_a_build()]
+    assert again == [
+        "StepStarted", "StepDone", "StepStarted", "CacheUsed", "StepDone",
+        "StepStarted", "CacheUsed", "StepDone", "StageDone",
+    ]  # fmt: skip
 
 
 def test_history_config_and_layers_match_the_daemon(engine: SimEngine) -> None:

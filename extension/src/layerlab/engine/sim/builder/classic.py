@@ -1,6 +1,7 @@
 """``docker build`` in the simulated engine: the classic builder of Docker Engine 20.10.
 
-The messages are the daemon's build stream, split where it splits them (measured with
+The build emits events (:mod:`.events`) that :class:`.events.ClassicStream` makes into the
+daemon's build stream, split where it splits them (measured with
 ``APIClient.build(decode=True)``): ``Step 2/6 : COPY a /`` and ``\\n`` arrive separately, then
 `` ---> Using cache`` / `` ---> Running in <12hex>`` / RUN output / ``Removing intermediate
 container <12hex>`` and `` ---> <12hex>``; ``{"aux": {"ID": …}}`` after each stage; the
@@ -27,6 +28,16 @@ from layerlab.engine.sim.builder.dockerfile import (
     expand,
     parse_dockerfile,
     parse_dockerfile_result,
+)
+from layerlab.engine.sim.builder.events import (
+    Built,
+    ClassicStream,
+    Failed,
+    Notice,
+    StageDone,
+    StepDone,
+    StepStarted,
+    TriggersStarted,
 )
 from layerlab.engine.sim.builder.job import BUILTIN_ARGS, Build, StepFailed
 from layerlab.engine.sim.builder.stage import StageState, base_run_config
@@ -64,19 +75,19 @@ def build(
     name = dockerfile or "Dockerfile"
     text = _dockerfile_text(context, name)
     parsed = parse_dockerfile_result(text, name)
-    session = Build(engine, context, parsed.escape_token, nocache, buildargs, pull)
+    stream = ClassicStream()
+    session = Build(engine, context, parsed.escape_token, nocache, buildargs, pull, stream)
     for warning in parsed.warnings:
-        session.say(warning + "\n")
+        session.emit(Notice(warning + "\n"))
     image_id = run_build(session, parsed.instructions, labels)
     if image_id is not None:
         now = rfc3339(engine.clock.now())
-        session.say(f"Successfully built {_short(image_id)}\n")
         for ref in refs:
             engine.image_store.set_ref(ref, image_id, now)
-            session.say(f"Successfully tagged {ref.familiar()}\n")
+        session.emit(Built(image_id, [ref.familiar() for ref in refs]))
         if quiet:
             return iter([{"stream": f"{image_id}\n"}])
-    return iter(session.out)
+    return iter(stream.messages)
 
 
 def _tag_reference(tag: str) -> Reference:
@@ -96,15 +107,6 @@ def _dockerfile_text(context: BuildContext, name: str) -> str:
     if data is None:
         raise EngineError(f"Cannot locate specified Dockerfile: {name}")
     return data.decode("utf-8", errors="replace")
-
-
-def _short(image_id: str) -> str:
-    return image_id.removeprefix("sha256:")[:12]
-
-
-def _error(message: str, code: int | None = None) -> Json:
-    detail: Json = {"code": code, "message": message} if code is not None else {"message": message}
-    return {"errorDetail": detail, "error": message}
 
 
 def _literal(word: str) -> str:
@@ -127,8 +129,7 @@ def run_build(build: Build, instructions: list[Instruction], labels: dict[str, s
         for number, ins in enumerate(instructions, start=1):
             if ins.keyword == "FROM" and state is not None:
                 _end_stage(build, state)
-            build.say(f"Step {number}/{total} : {ins.original}")
-            build.say("\n")
+            build.emit(StepStarted(number, total, ins.original))
             if ins.keyword == "ARG" and state is None:
                 _meta_arg(build, ins)
                 continue
@@ -137,17 +138,17 @@ def run_build(build: Build, instructions: list[Instruction], labels: dict[str, s
             else:
                 assert state is not None  # the parser refuses steps before FROM
                 dispatch(build, state, ins)
-            build.say(f" ---> {_short(state.image_id)}\n")
+            build.emit(StepDone(state.image_id))
         if state is not None:
             _end_stage(build, state)
     except EngineError as err:
         code = err.code if isinstance(err, StepFailed) else None
-        build.out.append(_error(err.message, code))
+        build.emit(Failed(err.message, code))
         return None
     _warn_unused_args(build)
     final = state.image_id if state is not None else ""
     if not final:
-        build.out.append(_error(NO_IMAGE_GENERATED))
+        build.emit(Failed(NO_IMAGE_GENERATED))
         return None
     return final
 
@@ -173,10 +174,7 @@ def _begin_stage(build: Build, ins: Instruction) -> StageState:
     triggers = list(state.run_config.get("OnBuild") or [])
     state.run_config["OnBuild"] = None
     if triggers:
-        build.say(f"# Executing {len(triggers)} build trigger")
-        if len(triggers) > 1:
-            build.say("s")
-        build.say("\n")
+        build.emit(TriggersStarted(len(triggers)))
         for trigger in triggers:
             # The parser wants a stage; the FROM line only frames the trigger.
             step = parse_dockerfile(f"FROM scratch\n{trigger}\n")[1]
@@ -186,7 +184,7 @@ def _begin_stage(build: Build, ins: Instruction) -> StageState:
 
 def _end_stage(build: Build, state: StageState) -> None:
     if state.image_id:
-        build.out.append({"aux": {"ID": state.image_id}})
+        build.emit(StageDone(state.image_id))
     if state.stage_name:
         build.stage_names[state.stage_name] = state.image_id
     build.stage_ids.append(state.image_id)
@@ -195,4 +193,6 @@ def _end_stage(build: Build, state: StageState) -> None:
 def _warn_unused_args(build: Build) -> None:
     unused = sorted(k for k in build.options if k not in build.referenced and k not in BUILTIN_ARGS)
     if unused:
-        build.say(f"[Warning] One or more build-args [{' '.join(unused)}] were not consumed\n")
+        build.emit(
+            Notice(f"[Warning] One or more build-args [{' '.join(unused)}] were not consumed\n")
+        )

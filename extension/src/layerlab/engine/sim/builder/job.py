@@ -1,13 +1,15 @@
 """One build's state, as every step sees it: the context, the build args, the stages so far and
-the messages produced; and what steps share (build args, a failed step's error)."""
+where its events go; and what steps share (build args, a failed step's error)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from layerlab.engine.errors import EngineError
 from layerlab.engine.reference import InvalidReference, parse_normalized
 from layerlab.engine.sim.builder.context import BuildContext, SourceTree
+from layerlab.engine.sim.builder.events import CacheUsed, ClassicStream, Event, Pulled
 from layerlab.engine.sim.builder.stage import Committer, StageState
 from layerlab.engine.sim.containers.runtime import env_map
 from layerlab.engine.sim.store import fs
@@ -35,7 +37,7 @@ class StepFailed(EngineError):
 
 
 class Build:
-    """One build: its context, build args, stages so far, and the messages it produced."""
+    """One build: its context, build args, stages so far, and where its events go."""
 
     def __init__(
         self,
@@ -45,6 +47,7 @@ class Build:
         nocache: bool,
         options: dict[str, str],
         pull: bool,
+        progress: Callable[[Event], None] | None = None,
     ) -> None:
         self.engine = engine
         self.context = context
@@ -56,18 +59,18 @@ class Build:
         self.referenced: set[str] = set()
         self.stage_names: dict[str, str] = {}
         self.stage_ids: list[str] = []
-        self.out: list[Json] = []
+        self.progress = progress if progress is not None else ClassicStream()
         self.commits = True  # False for `docker commit --change`: steps only edit the config
 
     # -- helpers the steps use ------------------------------------------------------------------
-    def say(self, text: str) -> None:
-        self.out.append({"stream": text})
+    def emit(self, event: Event) -> None:
+        self.progress(event)
 
     def try_cache(self, state: StageState, probe: Json) -> bool:
         cached = self.committer.probe(state, probe)
         if cached is None:
             return False
-        self.say(" ---> Using cache\n")
+        self.emit(CacheUsed())
         state.image_id = cached
         return True
 
@@ -130,7 +133,7 @@ class Build:
             ) from None
         tag = ref.digest or ref.tag or "latest"
         try:
-            self.out.extend(pull(self.engine, ref.familiar_name, tag, all_tags=False))
+            self.emit(Pulled(list(pull(self.engine, ref.familiar_name, tag, all_tags=False))))
         except EngineError as err:
             raise StepFailed(err.message) from None
         pulled = images.find(name)

@@ -12,6 +12,7 @@ import copy
 from typing import TYPE_CHECKING
 
 from layerlab.engine.sim.builder.dockerfile import Instruction
+from layerlab.engine.sim.builder.events import ContainerRemoved, ContainerStarted, Output
 from layerlab.engine.sim.builder.job import BUILTIN_ARGS, StepFailed, allowed_args
 from layerlab.engine.sim.builder.stage import StageState, config_doc
 from layerlab.engine.sim.images.config import rfc3339
@@ -20,8 +21,6 @@ from layerlab.engine.sim.store import fs
 if TYPE_CHECKING:
     from layerlab.engine.sim.builder.job import Build
     from layerlab.engine.sim.programs.process import ProgramResult
-
-STDERR_START, STDERR_END = "\x1b[91m", "\x1b[0m"
 
 
 def run_step(build: Build, state: StageState, ins: Instruction) -> None:
@@ -46,7 +45,7 @@ def run_step(build: Build, state: StageState, ins: Instruction) -> None:
         return
     engine = build.engine
     container_id = engine.ids.hex64()
-    build.say(f" ---> Running in {container_id[:12]}\n")
+    build.emit(ContainerStarted(container_id))
     lower = build.stage_tree(state)
     tree = dict(lower)
     for volume in config.get("Volumes") or {}:
@@ -73,8 +72,7 @@ def run_step(build: Build, state: StageState, ins: Instruction) -> None:
         _leave_container(build, state, container_id, cmd, env, None, tree, now)
         raise StepFailed(oci_error(err)) from None
     for stream, data, _offset in result.output:
-        text = data.decode("utf-8", errors="replace")
-        build.say(f"{STDERR_START}{text}{STDERR_END}" if stream == 2 else text)
+        build.emit(Output(stream, data.decode("utf-8", errors="replace")))
     if result.runs_forever:
         raise StepFailed(
             f"The command '{command_text}' never finished: it keeps running (like a server), so "
@@ -90,7 +88,7 @@ def run_step(build: Build, state: StageState, ins: Instruction) -> None:
         )
     changes = fs.compute_changes(lower, tree)
     state.image_id = build.committer.commit(state, probe, changes, container_id)
-    build.say(f"Removing intermediate container {container_id[:12]}\n")
+    build.emit(ContainerRemoved(container_id))
 
 
 def _leave_container(

@@ -28,6 +28,7 @@ from layerlab.engine.sim.builder.dockerfile import (
     expand_words,
     parse_go_duration,
 )
+from layerlab.engine.sim.builder.events import ContainerRemoved, ContainerStarted
 from layerlab.engine.sim.builder.job import StepFailed, allowed_args
 from layerlab.engine.sim.builder.stage import (
     StageState,
@@ -85,11 +86,11 @@ def _probe_or_create(build: Build, state: StageState, probe: Json, changes_of: A
     if build.try_cache(state, probe):
         return
     container_id = build.engine.ids.hex64()
-    build.say(f" ---> Running in {container_id[:12]}\n")
+    build.emit(ContainerStarted(container_id))
     changes = changes_of(state) if changes_of is not None else None
     stored = created_container_config(probe, container_id)
     state.image_id = build.committer.commit(state, stored, changes, container_id)
-    build.say(f"Removing intermediate container {container_id[:12]}\n")
+    build.emit(ContainerRemoved(container_id))
 
 
 def _env(build: Build, state: StageState, ins: Instruction) -> None:
