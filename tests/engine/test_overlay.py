@@ -118,3 +118,27 @@ def test_a_folder_in_use_is_never_removed(tmp_path: Path, monkeypatch: pytest.Mo
     finally:
         os.close(lock)
     assert folder == str(base / "busy")
+
+
+def test_the_folder_of_a_run_whose_process_died_is_removed(tmp_path: Path) -> None:
+    """A process killed mid-run (a kernel restarted during a program) leaves its run's folder;
+    the next run removes it, and never the folder of a process still alive."""
+    import subprocess
+    import tempfile
+
+    from layerlab.engine.sim.runtimes.rootfs import scratch_base
+
+    ended = subprocess.Popen(["true"])
+    ended.wait()
+    base = scratch_base() or tempfile.gettempdir()
+    orphan = tempfile.mkdtemp(prefix=f"layerlab-run-{ended.pid}-", dir=base)
+    os.makedirs(os.path.join(orphan, "upper0", "etc"))
+    alive = tempfile.mkdtemp(prefix=f"layerlab-run-{os.getppid()}-", dir=base)
+    try:
+        engine = SimEngine(home=tmp_path / "home")
+        assert docker(engine, "pull", "-q", "python:3.12")[2] == 0
+        assert docker(engine, "run", "--rm", "python:3.12", "python", "-c", "print(1)")[0] == "1\n"
+        assert not os.path.exists(orphan)
+        assert os.path.isdir(alive)
+    finally:
+        os.rmdir(alive)

@@ -34,6 +34,7 @@ import posixpath
 import shutil
 import stat
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -56,6 +57,9 @@ from layerlab.engine.sim.store.fs import Entry, Tree, is_below, parent_of
 
 # Lower folders kept for later runs: a python image's is about 10 MB of tmpfs.
 KEPT_LOWERS = 8
+
+# A run's own folder is named after the process that made it (see ``_sweep_runs``).
+_RUN_PREFIX = "layerlab-run-"
 
 # overlayfs marks a directory that hides the lower one's contents with this attribute ("y").
 _OPAQUE = ("trusted.overlay.opaque", "user.overlay.opaque")
@@ -161,7 +165,8 @@ def stage(
         files = {targets[library.target]: library.source for library in libraries}
         runtime, lock = _runtime_lower(files)
         locks.append(lock)
-        scratch = new_scratch_dir("layerlab-run-")
+        _sweep_runs()
+        scratch = new_scratch_dir(f"{_RUN_PREFIX}{os.getpid()}-")
         places = ["/", *(targets[path] for path in separate)]
         planes = []
         for index, at in enumerate(places):
@@ -180,6 +185,29 @@ def stage(
         if scratch:
             remove_tree(scratch)
         raise
+
+
+def _sweep_runs() -> None:
+    """Remove the folders of runs whose process is gone: a process killed during a run (a
+    kernel restarted mid-program) never removed its own."""
+    base = scratch_base() or tempfile.gettempdir()
+    with contextlib.suppress(OSError):
+        for name in os.listdir(base):
+            if not name.startswith(_RUN_PREFIX):
+                continue
+            pid = name[len(_RUN_PREFIX) :].partition("-")[0]
+            if pid.isdigit() and not _alive(int(pid)):
+                remove_tree(os.path.join(base, name))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _changes(image: Tree, tree: Tree) -> tuple[dict[str, Entry], set[str]]:
