@@ -103,6 +103,25 @@ def test_named_states_are_separate(ip: InteractiveShell) -> None:
     assert "only-in-default" in ip.run_line_magic("docker", "images").stdout
 
 
+def test_the_simulator_takes_a_profile(
+    ip: InteractiveShell, tmp_path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`%docker_engine sim --profile 26.1`: Engine 26.1 with buildx, whose builds use BuildKit;
+    the state stays the same, and `%docker_status` says which Docker the simulator is."""
+    (tmp_path / "Dockerfile").write_text("FROM busybox\nRUN echo hi\n")
+    ip.run_line_magic("docker_engine", "sim --profile 26.1")
+    ip.run_line_magic("docker_status", "")
+    status = capsys.readouterr().out
+    assert "profile: 26.1 (Docker Engine 26.1 with buildx, BuildKit)" in status
+    built = ip.run_line_magic("docker", f"build -t with-buildkit {tmp_path}")
+    assert built.stderr.startswith('#0 building with "default" instance using docker driver')
+    assert "#5 [2/2] RUN echo hi\n#5 0.000 hi\n" in built.stderr
+    ip.run_line_magic("docker_engine", "sim --profile 20.10")
+    built = ip.run_line_magic("docker", f"build -q -t classic {tmp_path}")
+    assert built.stderr.startswith("DEPRECATED: The legacy builder is deprecated")
+    assert "with-buildkit" in ip.run_line_magic("docker", "images").stdout
+
+
 def test_deterministic_mode_gives_the_same_bytes(ip: InteractiveShell) -> None:
     cell = "run --name a busybox sh -c 'echo 1 > /x'\nps -a\nimages\ninspect a\n"
 

@@ -115,6 +115,7 @@ class _NoEngine:
     """Usage errors must never reach the engine."""
 
     name = "none"
+    profile = "20.10"
 
     def __getattr__(self, item: str) -> object:
         raise AssertionError(f"engine.{item} called")

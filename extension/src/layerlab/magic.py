@@ -16,6 +16,7 @@ from IPython.core.display_functions import display
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class, no_var_expand
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 
+from layerlab.engine.profiles import PROFILES
 from layerlab.i18n import LANGUAGES, language, set_language, tr
 from layerlab.result import DockerResult
 from layerlab.session import ENGINES, current_session
@@ -89,13 +90,21 @@ class DockerMagics(Magics):
 
     @magic_arguments()
     @argument("name", nargs="?", choices=ENGINES, help="sim (the simulator) or real (DOCKER_HOST)")
+    @argument(
+        "--profile",
+        choices=list(PROFILES),
+        help="which Docker the simulator is: 20.10 (classic builder) or 26.1 (buildx, BuildKit)",
+    )
     @line_magic
     def docker_engine(self, line: str) -> None:
-        """Show or choose the engine: `%docker_engine sim` or `%docker_engine real`."""
+        """Show or choose the engine: `%docker_engine sim` or `%docker_engine real`;
+        `%docker_engine sim --profile 26.1` makes the simulator Docker Engine 26.1 with buildx."""
         args = parse_argstring(self.docker_engine, line)
         session = current_session()
         if args.name:
             session.use(args.name)
+        if args.profile:
+            session.use_profile(args.profile)
         print(tr("engine: {name}", name=session.engine_name))
 
     @magic_arguments()

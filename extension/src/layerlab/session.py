@@ -1,8 +1,8 @@
 """Which engine LayerLab talks to, and how one command line runs against it.
 
-Settings come from the environment (``LAYERLAB_ENGINE=sim|real``, ``LAYERLAB_HOME``,
-``LAYERLAB_DETERMINISTIC=1``, ``LAYERLAB_SAFE=0``) and can be changed from the notebook with
-magics.
+Settings come from the environment (``LAYERLAB_ENGINE=sim|real``, ``LAYERLAB_PROFILE=20.10|26.1``,
+``LAYERLAB_HOME``, ``LAYERLAB_DETERMINISTIC=1``, ``LAYERLAB_SAFE=0``) and can be changed from
+the notebook with magics.
 """
 
 from __future__ import annotations
@@ -35,6 +35,8 @@ CommandListener = Callable[[str, list[str], "Engine"], None]
 class Session:
     engine_name: str = field(default_factory=lambda: os.environ.get("LAYERLAB_ENGINE", "sim"))
     state: str = field(default_factory=lambda: os.environ.get("LAYERLAB_STATE", "default"))
+    # Which Docker the simulator is (layerlab.engine.profiles); "" for LAYERLAB_PROFILE's.
+    profile: str = ""
     raise_on_error: bool = False
     # Safe mode (layerlab.engine.real.safety, layerlab.cli.safety) applies to the real engine
     # only: the simulator has no host.
@@ -51,7 +53,7 @@ class Session:
 
     def engine(self) -> Engine:
         if self._engine is None:
-            self._engine = open_engine(self.engine_name, self.state)
+            self._engine = open_engine(self.engine_name, self.state, self.profile)
         return self._engine
 
     def use(self, name: str) -> None:
@@ -60,6 +62,16 @@ class Session:
         if name != self.engine_name:
             self.close()
             self.engine_name = name
+
+    def use_profile(self, profile: str) -> None:
+        """Make the simulator the Docker of ``profile`` (its state stays as it is)."""
+        from layerlab.engine.profiles import choose_profile
+
+        choose_profile(profile)  # validates the name before anything changes
+        if profile != self.profile:
+            if self.engine_name == "sim":
+                self.close()
+            self.profile = profile
 
     def use_state(self, state: str) -> None:
         """Switch the simulated engine to another named state (created on first use)."""
@@ -149,7 +161,7 @@ def _cwd() -> str:
         return os.environ.get("PWD") or "/"
 
 
-def open_engine(name: str, state: str = "default") -> Engine:
+def open_engine(name: str, state: str = "default", profile: str = "") -> Engine:
     if name == "real":
         from layerlab.engine.real.engine import RealEngine
 
@@ -162,7 +174,7 @@ def open_engine(name: str, state: str = "default") -> Engine:
         )
     from layerlab.engine.sim.engine import SimEngine
 
-    engine = SimEngine(state=state)
+    engine = SimEngine(state=state, profile=profile)
     if os.environ.get("LAYERLAB_DETERMINISTIC") == "1" and not engine.clock.deterministic:
         engine.reset("baseline", deterministic=True)
     return engine

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from layerlab.engine.errors import EngineError
+from layerlab.engine.profiles import PROFILES
 from layerlab.engine.real.labels import owner
 from layerlab.i18n import language, tr
 
@@ -32,6 +33,9 @@ def describe(session: Session) -> str:
         return f"{unreachable}\n{safe_mode_line(session)}\n{err}"
     lines = [tr("engine: {name}", name=session.engine_name), safe_mode_line(session)]
     store = getattr(engine, "store", None)
+    profile = getattr(engine, "profile", "")
+    if profile in PROFILES:
+        lines.append(tr("profile: {name} ({what})", name=profile, what=tr(PROFILES[profile])))
     if store is not None:
         deterministic = getattr(getattr(engine, "clock", None), "deterministic", False)
         state = tr("state: {name} ({path})", name=session.state, path=store.path)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TextIO, cast
 
 from layerlab.cli.commands.base import CommandContext, StdinSource
+from layerlab.cli.commands.build import build_banner
 from layerlab.cli.errors import CliError, UnsupportedFlag, args_error, daemon_error, usage_error
 from layerlab.cli.flags import FlagError, FlagSet, ParsedArgs, specs_from_help
 from layerlab.cli.grammar import GROUPS, TOP_COMMANDS, Command, Group, read_help
@@ -25,12 +26,6 @@ from layerlab.engine.api import Engine
 from layerlab.engine.errors import EngineError, EngineUnavailable
 from layerlab.version import __version__ as LAYERLAB_VERSION
 
-# What the real CLI prints on stderr before anything else for `docker build` (legacy builder).
-BUILD_BANNER = (
-    "DEPRECATED: The legacy builder is deprecated and will be removed in a future release.\n"
-    "            Install the buildx component to build images with BuildKit:\n"
-    "            https://docs.docker.com/go/buildx/\n\n"
-)
 _ROOT_USAGE = "docker [OPTIONS] COMMAND [ARG...]"
 _COMMAND_LINE = re.compile(r"^  ([a-z]+) {2,}\S")
 
@@ -185,7 +180,7 @@ def _run_command(
     stdin: StdinSource,
 ) -> int:
     if command.path[-1] == "build":
-        stderr.write(BUILD_BANNER)
+        stderr.write(build_banner(engine))
     try:
         parsed = command.flagset().parse(args)
     except FlagError as exc:

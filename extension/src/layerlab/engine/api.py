@@ -40,6 +40,9 @@ class Engine(Protocol):
     a name, a reference or an ID prefix, resolved by the engine as the daemon resolves them."""
 
     name: str  # "sim" or "real"
+    # The simulator's Docker (layerlab.engine.profiles: "20.10", "26.1"); "" for a real engine,
+    # which LayerLab's client builds on with the classic builder.
+    profile: str
 
     # -- system ---------------------------------------------------------------------------------
     def ping(self) -> bool: ...
@@ -96,10 +99,15 @@ class Engine(Protocol):
         labels: dict[str, str] | None = None,
         rm: bool = True,
         pull: bool = False,
+        version: str = "1",
+        shared_key: str = "",
     ) -> Iterator[Json]:
-        """``fileobj`` is the build context as an uncompressed tar (what the CLI sends). Yields
-        ``{"stream": …}``, ``{"aux": {"ID": …}}`` and, on failure, ``{"error": …,
-        "errorDetail": {"message": …, "code": N}}``."""
+        """``fileobj`` is the build context as an uncompressed tar (what the CLI sends). With
+        ``version`` "1" (the classic builder) yields ``{"stream": …}``, ``{"aux": {"ID": …}}``
+        and, on failure, ``{"error": …, "errorDetail": {"message": …, "code": N}}``; with "2"
+        (BuildKit) the solve status (``{"id": "moby.buildkit.trace", "aux": …}``) and
+        ``{"id": "moby.image.id", "aux": {"ID": …}}``. ``shared_key`` names the client's
+        context folder, whose files BuildKit keeps between builds."""
         ...
 
     def pull(

@@ -1,13 +1,17 @@
-"""``docker build`` with the classic builder (the banner is printed by ``main``)."""
+"""``docker build``: with BuildKit where the engine is Engine 26.1 with buildx (its plain
+progress, :mod:`layerlab.cli.buildkit_progress`), else with the classic builder, whose text is
+the daemon's (the deprecation banner is printed by ``main``)."""
 
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from layerlab.cli import render
+from layerlab.cli.buildkit_progress import PlainPrinter, source_excerpt
 from layerlab.cli.commands.base import CommandContext, StreamError, display_stream, key_values
 from layerlab.cli.context import build_context_tar, resolve_context, stdin_context
 from layerlab.cli.errors import CliError
@@ -30,6 +34,45 @@ class BuildRecord:
 
 
 last_build: BuildRecord | None = None
+
+# What the CLI prints on stderr before a build with the classic builder: Docker 23 and later
+# deprecate it (measured with the CLIs of 20.10, as Debian ships it, and 26.1).
+_LEGACY = "DEPRECATED: The legacy builder is deprecated and will be removed in a future release.\n"
+_NO_BUILDX = (
+    "            Install the buildx component to build images with BuildKit:\n"
+    "            https://docs.docker.com/go/buildx/\n\n"
+)
+_DISABLED = (
+    "            BuildKit is currently disabled; enable it by removing the DOCKER_BUILDKIT=0\n"
+    "            environment-variable.\n\n"
+)
+
+
+def uses_buildkit(engine: Any) -> bool:
+    """Whether ``docker build`` builds with BuildKit: Engine 26.1 with buildx does, unless
+    ``DOCKER_BUILDKIT=0``; the engines without buildx use the classic builder."""
+    return getattr(engine, "profile", "") == "26.1" and os.environ.get("DOCKER_BUILDKIT") != "0"
+
+
+def build_banner(engine: Any) -> str:
+    if uses_buildkit(engine):
+        return ""
+    if getattr(engine, "profile", "") == "26.1":
+        return _LEGACY + _DISABLED
+    return _LEGACY + _NO_BUILDX
+
+
+def _options(parsed: ParsedArgs, tags: list[str], dockerfile: str) -> dict[str, Any]:
+    """What both builders are asked for, from the command line."""
+    return {
+        "tags": tags,
+        "dockerfile": dockerfile,
+        "nocache": parsed.flag("no-cache"),
+        "quiet": parsed.flag("quiet"),
+        "buildargs": key_values(parsed.items("build-arg")) or None,
+        "labels": key_values(parsed.items("label")) or None,
+        "pull": parsed.flag("pull"),
+    }
 
 
 def _recorded(record: BuildRecord, messages: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
@@ -56,12 +99,16 @@ def cmd_build(ctx: CommandContext, parsed: ParsedArgs) -> int:
                 f'invalid argument "{tag}" for "-t, --tag" flag: {exc.message}\n'
                 "See 'docker build --help'."
             ) from None
+    shared_key = ""
     if context == "-":
         data = ctx.stdin or b""
         archive, dockerfile = stdin_context(data, parsed.text("file") or None, ctx.now())
     else:
         root, dockerfile = resolve_context(ctx.cwd, context, parsed.text("file") or None)
         archive = build_context_tar(root, dockerfile)
+        shared_key = str(root)
+    if uses_buildkit(ctx.engine):
+        return _buildkit(ctx, parsed, tags, archive, dockerfile, shared_key)
     quiet = parsed.flag("quiet")
     if not quiet:
         size = render.human_size(len(archive), 4)
@@ -71,19 +118,8 @@ def cmd_build(ctx: CommandContext, parsed: ParsedArgs) -> int:
     buffer = io.StringIO()
     if quiet:
         target = CommandContext(ctx.engine, buffer, ctx.stderr, ctx.cwd, ctx.input, ctx.command)
-    build_args = {
-        key: val for key, val in key_values(parsed.items("build-arg")).items()
-    }  # fmt: skip
     messages = ctx.engine.build(
-        archive,
-        tags=tags,
-        dockerfile=dockerfile,
-        nocache=parsed.flag("no-cache"),
-        quiet=quiet,
-        buildargs=build_args or None,
-        labels=key_values(parsed.items("label")) or None,
-        rm=bool(parsed.get("rm", True)),
-        pull=parsed.flag("pull"),
+        archive, **_options(parsed, tags, dockerfile), rm=bool(parsed.get("rm", True))
     )
     global last_build
     last_build = BuildRecord(
@@ -99,4 +135,42 @@ def cmd_build(ctx: CommandContext, parsed: ParsedArgs) -> int:
     if quiet:
         image_id = next((a["ID"] for a in aux if isinstance(a, dict) and "ID" in a), None)
         ctx.out(image_id or buffer.getvalue().strip())
+    return 0
+
+
+def _buildkit(
+    ctx: CommandContext,
+    parsed: ParsedArgs,
+    tags: list[str],
+    archive: bytes,
+    dockerfile: str,
+    shared_key: str,
+) -> int:
+    """buildx's build: the daemon's solve status shown as plain progress on stderr (or nothing
+    with ``-q``), the image ID on stdout with ``-q``; a failure's account and its last line."""
+    quiet = parsed.flag("quiet")
+    messages = ctx.engine.build(
+        archive, **_options(parsed, tags, dockerfile), version="2", shared_key=shared_key
+    )
+    global last_build
+    last_build = BuildRecord(
+        ctx.engine.name, tags, dockerfile, parsed.flag("no-cache"), archive, ctx.engine.now()
+    )
+    printer = PlainPrinter(ctx.stderr if not quiet else io.StringIO())
+    image_id = ""
+    for message in _recorded(last_build, messages):
+        if message.get("id") == "moby.buildkit.trace":
+            printer.feed(message["aux"])
+        elif message.get("id") == "moby.image.id":
+            image_id = message["aux"]["ID"]
+        elif message.get("error"):
+            detail = message.get("errorDetail") or {}
+            if not quiet:
+                ctx.stderr.write(printer.failed_logs())
+            if detail.get("source"):
+                ctx.stderr.write(source_excerpt(detail["source"]))
+            ctx.stderr.write(f"ERROR: {message['error']}\n")
+            return 1
+    if quiet and image_id:
+        ctx.out(image_id)
     return 0

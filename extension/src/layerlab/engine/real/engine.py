@@ -94,6 +94,7 @@ class RealEngine:
     """A real Docker daemon reached through the Docker SDK's low-level client."""
 
     name = "real"
+    profile = ""  # LayerLab builds on a real engine with the classic builder
 
     def __init__(self, base_url: str, timeout: int = 600) -> None:
         self.base_url = base_url
@@ -256,7 +257,15 @@ class RealEngine:
         labels: dict[str, str] | None = None,
         rm: bool = True,
         pull: bool = False,
+        version: str = "1",
+        shared_key: str = "",
     ) -> Iterator[Json]:
+        if version != "1":
+            # BuildKit over the API needs a session the client serves (the context's files,
+            # pulled by the daemon over gRPC), which LayerLab's client does not implement.
+            raise EngineError(
+                "LayerLab builds on a real engine with the classic builder only (DOCKER_BUILDKIT=0)"
+            )
         # docker-py sends one `t`; the Engine API takes it repeated, as the CLI sends it.
         params: dict[str, Any] = {
             "t": list(tags), "dockerfile": dockerfile, "q": quiet, "nocache": nocache,

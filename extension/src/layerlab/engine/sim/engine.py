@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 from layerlab.engine.errors import Conflict, InvalidArgument, NeverEnds, NotFound
 from layerlab.engine.home import default_home
+from layerlab.engine.profiles import choose_profile
 from layerlab.engine.sim.containers import files as container_files
 from layerlab.engine.sim.containers import service as container_ops
 from layerlab.engine.sim.containers.store import Container, ContainerStore
@@ -71,9 +72,12 @@ def streamed(method: F) -> F:
 class SimEngine:
     name = "sim"
 
-    def __init__(self, home: Path | str | None = None, state: str = DEFAULT_STATE) -> None:
+    def __init__(
+        self, home: Path | str | None = None, state: str = DEFAULT_STATE, profile: str = ""
+    ) -> None:
         self.home = Path(home) if home is not None else default_home()
         self.state = state
+        self.profile = choose_profile(profile)
         self.store = Store(state_path(self.home, state))
         self.clock = Clock(self.store)
         self.ids = IdSource(self.store)
@@ -122,6 +126,8 @@ class SimEngine:
         in_use: set[str] = set()
         for other in self.image_store.all():
             in_use.update(fs.chain_ids(other.diff_ids))
+        # BuildKit's cache keeps what its steps made, whatever happens to the images.
+        in_use.update(str(row[0]) for row in self.store.query("SELECT chain_id FROM build_cache"))
         released = [c for c in reversed(fs.chain_ids(image.diff_ids)) if c not in in_use]
         for chain_id in released:
             self.store.execute("DELETE FROM layers WHERE chain_id = ?", chain_id)
@@ -244,7 +250,23 @@ class SimEngine:
         labels: dict[str, str] | None = None,
         rm: bool = True,
         pull: bool = False,
+        version: str = "1",
+        shared_key: str = "",
     ) -> Iterator[Json]:
+        if version == "2":
+            from layerlab.engine.sim.builder import buildkit
+
+            return buildkit.build(
+                self,
+                fileobj,
+                tags=tags,
+                dockerfile=dockerfile,
+                nocache=nocache,
+                buildargs=buildargs or {},
+                labels=labels or {},
+                pull=pull,
+                shared_key=shared_key,
+            )
         from layerlab.engine.sim.builder.classic import build
 
         return build(

@@ -65,13 +65,8 @@ def build(
     pull: bool,
 ) -> Iterator[Json]:
     """Build an image from ``context_tar`` and return the daemon's message stream."""
-    refs = [_tag_reference(tag) for tag in tags]
-    fixed = int(DETERMINISTIC_EPOCH) if engine.clock.deterministic else None
-    try:
-        context = BuildContext.from_tar(context_tar, fixed_mtime=fixed)
-    except (tarfile.TarError, EOFError, OSError, zlib.error, lzma.LZMAError):
-        # A compressed context that does not hold a whole tar: the daemon's reader runs dry.
-        raise EngineError("unexpected EOF") from None
+    refs = [tag_reference(tag) for tag in tags]
+    context = read_context(engine, context_tar)
     name = dockerfile or "Dockerfile"
     text = _dockerfile_text(context, name)
     parsed = parse_dockerfile_result(text, name)
@@ -90,7 +85,17 @@ def build(
     return iter(stream.messages)
 
 
-def _tag_reference(tag: str) -> Reference:
+def read_context(engine: ContainerBackend, context_tar: bytes) -> BuildContext:
+    """The context the client sent; in deterministic mode every file gets one fixed time."""
+    fixed = int(DETERMINISTIC_EPOCH) if engine.clock.deterministic else None
+    try:
+        return BuildContext.from_tar(context_tar, fixed_mtime=fixed)
+    except (tarfile.TarError, EOFError, OSError, zlib.error, lzma.LZMAError):
+        # A compressed context that does not hold a whole tar: the daemon's reader runs dry.
+        raise EngineError("unexpected EOF") from None
+
+
+def tag_reference(tag: str) -> Reference:
     try:
         ref = parse_normalized(tag)
     except InvalidReference as err:
@@ -131,7 +136,7 @@ def run_build(build: Build, instructions: list[Instruction], labels: dict[str, s
                 _end_stage(build, state)
             build.emit(StepStarted(number, total, ins.original))
             if ins.keyword == "ARG" and state is None:
-                _meta_arg(build, ins)
+                meta_arg(build, ins)
                 continue
             if ins.keyword == "FROM":
                 state = _begin_stage(build, ins)
@@ -153,7 +158,7 @@ def run_build(build: Build, instructions: list[Instruction], labels: dict[str, s
     return final
 
 
-def _meta_arg(build: Build, ins: Instruction) -> None:
+def meta_arg(build: Build, ins: Instruction) -> None:
     for name, default in ins.pairs:
         env = build.meta_env()
         key = expand(name, env, build.escape)

@@ -47,6 +47,11 @@ CREATE TABLE IF NOT EXISTS logs (
     data BLOB NOT NULL, PRIMARY KEY (container_id, seq)
 );
 CREATE TABLE IF NOT EXISTS execs (id TEXT PRIMARY KEY, doc TEXT NOT NULL);
+-- BuildKit's cache: a step's key (the step and all it reads) -> the layer chain it made.
+CREATE TABLE IF NOT EXISTS build_cache (
+    key TEXT PRIMARY KEY, chain_id TEXT NOT NULL, description TEXT NOT NULL,
+    created REAL NOT NULL, last_used REAL NOT NULL
+);
 -- registries: compressed blobs point at the uncompressed tar in `blobs`
 CREATE TABLE IF NOT EXISTS registry_blobs (
     registry TEXT NOT NULL, digest TEXT NOT NULL, diff_id TEXT NOT NULL, size INTEGER NOT NULL,
@@ -161,6 +166,7 @@ class Store:
                 "containers",
                 "logs",
                 "execs",
+                "build_cache",
                 "registry_blobs",
                 "registry_manifests",
             ]:

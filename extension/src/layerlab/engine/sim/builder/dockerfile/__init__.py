@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from layerlab.engine.sim.builder.dockerfile.checks import InstructionError, to_instruction
 from layerlab.engine.sim.builder.dockerfile.durations import parse_go_duration
-from layerlab.engine.sim.builder.dockerfile.expand import expand, expand_words
+from layerlab.engine.sim.builder.dockerfile.expand import expand, expand_words, substitute
 from layerlab.engine.sim.builder.dockerfile.instruction import (
     NO_BUILD_STAGE,
     NO_IMAGE_GENERATED,
@@ -53,6 +53,7 @@ __all__ = [
     "parse_dockerfile",
     "parse_dockerfile_result",
     "parse_go_duration",
+    "substitute",
 ]
 
 

@@ -46,8 +46,12 @@ class _Words:
 
 
 class _Lexer:
-    def __init__(self, text: str, env: Mapping[str, str], escape: str) -> None:
+    def __init__(
+        self, text: str, env: Mapping[str, str], escape: str, raw_quotes: bool = False
+    ) -> None:
         self.text, self.env, self.escape, self.pos = text, env, escape, 0
+        # BuildKit's names for RUN steps: quotes stay, and an unset variable stays as written.
+        self.raw_quotes = raw_quotes
 
     def peek(self) -> str:
         return self.text[self.pos] if self.pos < len(self.text) else ""
@@ -95,7 +99,7 @@ class _Lexer:
         if end < 0:
             raise _LexError("unexpected end of statement while looking for matching single-quote")
         self.pos = end + 1
-        return self.text[start:end]
+        return self.text[start - 1 : end + 1] if self.raw_quotes else self.text[start:end]
 
     def double_quoted(self) -> str:
         self.next()
@@ -108,7 +112,7 @@ class _Lexer:
                 )
             if ch == '"':
                 self.next()
-                return "".join(result)
+                return f'"{"".join(result)}"' if self.raw_quotes else "".join(result)
             if ch == "$":
                 result.append(self.dollar())
                 continue
@@ -146,7 +150,10 @@ class _Lexer:
         self.next()
         if self.peek() != "{":
             name = self.name()
+            if self.raw_quotes and name and name not in self.env:
+                return "$" + name
             return self.env.get(name, "") if name else "$"
+        start = self.pos - 1
         self.next()
         if not self.peek():
             raise _LexError("syntax error: missing '}'")
@@ -155,6 +162,8 @@ class _Lexer:
         name = self.name()
         ch = self.next()
         if ch == "}":
+            if self.raw_quotes and name not in self.env:
+                return self.text[start : self.pos]
             return self.env.get(name, "")
         if ch not in ("?", ":"):
             raise _LexError("missing ':' in substitution")
@@ -188,6 +197,15 @@ def expand(word: str, env: Mapping[str, str], escape: str = "\\") -> str:
     STOPSIGNAL, COPY/ADD (and ``--chown``) and FROM; never to RUN/CMD/ENTRYPOINT.
     """
     return _lex(word, env, escape)[0]
+
+
+def substitute(text: str, env: Mapping[str, str], escape: str = "\\") -> str:
+    """``text`` with its set variables substituted and its quotes kept, as BuildKit names a RUN
+    step (``[2/3] RUN echo "v=1"``); the text unchanged where it does not parse."""
+    try:
+        return _Lexer(text, env, escape, raw_quotes=True).until("")[0]
+    except _LexError:
+        return text
 
 
 def expand_words(word: str, env: Mapping[str, str], escape: str = "\\") -> list[str]:

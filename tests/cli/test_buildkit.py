@@ -1,0 +1,327 @@
+"""``docker build`` with BuildKit (the 26.1 profile) against what Docker Engine 26.1 with buildx
+0.13 printed for the same builds, recorded on this project's machine. Only times and IDs are
+normalised: BuildKit prints how long each step took, and the base images differ."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from layerlab.cli.buildkit_progress import human_bytes, source_excerpt
+from layerlab.cli.main import run_cli
+from layerlab.engine.errors import EngineUnavailable
+from layerlab.engine.sim.builder.transfer import transfer_size
+from layerlab.engine.sim.engine import SimEngine
+from layerlab.engine.sim.store import fs
+
+
+@pytest.fixture
+def engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[SimEngine]:
+    monkeypatch.delenv("DOCKER_BUILDKIT", raising=False)
+    sim = SimEngine(home=tmp_path / "home", profile="26.1")
+    yield sim
+    sim.close()
+
+
+def docker(engine: SimEngine, cwd: Path, *args: str) -> tuple[str, str, int]:
+    out, err = io.StringIO(), io.StringIO()
+    code = run_cli(list(args), engine, out, err, cwd=cwd)
+    return out.getvalue(), err.getvalue(), code
+
+
+def normalised(text: str) -> str:
+    text = re.sub(r"^(#\d+) \d+\.\d+ ", r"\1 <t> ", text, flags=re.M)
+    text = re.sub(r" \d+\.\ds$", "", text, flags=re.M)  # DONE 0.1s
+    text = re.sub(r" \d+\.\ds done$", " done", text, flags=re.M)
+    return re.sub(r"sha256:[0-9a-f]{64}", "sha256:<id>", text)
+
+
+HELLO = (
+    "FROM busybox\nCOPY a.txt .\nENV X=1\nRUN echo hi $X && echo err >&2\nWORKDIR /app\n"
+    'CMD ["sh"]\n'
+)
+
+# Engine 26.1, `docker build --progress=plain --network=none -t b1 .`, first and second time.
+FIRST = """\
+#0 building with "default" instance using docker driver
+
+#1 [internal] load build definition from Dockerfile
+#1 transferring dockerfile: 126B done
+#1 DONE
+
+#2 [internal] load metadata for docker.io/library/busybox:latest
+#2 DONE
+
+#3 [internal] load .dockerignore
+#3 transferring context: 2B done
+#3 DONE
+
+#4 [1/4] FROM docker.io/library/busybox:latest
+#4 DONE
+
+#5 [internal] load build context
+#5 transferring context: 38B done
+#5 DONE
+
+#6 [2/4] COPY a.txt .
+#6 DONE
+
+#7 [3/4] RUN echo hi 1 && echo err >&2
+#7 <t> hi 1
+#7 <t> err
+#7 DONE
+
+#8 [4/4] WORKDIR /app
+#8 DONE
+
+#9 exporting to image
+#9 exporting layers done
+#9 writing image sha256:<id> done
+#9 naming to docker.io/library/b1 done
+#9 DONE
+"""
+
+AGAIN = """\
+#4 [1/4] FROM docker.io/library/busybox:latest
+#4 CACHED
+
+#5 [internal] load build context
+#5 transferring context: 26B done
+#5 DONE
+
+#6 [2/4] COPY a.txt .
+#6 CACHED
+
+#7 [3/4] RUN echo hi 1 && echo err >&2
+#7 CACHED
+
+#8 [4/4] WORKDIR /app
+#8 CACHED
+
+#9 exporting to image
+#9 exporting layers done
+#9 writing image sha256:<id> done
+#9 naming to docker.io/library/b1 done
+#9 DONE
+"""
+
+HISTORY = """\
+CMD ["sh"]|0B|buildkit.dockerfile.v0
+WORKDIR /app|0B|buildkit.dockerfile.v0
+RUN /bin/sh -c echo hi $X && echo err >&2 # buildkit|0B|buildkit.dockerfile.v0
+ENV X=1|0B|buildkit.dockerfile.v0
+COPY a.txt . # buildkit|6B|buildkit.dockerfile.v0
+"""
+
+
+def test_a_build_and_its_cached_rebuild_print_what_buildx_prints(
+    engine: SimEngine, tmp_path: Path
+) -> None:
+    (tmp_path / "a.txt").write_text("hello\n")
+    (tmp_path / "Dockerfile").write_text(HELLO)
+    out, err, code = docker(engine, tmp_path, "build", "-t", "b1", ".")
+    assert (out, code) == ("", 0)
+    assert normalised(err) == FIRST
+    first_id = engine.image_store.resolve("b1").id
+    out, err, code = docker(engine, tmp_path, "build", "-t", "b1", ".")
+    assert normalised(err).split("\n\n", 4)[4] == AGAIN
+    # Every step came from the cache, so the image is the same one (its times are the layers').
+    assert engine.image_store.resolve("b1").id == first_id
+    rows = docker(engine, tmp_path, "history", "--no-trunc", "--format",
+                  "{{.CreatedBy}}|{{.Size}}|{{.Comment}}", "b1")[0]  # fmt: skip
+    assert rows.startswith(HISTORY)
+    # No intermediate image: the base's rows and the new ones are <missing> under the top.
+    ids = docker(engine, tmp_path, "history", "-q", "b1")[0].split()
+    assert ids[1:] == ["<missing>"] * (len(ids) - 1)
+    assert docker(engine, tmp_path, "images", "-a", "-q")[0].count("\n") == 2  # busybox, b1
+
+
+EVERY_KIND = """\
+FROM busybox
+ARG V=1
+LABEL k=v
+ENV X=1 Y="two words"
+COPY --chown=1:1 a.txt /data/
+ADD a.txt b.txt
+EXPOSE 80/tcp
+USER nobody
+VOLUME /v
+WORKDIR /w
+RUN echo "v=$V" && printf 'a\\nb\\n' && echo e >&2
+ENTRYPOINT ["sh", "-c"]
+CMD echo hi
+"""
+
+# Engine 26.1: the steps' names, and `docker history --no-trunc` of the image above.
+EVERY_KIND_STEPS = [
+    "#4 [1/5] FROM docker.io/library/busybox:latest",
+    "#6 [2/5] COPY --chown=1:1 a.txt /data/",
+    "#7 [3/5] ADD a.txt b.txt",
+    "#8 [4/5] WORKDIR /w",
+    "#9 [5/5] RUN echo \"v=1\" && printf 'a\\nb\\n' && echo e >&2",
+]
+EVERY_KIND_HISTORY = """\
+CMD ["/bin/sh" "-c" "echo hi"]|0B
+ENTRYPOINT ["sh" "-c"]|0B
+RUN |1 V=1 /bin/sh -c echo "v=$V" && printf 'a\\nb\\n' && echo e >&2 # buildkit|0B
+WORKDIR /w|0B
+VOLUME [/v]|0B
+USER nobody|0B
+EXPOSE map[80/tcp:{}]|0B
+ADD a.txt b.txt # buildkit|6B
+COPY --chown=1:1 a.txt /data/ # buildkit|6B
+ENV X=1 Y=two words|0B
+LABEL k=v|0B
+ARG V=1|0B
+"""
+
+
+def test_each_instruction_leaves_the_row_buildkit_writes(engine: SimEngine, tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("hello\n")
+    (tmp_path / "Dockerfile").write_text(EVERY_KIND)
+    _, err, code = docker(engine, tmp_path, "build", "-t", "b6", "-t", "b6:two", ".")
+    assert code == 0, err
+    steps = [line for line in err.splitlines() if re.match(r"#\d+ \[ ?\d/", line)]
+    assert steps == EVERY_KIND_STEPS
+    assert "#10 naming to docker.io/library/b6 done\n#10 naming to docker.io/library/b6:two" in err
+    rows = docker(engine, tmp_path, "history", "--no-trunc", "--format",
+                  "{{.CreatedBy}}|{{.Size}}", "b6")[0]  # fmt: skip
+    assert rows.startswith(EVERY_KIND_HISTORY)
+    # The WORKDIR made by USER nobody is nobody's; the layer of each step is there.
+    listing = docker(engine, tmp_path, "run", "--rm", "b6", "ls -ldn /w /data/a.txt")[0]
+    assert re.search(r"^drwxr-xr-x +2 65534 +65534 .* /w$", listing, re.M)
+    assert re.search(r"^-rw-r--r-- +1 1 +1 +6 .* /data/a.txt$", listing, re.M)
+
+
+# Engine 26.1, a RUN that fails: the step's lines, the account, the Dockerfile, the last line.
+FAILED = """\
+#6 [3/4] RUN echo out && echo err >&2 && exit 3
+#6 <t> out
+#6 <t> err
+#6 ERROR: process "/bin/sh -c echo out && echo err >&2 && exit 3" did not complete successfully: exit code: 3
+------
+ > [3/4] RUN echo out && echo err >&2 && exit 3:
+<t> out
+<t> err
+------
+Dockerfile:3
+--------------------
+   1 |     FROM busybox
+   2 |     RUN echo before
+   3 | >>> RUN echo out && echo err >&2 && exit 3
+   4 |     RUN echo never
+   5 |     <end>
+--------------------
+ERROR: failed to solve: process "/bin/sh -c echo out && echo err >&2 && exit 3" did not complete successfully: exit code: 3
+""".replace("<end>", "")  # noqa: E501 (the last line has the excerpt's trailing blank)
+
+
+def test_a_failing_step_is_accounted_for_as_buildx_does(engine: SimEngine, tmp_path: Path) -> None:
+    dockerfile = (
+        "FROM busybox\nRUN echo before\nRUN echo out && echo err >&2 && exit 3\nRUN echo never\n"
+    )
+    (tmp_path / "Dockerfile").write_text(dockerfile)
+    out, err, code = docker(engine, tmp_path, "build", "-t", "b7", ".")
+    assert (out, code) == ("", 1)
+    text = re.sub(r"^(\d+\.\d+) ", "<t> ", normalised(err), flags=re.M)
+    assert text.endswith(FAILED)
+    assert docker(engine, tmp_path, "images", "-q", "b7")[0] == ""
+    # -q: no progress and no account, the Dockerfile and the last line only.
+    out, err, code = docker(engine, tmp_path, "build", "-q", ".")
+    assert (out, code) == ("", 1)
+    assert err == FAILED.split("------\nDockerfile", 1)[1].join(["Dockerfile", ""])
+
+
+def test_a_missing_source_fails_as_buildkit_says(engine: SimEngine, tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM busybox\nCOPY nope /\n")
+    _, err, code = docker(engine, tmp_path, "build", ".")
+    assert code == 1
+    assert "#6 [2/2] COPY nope /\n#6 ERROR: failed to calculate checksum of ref" in err
+    assert err.endswith(
+        '"/nope": not found\n------\n > [2/2] COPY nope /:\n------\nDockerfile:2\n'
+        "--------------------\n   1 |     FROM busybox\n   2 | >>> COPY nope /\n   3 |     \n"
+        "--------------------\nERROR: failed to solve: failed to compute cache key: failed to "
+        'calculate checksum of ref: "/nope": not found\n'
+    )
+
+
+def test_what_buildkit_does_not_build_yet_is_refused_clearly(
+    engine: SimEngine, tmp_path: Path
+) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM busybox AS one\nFROM busybox\nCOPY --from=one / /\n")
+    _, err, code = docker(engine, tmp_path, "build", ".")
+    assert code == 1
+    assert err.endswith(
+        "ERROR: LayerLab's BuildKit builds Dockerfiles of one stage only, for now; build this "
+        "one with the classic builder: DOCKER_BUILDKIT=0 docker build …\n"
+    )
+
+
+def test_docker_buildkit_0_gives_the_classic_builder_with_its_notice(
+    engine: SimEngine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM busybox\nRUN echo hi\n")
+    monkeypatch.setenv("DOCKER_BUILDKIT", "0")
+    out, err, code = docker(engine, tmp_path, "build", "-q", ".")
+    assert code == 0
+    # Engine 26.1's CLI, with buildx installed and BuildKit turned off.
+    assert err == (
+        "DEPRECATED: The legacy builder is deprecated and will be removed in a future release.\n"
+        "            BuildKit is currently disabled; enable it by removing the DOCKER_BUILDKIT=0\n"
+        "            environment-variable.\n\n"
+    )
+    assert out.startswith("sha256:")
+
+
+def test_the_profile_is_chosen_and_checked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("LAYERLAB_PROFILE", raising=False)
+    assert SimEngine(home=tmp_path / "a").profile == "20.10"
+    monkeypatch.setenv("LAYERLAB_PROFILE", "26.1")
+    assert SimEngine(home=tmp_path / "b").profile == "26.1"
+    with pytest.raises(
+        EngineUnavailable, match=re.escape("unknown engine profile '25': choose 20.10 or 26.1")
+    ):
+        SimEngine(home=tmp_path / "c", profile="25")
+
+
+def _tree(files: dict[str, tuple[str, bytes | None]]) -> fs.Tree:
+    tree: fs.Tree = {}
+    for path, (kind, data) in files.items():
+        if kind == "dir":
+            tree[path] = fs.directory(mode=0o755, mtime=1_700_000_000)
+        else:
+            tree[path] = fs.regular(data or b"", mode=0o644, mtime=1_700_000_000)
+    return tree
+
+
+def test_transfer_sizes_are_those_fsutil_counts() -> None:
+    """Measured on Engine 26.1: the bytes of fsutil's packets, not of the files."""
+    tree = _tree({
+        "/Dockerfile": ("file", b"x" * 26), "/Dockerfile89": ("file", b"x" * 89),
+        "/a.txt": ("file", b"hello\n"), "/a": ("file", b""), "/.dockerignore": ("file", b"b.txt\n"),
+        "/sub": ("dir", None), "/sub/c.txt": ("file", b"xy\n"), "/big": ("file", bytes(40000)),
+    })  # fmt: skip
+    assert transfer_size(tree, ["/Dockerfile"], {}) == 63
+    assert transfer_size(tree, [], {}) == 2  # no .dockerignore
+    assert transfer_size(tree, ["/.dockerignore"], {}) == 46
+    assert transfer_size(tree, ["/a.txt"], {}) == 38
+    assert transfer_size(tree, ["/a"], {}) == 22
+    assert transfer_size(tree, ["/sub", "/sub/c.txt"], {}) == 66
+    assert human_bytes(transfer_size(tree, ["/big"], {})) == "40.04kB"
+    from layerlab.engine.sim.builder.transfer import signature
+
+    known = {"/a.txt": signature(tree["/a.txt"])}
+    assert transfer_size(tree, ["/a.txt"], known) == 26  # the daemon has it already
+
+
+def test_the_dockerfile_excerpt_is_padded_as_buildkit_pads_it() -> None:
+    text = "".join(f"L{n}\n" for n in range(1, 7))
+    excerpt = source_excerpt({"filename": "Dockerfile", "data": text, "lines": [4, 4]})
+    # Engine 26.1: an error on line 4 of 6 shows lines 2 to 6.
+    assert excerpt.splitlines()[2:7] == [
+        "   2 |     L2", "   3 |     L3", "   4 | >>> L4", "   5 |     L5", "   6 |     L6"
+    ]  # fmt: skip
