@@ -241,11 +241,15 @@ def test_a_missing_source_fails_as_buildkit_says(engine: SimEngine, tmp_path: Pa
     _, err, code = docker(engine, tmp_path, "build", ".")
     assert code == 1
     assert "#6 [2/2] COPY nope /\n#6 ERROR: failed to calculate checksum of ref" in err
-    assert err.endswith(
+    # The context's snapshot is named by a session UUID and an ID, as BuildKit names it.
+    text = re.sub(
+        r"ref [0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}::[0-9a-z]{25}:", "ref <ref>:", err
+    )
+    assert text.endswith(
         '"/nope": not found\n------\n > [2/2] COPY nope /:\n------\nDockerfile:2\n'
         "--------------------\n   1 |     FROM busybox\n   2 | >>> COPY nope /\n   3 |     \n"
         "--------------------\nERROR: failed to solve: failed to compute cache key: failed to "
-        'calculate checksum of ref: "/nope": not found\n'
+        'calculate checksum of ref <ref>: "/nope": not found\n'
     )
 
 
@@ -325,3 +329,37 @@ def test_the_dockerfile_excerpt_is_padded_as_buildkit_pads_it() -> None:
     assert excerpt.splitlines()[2:7] == [
         "   2 |     L2", "   3 |     L3", "   4 | >>> L4", "   5 |     L5", "   6 |     L6"
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("flags", "stdout", "stderr", "code"),
+    [  # Engine 26.1 with buildx 0.13, in a pipe
+        (["--progress=bogus"], "", "ERROR: invalid progress mode bogus\n", 1),
+        (["--progress=plain", "-q"], "",
+         "ERROR: progress=plain and quiet cannot be used together\n", 1),
+        (["--progress=tty"], "",
+         "ERROR: failed to get console: provided file is not a console\n", 1),
+        (["--progress=quiet"], "sha256:", "", 0),
+        (["--network=foo"], "", 'ERROR: network mode "foo" not supported by buildkit - you can '
+         "define a custom network for your builder using the network driver-opt in buildx "
+         "create\n", 1),
+    ],
+)  # fmt: skip
+def test_progress_and_network_are_checked_as_buildx_checks_them(
+    engine: SimEngine, tmp_path: Path, flags: list[str], stdout: str, stderr: str, code: int
+) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM busybox\nRUN echo hi\n")
+    out, err, exit_code = docker(engine, tmp_path, "build", *flags, ".")
+    assert (out[: len(stdout)], err, exit_code) == (stdout, stderr, code)
+
+
+def test_the_legacy_builder_of_26_1_has_no_progress_flag(
+    engine: SimEngine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM busybox\n")
+    monkeypatch.setenv("DOCKER_BUILDKIT", "0")
+    _, err, code = docker(engine, tmp_path, "build", "--progress=plain", ".")
+    assert code == 125
+    assert err.endswith(
+        "environment-variable.\n\nunknown flag: --progress\nSee 'docker build --help'.\n"
+    )

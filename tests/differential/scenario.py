@@ -35,7 +35,13 @@ from .scenario_model import (
 )
 from .scenario_normalize import TABLE_SEPARATOR, IdMap, normalize, normalize_results
 from .scenario_parse import parse_scenario, parse_scenario_text
-from .scenario_run import ImageProvider, real_engine_env, reset_real_engine, run_scenario
+from .scenario_run import (
+    ImageProvider,
+    real_engine_26,
+    real_engine_env,
+    reset_real_engine,
+    run_scenario,
+)
 
 __all__ = [
     "BASELINE_IMAGE",
@@ -64,6 +70,7 @@ __all__ = [
     "normalize_results",
     "parse_scenario",
     "parse_scenario_text",
+    "real_engine_26",
     "real_engine_env",
     "reset_real_engine",
     "run_scenario",

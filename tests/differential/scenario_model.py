@@ -1,7 +1,8 @@
 """What a scenario is: its steps, its results, and where scenario files and goldens live.
 
 The step types mirror the scenario format (``tests/scenarios/README.md``): ``$ docker ...``
-commands, ``@file``, ``@tar``, ``@sleep``, ``@capture`` and ``@image``. A
+commands, ``@file``, ``@tar``, ``@sleep``, ``@capture`` and ``@image``; ``@profile`` says which
+Docker the scenario is for. A
 :class:`CommandResult` is what one command printed, from either engine.
 """
 
@@ -85,11 +86,17 @@ Step = FileWrite | TarCreate | Sleep | Capture | UsesImage | Command
 CAPTURE_REFERENCE = re.compile(r"\$\{([A-Z_][A-Z0-9_]*)\}")
 
 
+DEFAULT_PROFILE = "20.10"
+PROFILES = ("20.10", "26.1")
+
+
 @dataclass(frozen=True)
 class Scenario:
     name: str
     steps: tuple[Step, ...]
     path: Path | None = None
+    # `@profile 26.1`: recorded on Engine 26.1 with buildx, run on the simulator's 26.1 profile.
+    profile: str = DEFAULT_PROFILE
 
     def commands(self) -> list[Command]:
         return [step for step in self.steps if isinstance(step, Command)]

@@ -89,6 +89,27 @@ _NPM_TIME = re.compile(
 )
 # Rule 7d: the time in the name of npm's log file (`/root/.npm/_logs/2026-…_171Z-debug-0.log`).
 _NPM_LOG = re.compile(r"(?<=/_logs/)\d{4}-\d{2}-\d{2}T\d{2}_\d{2}_\d{2}_\d{3}Z")
+# Rule 9: BuildKit's plain progress (Engine 26.1 with buildx). (a) Times: how long a vertex or
+# a status took (`#7 DONE 0.1s`, `exporting layers 0.0s done`, or no time when under 10 ms) and
+# when a log line came (`#7 0.045 hi`, also in a failure's account). (b) Order: BuildKit runs
+# independent vertices in parallel and prints each when it completes, so the context's transfer
+# and FROM swap, and cached steps come out in any order; the blocks are put in the order of the
+# Dockerfile's steps and renumbered. (c) A RUN's stdout and stderr reach BuildKit through two
+# pipes and their interleaving is not kept: a block's log lines are sorted. (d) Whether the
+# base image's vertex says CACHED or DONE depends on BuildKit's records of the image's snapshot,
+# which no command shows (measured both ways for the same build after `builder prune`): FROM's
+# CACHED becomes DONE. (e) The name of the context's snapshot in a COPY error
+# (`ref <uuid>::<id>`) is a session's random ID.
+_BUILDKIT_START = "#0 building with "
+_STATUS_TIME = re.compile(r" \d+\.\ds done$", re.M)
+_DONE_TIME = re.compile(r"^(#\d+ DONE) \d+\.\ds$", re.M)
+_LOG_TIME = re.compile(r"^(#\d+ )\d+\.\d+ ", re.M)
+_ACCOUNT_LOG_TIME = re.compile(r"^\d+\.\d+ (?=.)", re.M)
+_ACCOUNT_LOG = re.compile(r"^<t> ")
+_FROM_CACHED = re.compile(r"^(#\d+) (\[ *\d+/\d+\] FROM [^\n]*)\n#\d+ CACHED$", re.M)
+_CONTEXT_REF = re.compile(r"\bref [0-9a-f-]{36}::[0-9a-z]{25}\b")
+_VERTEX_NUMBER = re.compile(r"^#(\d+) ", re.M)
+_STEP = re.compile(r"^\[ *(\d+)/\d+\] ")
 # Rule 8: tables. A header is a line of upper-case column titles separated by 2+ spaces; it
 # and the rows below it (to a blank line) lose trailing spaces, and runs of 2+ spaces become
 # one " | ", so a wider ID or size in one engine cannot shift the other columns.
@@ -99,6 +120,8 @@ TABLE_SEPARATOR = " | "
 
 def normalize(text: str, ids: IdMap) -> str:
     text = _BANNER.sub("", text)
+    text = _CONTEXT_REF.sub("ref <ref>", text)
+    text = _buildkit_progress(text)
     text = _CONTEXT_LINE.sub(r"\1  <size>", text)
     text = text.replace(_COLOUR_SEAM, "")
     text = _regroup_layer_progress(text)
@@ -112,6 +135,57 @@ def normalize(text: str, ids: IdMap) -> str:
     text = _NPM_TIME.sub(r"\1<duration>", text)
     text = _NPM_LOG.sub("<time>", text)
     return _collapse_tables(text)
+
+
+def _buildkit_progress(text: str) -> str:
+    if not text.startswith(_BUILDKIT_START):
+        return text
+    text = _DONE_TIME.sub(r"\1", text)
+    text = _STATUS_TIME.sub(" done", text)
+    text = _LOG_TIME.sub(r"\1<t> ", text)
+    text = _ACCOUNT_LOG_TIME.sub("<t> ", text)
+    text = _FROM_CACHED.sub(r"\1 \2\n\1 DONE", text)
+    head, _, rest = text.partition("\n\n")
+    blocks = rest.split("\n\n")
+    tail = ""
+    if blocks and "\n------\n" in "\n" + blocks[-1]:  # a failure's account follows the last block
+        last, _, account = blocks[-1].partition("\n------\n")
+        blocks[-1], tail = last, "\n------\n" + account
+    blocks = sorted(blocks, key=_block_order)
+    numbers: dict[str, str] = {}
+    renumbered = []
+    for block in blocks:
+        lines = block.split("\n")
+        logs = sorted(line for line in lines if line.startswith("#") and " <t> " in line)
+        kept = [line for line in lines if not (line.startswith("#") and " <t> " in line)]
+        block = "\n".join([kept[0], *logs, *kept[1:]]) if logs else block
+
+        def number(match: re.Match[str]) -> str:
+            return "#" + numbers.setdefault(match.group(1), str(len(numbers) + 1)) + " "
+
+        renumbered.append(_VERTEX_NUMBER.sub(number, block))
+    if tail:
+        tail = _sort_blocks(tail, _ACCOUNT_LOG, lambda line: line)
+    return head + "\n\n" + "\n\n".join(renumbered) + tail
+
+
+def _block_order(block: str) -> tuple[float, float]:
+    """Where a vertex's block goes: the internal loads, FROM, the context, the steps in order,
+    the export."""
+    name = block.split("\n", 1)[0].split(" ", 1)[-1]
+    step = _STEP.match(name)
+    if step:  # FROM first, then the context's transfer, then the other steps
+        return (3.0, 0.0 if name[step.end() :].startswith("FROM ") else float(step.group(1)))
+    order = {
+        "[internal] load build definition": 0.0,
+        "[internal] load metadata": 1.0,
+        "[internal] load .dockerignore": 2.0,
+        "[internal] load build context": 3.0,
+    }
+    for prefix, place in order.items():
+        if name.startswith(prefix):
+            return (place, 0.5 if place == 3.0 else 0.0)
+    return (4.0, 0.0)  # exporting to image
 
 
 def _regroup_layer_progress(text: str) -> str:

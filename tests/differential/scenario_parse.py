@@ -12,6 +12,8 @@ from pathlib import Path
 
 from .scenario_model import (
     CAPTURE_REFERENCE,
+    DEFAULT_PROFILE,
+    PROFILES,
     Capture,
     Command,
     FileWrite,
@@ -36,6 +38,7 @@ def parse_scenario_text(text: str, name: str, path: Path | None = None) -> Scena
     lines = text.splitlines()
     steps: list[Step] = []
     captured: set[str] = set()
+    profile = DEFAULT_PROFILE
     index = 0
     while index < len(lines):
         number = index + 1
@@ -85,6 +88,12 @@ def parse_scenario_text(text: str, name: str, path: Path | None = None) -> Scena
                     number,
                 )
             )
+        elif stripped.startswith("@profile"):
+            profile = _single_argument(stripped, "@profile", where, number)
+            if profile not in PROFILES or steps:
+                raise ScenarioSyntaxError(
+                    f"{where}:{number}: @profile comes first and is one of {', '.join(PROFILES)}"
+                )
         elif stripped.startswith("@image"):
             steps.append(UsesImage(_single_argument(stripped, "@image", where, number), number))
         elif stripped.startswith("@sleep"):
@@ -96,7 +105,7 @@ def parse_scenario_text(text: str, name: str, path: Path | None = None) -> Scena
             steps.append(Sleep(seconds, number))
         else:
             raise ScenarioSyntaxError(f"{where}:{number}: cannot parse line: {stripped}")
-    scenario = Scenario(name=name, steps=tuple(steps), path=path)
+    scenario = Scenario(name=name, steps=tuple(steps), path=path, profile=profile)
     if not scenario.commands():
         raise ScenarioSyntaxError(f"{where}: scenario has no commands")
     return scenario

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import subprocess
 import tarfile
 import tempfile
@@ -54,6 +55,9 @@ def run_scenario(
     # host user's ~/.docker, and nothing lands in a build context under the work dir.
     with tempfile.TemporaryDirectory(prefix="docker-config-") as config_dir:
         env = {**env, "DOCKER_CONFIG": config_dir}
+        # The CLI's plugins (buildx, for Engine 26.1's CLI) are part of the client, not its config.
+        if env.get("LAYERLAB_CLI_PLUGINS"):
+            os.symlink(env["LAYERLAB_CLI_PLUGINS"], os.path.join(config_dir, "cli-plugins"))
         for step in scenario.steps:
             if isinstance(step, Capture):
                 captures[step.name] = results[-1].stdout.strip()
@@ -175,6 +179,8 @@ def reset_real_engine(env: dict[str, str]) -> None:
         time.sleep(0.1)
     else:
         raise RuntimeError(f"containers left after reset: {containers}")
+    # BuildKit's cache: a first build after the reset prints what a first build prints.
+    subprocess.run(["docker", "builder", "prune", "-af"], env=env, capture_output=True, check=False)
     # `system df` counts volumes: anything left by an earlier user of the engine goes too.
     volumes = _docker_lines(env, "volume", "ls", "-q")
     if volumes:
@@ -205,6 +211,28 @@ def reset_real_engine(env: dict[str, str]) -> None:
 def _registry_repositories() -> list[str]:
     with urllib.request.urlopen(f"http://{REGISTRY_ADDRESS}/v2/_catalog", timeout=5) as response:
         return list(json.load(response).get("repositories") or [])
+
+
+def real_engine_26() -> tuple[list[str], dict[str, str]]:
+    """The docker argv and environment for Engine 26.1 with buildx (``LAYERLAB_REAL_VERSION=26.1
+    scripts/real-engine start``): its own CLI, its socket, and the buildx plugin."""
+    completed = subprocess.run(
+        [str(REAL_ENGINE_SCRIPT), "env"],
+        env={**os.environ, "LAYERLAB_REAL_VERSION": "26.1"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    exported: dict[str, str] = {}
+    for line in completed.stdout.splitlines():
+        for word in shlex.split(line.removeprefix("export ")):
+            key, _, value = word.partition("=")
+            exported[key] = value
+    env = dict(os.environ)
+    env.pop("DOCKER_BUILDKIT", None)
+    env["DOCKER_HOST"] = exported["DOCKER_HOST"]
+    env["LAYERLAB_CLI_PLUGINS"] = os.path.join(exported["DOCKER_CONFIG"], "cli-plugins")
+    return [exported["LAYERLAB_DOCKER_CLI"]], env
 
 
 def real_engine_env() -> dict[str, str]:

@@ -90,6 +90,8 @@ def test_empty_file_block_writes_empty_content() -> None:
         ("$ docker rmi ${NEVER}\n", "not captured"),
         ("docker ps\n", "cannot parse line"),
         ("# nothing but a comment\n", "no commands"),
+        ("@profile 25\n$ docker ps\n", "@profile comes first"),
+        ("$ docker ps\n@profile 26.1\n", "@profile comes first"),
     ],
 )
 def test_rejects_malformed_scenarios_naming_the_line(text: str, message: str) -> None:
@@ -330,3 +332,37 @@ def test_loaded_image_lines_are_compared_in_sorted_order() -> None:
     assert normalize("Loaded image: a:1\nother\nLoaded image: b:1\n", IdMap()).split("\n")[1] == (
         "other"
     )
+
+
+def test_a_scenario_may_be_for_engine_26() -> None:
+    assert parse_scenario_text("$ docker ps\n", "old").profile == "20.10"
+    assert parse_scenario_text("@profile 26.1\n$ docker ps\n", "new").profile == "26.1"
+
+
+def test_buildkit_progress_keeps_what_is_not_time_or_parallelism() -> None:
+    """Two runs of one build on Engine 26.1: the context and FROM swap, cached steps finish in
+    another order, a RUN's two streams interleave differently, and times differ."""
+    first = (
+        '#0 building with "default" instance using docker driver\n\n'
+        "#1 [internal] load build definition from Dockerfile\n"
+        "#1 transferring dockerfile: 126B 0.0s done\n#1 DONE 0.1s\n\n"
+        "#2 [internal] load build context\n#2 transferring context: 38B done\n#2 DONE 0.0s\n\n"
+        "#3 [1/3] FROM docker.io/library/busybox:latest\n#3 CACHED\n\n"
+        "#4 [3/3] RUN echo hi && echo err >&2\n#4 0.045 hi\n#4 0.046 err\n#4 DONE 0.1s\n\n"
+        "#5 [2/3] COPY a.txt .\n#5 DONE 0.0s\n\n"
+        "#6 exporting to image\n#6 exporting layers 0.0s done\n#6 DONE 0.0s\n"
+    )
+    second = (
+        '#0 building with "default" instance using docker driver\n\n'
+        "#1 [internal] load build definition from Dockerfile\n"
+        "#1 transferring dockerfile: 126B done\n#1 DONE 0.0s\n\n"
+        "#2 [1/3] FROM docker.io/library/busybox:latest\n#2 CACHED\n\n"
+        "#3 [internal] load build context\n#3 transferring context: 38B done\n#3 DONE 0.0s\n\n"
+        "#4 [2/3] COPY a.txt .\n#4 DONE 0.0s\n\n"
+        "#5 [3/3] RUN echo hi && echo err >&2\n#5 0.051 err\n#5 0.051 hi\n#5 DONE 0.2s\n\n"
+        "#6 exporting to image\n#6 exporting layers done\n#6 DONE 0.0s\n"
+    )
+    assert normalize(first, IdMap()) == normalize(second, IdMap())
+    assert "#2 [1/3] FROM docker.io/library/busybox:latest\n#2 DONE\n" in normalize(first, IdMap())
+    changed = second.replace("38B", "39B")
+    assert normalize(changed, IdMap()) != normalize(second, IdMap())

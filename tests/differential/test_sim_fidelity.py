@@ -41,14 +41,17 @@ class Outcome:
 
 
 def run_on_simulator(path: Path, tmp: Path) -> list[CommandResult]:
+    scenario = parse_scenario(path)
     env = {
         **os.environ,
         "LAYERLAB_ENGINE": "sim",
+        "LAYERLAB_PROFILE": scenario.profile,
         "LAYERLAB_HOME": str(tmp / "home"),
         "LAYERLAB_DETERMINISTIC": "0",
     }
+    env.pop("DOCKER_BUILDKIT", None)
     docker = [sys.executable, "-m", "layerlab", "docker"]
-    return run_scenario(parse_scenario(path), docker, env, tmp / "work")
+    return run_scenario(scenario, docker, env, tmp / "work")
 
 
 def recorded_elsewhere(path: Path) -> str | None:

@@ -76,3 +76,21 @@ def test_no_build_yet(session: Session) -> None:
 
     build_command.last_build = None
     assert explain_build(session.engine()).note == "no build has run in this session yet"
+
+
+def test_a_buildkit_build_is_explained_from_its_solve_status(
+    session: Session, build: Build
+) -> None:
+    """Engine 26.1 with buildx: no intermediate images, the steps come from the progress."""
+    session.engine().profile = "26.1"  # type: ignore[attr-defined]
+    build("app", APP, **{"f.txt": "one\n"})
+    build("app", APP, "-q", **{"f.txt": "two\n"})
+    explanation = explain_build(session.engine())
+    assert [(s.number, s.instruction, s.outcome) for s in explanation.steps] == [
+        (1, "FROM docker.io/library/busybox:latest", "base"),
+        (2, "RUN echo hi > /a.txt", "cached"),
+        (3, "COPY f.txt /f.txt", "built"),
+    ]
+    assert explanation.steps[2].reason.startswith("BuildKit had no cached result with these")
+    build("app", APP, **{"f.txt": "two\n"})
+    assert "every step came from the cache" in explain_build(session.engine()).note

@@ -29,6 +29,8 @@ HIDDEN_FLAGS: dict[str, list[FlagSpec]] = {
     # The old name of --network; both add to the same list.
     "run": [FlagSpec("net", None, "network")],
     "create": [FlagSpec("net", None, "network")],
+    # BuildKit's flag: 20.10's help hides it while BuildKit is off; buildx lists it.
+    "build": [FlagSpec("progress", None, "string")],
 }
 
 _CREATE_FLAGS = {
@@ -155,7 +157,10 @@ def _build_table() -> tuple[dict[str, Command], dict[str, Group]]:
     load, i_load = _pair("image", "load", NONE, i + "cmd_load", {"input", "quiet"})
     i_inspect = _cmd("image inspect", MIN1, "system:cmd_image_inspect", {"format"})
     i_prune = _cmd("image prune", NONE, i + "cmd_image_prune", {"all", "filter", "force"})
-    build_flags = {"tag", "file", "build-arg", "no-cache", "quiet", "label", "rm", "pull"}
+    build_flags = {
+        "tag", "file", "build-arg", "no-cache", "quiet", "label", "rm", "pull", "network",
+        "progress",
+    }  # fmt: skip
     build = _cmd("build", EXACT1, "build:cmd_build", build_flags)
     i_build = _cmd("image build", EXACT1, "build:cmd_build", build_flags, derive="build.txt")
     pull = _cmd("pull", EXACT1, "registry:cmd_pull", {"all-tags", "quiet"})

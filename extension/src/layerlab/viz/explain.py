@@ -6,6 +6,11 @@ image and whose build config (the instruction, with a COPY/ADD's file checksum, 
 environment, labels) is the same. So the first rebuilt step is explained by comparing it
 with the earlier images built on the same parent (through the Engine API); every later step
 is rebuilt because its parent is new.
+
+BuildKit (Engine 26.1 with buildx) keeps no intermediate images: its steps and their outcomes
+are read from the build's solve status (``[2/4] COPY …``, cached or not), and a step is rebuilt
+when no cached result has the same inputs (the instruction, the files it reads, the result of
+the step before it).
 """
 
 from __future__ import annotations
@@ -136,6 +141,33 @@ def parse_steps(messages: list[Json]) -> tuple[list[BuildStep], str]:
     return steps, error
 
 
+_BUILDKIT_STEP = re.compile(r"^\[ *(\d+)/\d+\] (.*)$")
+
+
+def buildkit_steps(messages: list[Json]) -> tuple[list[BuildStep], str]:
+    """Steps and their outcomes from BuildKit's solve status (what `-q` hides is still sent)."""
+    steps: dict[int, BuildStep] = {}
+    error = ""
+    for message in messages:
+        if message.get("id") != "moby.buildkit.trace":
+            if "error" in message:
+                error = str(message["error"]).strip()
+            continue
+        for vertex in message["aux"].get("vertexes") or []:
+            step = _BUILDKIT_STEP.match(str(vertex.get("name", "")))
+            if not step:
+                continue
+            number, instruction = int(step.group(1)), step.group(2)
+            is_from = instruction.split(" ", 1)[0].upper() == "FROM"
+            outcome: Outcome = "base" if is_from else "built"
+            if vertex.get("error"):
+                outcome = "failed"
+            elif vertex.get("cached") and not is_from:
+                outcome = "cached"
+            steps[number] = BuildStep(number, instruction, outcome)
+    return [steps[number] for number in sorted(steps)], error
+
+
 def quiet_steps(engine: Engine, record: BuildRecord) -> list[BuildStep]:
     """Steps of a quiet build, from the built image's history: a step whose image is older
     than the build was taken from the cache."""
@@ -169,9 +201,10 @@ def explain_build(engine: Engine, record: BuildRecord | None = None) -> BuildExp
         record = build.last_build
     if record is None:
         return BuildExplanation([], note=tr("no build has run in this session yet"))
-    steps, error = parse_steps(record.messages)
+    buildkit = any(m.get("id") == "moby.buildkit.trace" for m in record.messages)
+    steps, error = (buildkit_steps if buildkit else parse_steps)(record.messages)
     result = BuildExplanation(list(record.tags), steps, error)
-    if not steps and not error:  # `build -q`: the daemon sent only the image ID
+    if not steps and not error and not buildkit:  # `build -q`: the daemon sent only the ID
         result.steps = steps = quiet_steps(engine, record)
         result.note = tr("a quiet build: cache use is read from when each step's image was made")
     if record.engine != engine.name:
@@ -190,10 +223,19 @@ def explain_build(engine: Engine, record: BuildRecord | None = None) -> BuildExp
         first.reason = tr("--no-cache: the builder did not look for cached steps")
     elif index == 0:
         first.reason = tr("the first step has no parent image to reuse a cache from")
+    elif buildkit:
+        first.reason = tr(
+            "BuildKit had no cached result with these inputs: the instruction, the files it "
+            "reads, or the result of the step before it changed"
+        )
     else:
         first.reason = _why_rebuilt(engine, steps[index - 1], first, steps)
     for later in steps[index + 1 :]:
-        if later.outcome == "built":
+        if later.outcome == "built" and buildkit:
+            later.reason = tr(
+                "rebuilt because an earlier step was: the result it starts from is new"
+            )
+        elif later.outcome == "built":
             later.reason = tr("rebuilt because an earlier step was: its parent image is new")
     return result
 

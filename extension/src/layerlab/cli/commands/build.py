@@ -62,6 +62,22 @@ def build_banner(engine: Any) -> str:
     return _LEGACY + _NO_BUILDX
 
 
+def _check_network(ctx: CommandContext, network: str) -> None:
+    """Simulated builds have no network: --network=none and the default say just that."""
+    if network in ("default", "none") or (network == "bridge" and not uses_buildkit(ctx.engine)):
+        return
+    if uses_buildkit(ctx.engine) and network != "host":
+        raise CliError(
+            f'ERROR: network mode "{network}" not supported by buildkit - you can define a '
+            "custom network for your builder using the network driver-opt in buildx create",
+            1,
+        )
+    raise CliError(
+        f"layerlab: a build on network {network!r} is not modelled by LayerLab: simulated "
+        "builds have no network (use --network=none, or leave it out)"
+    )
+
+
 def _options(parsed: ParsedArgs, tags: list[str], dockerfile: str) -> dict[str, Any]:
     """What both builders are asked for, from the command line."""
     return {
@@ -90,6 +106,11 @@ def cmd_build(ctx: CommandContext, parsed: ParsedArgs) -> int:
             "layerlab: a Dockerfile from stdin with a context directory is not supported by "
             "LayerLab (use 'docker build -' for a Dockerfile alone, or write it to a file)"
         )
+    _check_network(ctx, parsed.text("network") or "default")
+    # Engine 26.1's CLI has its legacy builder's own flags, without --progress (20.10's has it).
+    legacy_26 = getattr(ctx.engine, "profile", "") == "26.1" and not uses_buildkit(ctx.engine)
+    if "progress" in parsed.order and legacy_26:
+        raise CliError("unknown flag: --progress\nSee 'docker build --help'.", 125)
     tags = parsed.items("tag")
     for tag in tags:
         try:
@@ -149,9 +170,25 @@ def _buildkit(
     """buildx's build: the daemon's solve status shown as plain progress on stderr (or nothing
     with ``-q``), the image ID on stdout with ``-q``; a failure's account and its last line."""
     quiet = parsed.flag("quiet")
+    progress = parsed.text("progress") or "auto"
+    if progress not in ("auto", "plain", "tty", "quiet", "rawjson"):
+        ctx.err(f"ERROR: invalid progress mode {progress}")
+        return 1
+    if progress == "plain" and quiet:
+        ctx.err("ERROR: progress=plain and quiet cannot be used together")
+        return 1
+    if progress == "tty":
+        # LayerLab's client shows BuildKit's plain progress only: a notebook's output and a pipe
+        # are no console, and buildx says so; in a terminal the redrawn view is not drawn yet.
+        ctx.err("ERROR: failed to get console: provided file is not a console")
+        return 1
+    if progress == "rawjson":
+        raise CliError("layerlab: --progress=rawjson is not supported by LayerLab")
+    quiet = quiet or progress == "quiet"
     messages = ctx.engine.build(
-        archive, **_options(parsed, tags, dockerfile), version="2", shared_key=shared_key
-    )
+        archive, **{**_options(parsed, tags, dockerfile), "quiet": quiet}, version="2",
+        shared_key=shared_key,
+    )  # fmt: skip
     global last_build
     last_build = BuildRecord(
         ctx.engine.name, tags, dockerfile, parsed.flag("no-cache"), archive, ctx.engine.now()

@@ -401,7 +401,10 @@ class _Solver:
         except CopyError:
             vertex = self.trace.start(self._prefixed(shown))
             missing = next(o for o in originals if not _found(origin, o, ins.keyword))
-            reason = f'failed to calculate checksum of ref: "/{missing.lstrip("/")}": not found'
+            reason = (
+                f"failed to calculate checksum of ref {self._context_ref()}: "
+                f'"/{missing.lstrip("/")}": not found'
+            )
             self.trace.complete(vertex, error=reason)
             raise Failed(
                 f"failed to solve: failed to compute cache key: {reason}", (ins.line, ins.end_line)
@@ -417,6 +420,16 @@ class _Solver:
 
         identity = [sources_hash(sources), dest, chown]
         return self._layer(ins, result, shown, identity, shown, True, place)
+
+    def _context_ref(self) -> str:
+        """BuildKit's name for the context it received: a session's UUID and a snapshot ID."""
+        digits = self.engine.ids.hex64()
+        uuid = f"{digits[:8]}-{digits[8:12]}-4{digits[13:16]}-b{digits[17:20]}-{digits[20:32]}"
+        number, snapshot = int(digits[32:], 16), ""
+        while len(snapshot) < 25:
+            number, digit = divmod(number, 36)
+            snapshot += "0123456789abcdefghijklmnopqrstuvwxyz"[digit]
+        return f"{uuid}::{snapshot}"
 
     # -- the image ------------------------------------------------------------------------------
     def _image(self, state: StageState, result: Result) -> str:
