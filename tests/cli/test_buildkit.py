@@ -363,3 +363,20 @@ def test_the_legacy_builder_of_26_1_has_no_progress_flag(
     assert err.endswith(
         "environment-variable.\n\nunknown flag: --progress\nSee 'docker build --help'.\n"
     )
+
+
+def test_the_profile_decides_what_the_daemon_says_of_itself(
+    engine: SimEngine, tmp_path: Path
+) -> None:
+    """Engine 26.1 speaks API 1.45: version says so, and image inspect has lost the fields
+    1.44 and 1.45 dropped (Container, ContainerConfig, VirtualSize)."""
+    form = "{{.Server.Version}} {{.Server.APIVersion}} {{.Server.MinAPIVersion}}"
+    assert docker(engine, tmp_path, "version", "--format", form)[0] == "26.1.5+dfsg1 1.45 1.24\n"
+    keys = docker(engine, tmp_path, "image", "inspect", "--format", "{{json .}}", "busybox")[0]
+    assert '"ContainerConfig"' not in keys and '"VirtualSize"' not in keys
+    assert '"DockerVersion"' in keys
+    older = SimEngine(home=tmp_path / "old", profile="20.10")
+    assert docker(older, tmp_path, "version", "--format", form)[0] == "20.10.24+dfsg1 1.41 1.12\n"
+    keys = docker(older, tmp_path, "image", "inspect", "--format", "{{json .}}", "busybox")[0]
+    assert '"ContainerConfig"' in keys and '"VirtualSize"' in keys
+    older.close()

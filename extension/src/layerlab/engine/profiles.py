@@ -1,14 +1,16 @@
 """Which Docker the simulated engine is: Docker Engine 20.10 (the classic builder) or Docker
 Engine 26.1 with buildx (``docker build`` with BuildKit).
 
-Chosen with ``LAYERLAB_PROFILE`` or ``%docker_engine sim --profile …``. 20.10 stays the default
-until the 26.1 profile covers what else differs between the two (``version``, ``info``, the
-fields ``inspect`` shows per API version) and the course is written for BuildKit's output.
+Chosen with ``LAYERLAB_PROFILE`` or ``%docker_engine sim --profile …``. The profile decides
+the builder, what ``version`` and ``info`` report, and the fields ``inspect`` shows per API
+version. 20.10 stays the default until the 26.1 profile builds every Dockerfile the course uses
+(several stages, ``--target``) and the course is written for BuildKit's output.
 """
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 
 from layerlab.engine.errors import EngineUnavailable
 from layerlab.i18n import N_
@@ -19,6 +21,31 @@ PROFILES = {
     "26.1": N_("Docker Engine 26.1 with buildx, BuildKit"),
 }
 DEFAULT_PROFILE = "20.10"
+
+
+@dataclass(frozen=True)
+class Daemon:
+    """What the daemon of a profile says of itself (measured on Debian's packages)."""
+
+    version: str
+    api_version: str
+    min_api_version: str
+
+
+DAEMONS = {
+    "20.10": Daemon("20.10.24+dfsg1", "1.41", "1.12"),
+    "26.1": Daemon("26.1.5+dfsg1", "1.45", "1.24"),
+}
+
+
+def daemon(profile: str) -> Daemon:
+    return DAEMONS.get(profile, DAEMONS[DEFAULT_PROFILE])
+
+
+def api_at_least(profile: str, version: str) -> bool:
+    """Whether the profile's daemon speaks API ``version`` or later (fields come and go)."""
+    have = tuple(int(part) for part in daemon(profile).api_version.split("."))
+    return have >= tuple(int(part) for part in version.split("."))
 
 
 def choose_profile(name: str = "") -> str:

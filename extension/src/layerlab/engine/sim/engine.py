@@ -169,7 +169,7 @@ class SimEngine:
     def version(self) -> Json:
         from layerlab.engine.sim.system import version
 
-        return version()
+        return version(self.profile)
 
     @transactional
     def info(self) -> Json:

@@ -6,42 +6,44 @@ import platform
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
-from layerlab.engine.sim.images.config import DOCKER_VERSION
+from layerlab.engine.profiles import daemon
 from layerlab.engine.sim.store import fs
 
 if TYPE_CHECKING:
     from layerlab.engine.sim.containers.backend import ContainerBackend
 
 Json = dict[str, Any]
-API_VERSION = "1.41"
 PLATFORM_NAME = "LayerLab simulated engine"
 
 
-def version() -> Json:
+def version(profile: str) -> Json:
+    """What the daemon of ``profile`` reports of itself (its version and API version), with
+    LayerLab's own build in the fields that would describe a Go binary."""
     from layerlab.version import __version__
 
+    this = daemon(profile)
     return {
         "Platform": {"Name": PLATFORM_NAME},
         "Components": [
             {
                 "Name": "Engine",
-                "Version": DOCKER_VERSION,
+                "Version": this.version,
                 "Details": {
-                    "ApiVersion": API_VERSION,
+                    "ApiVersion": this.api_version,
                     "Arch": "amd64",
                     "BuildTime": "",
                     "Experimental": "false",
                     "GitCommit": f"layerlab-{__version__}",
                     "GoVersion": "python" + platform.python_version(),
                     "KernelVersion": "",
-                    "MinAPIVersion": "1.12",
+                    "MinAPIVersion": this.min_api_version,
                     "Os": "linux",
                 },
             },
         ],
-        "Version": DOCKER_VERSION,
-        "ApiVersion": API_VERSION,
-        "MinAPIVersion": "1.12",
+        "Version": this.version,
+        "ApiVersion": this.api_version,
+        "MinAPIVersion": this.min_api_version,
         "GitCommit": f"layerlab-{__version__}",
         "GoVersion": "python" + platform.python_version(),
         "Os": "linux",
@@ -74,7 +76,7 @@ def info(engine: ContainerBackend) -> Json:
         "MemTotal": 2 * 1024**3,
         "DockerRootDir": str(engine.home),
         "Name": "layerlab",
-        "ServerVersion": DOCKER_VERSION,
+        "ServerVersion": daemon(engine.profile).version,
         "IndexServerAddress": "https://index.docker.io/v1/",
         "RegistryConfig": {"IndexConfigs": {}, "InsecureRegistryCIDRs": ["127.0.0.0/8"]},
         "Labels": [],

@@ -19,13 +19,14 @@ import copy
 from typing import TYPE_CHECKING, Any
 
 from layerlab.engine.errors import InvalidArgument
+from layerlab.engine.profiles import daemon
 from layerlab.engine.sim.builder.context import BuildContext
 from layerlab.engine.sim.builder.dockerfile.checks import InstructionError, to_instruction
 from layerlab.engine.sim.builder.dockerfile.lines import ParseError, parse_lines
 from layerlab.engine.sim.builder.job import Build, StepFailed
 from layerlab.engine.sim.builder.stage import StageState, config_doc
 from layerlab.engine.sim.builder.steps import dispatch
-from layerlab.engine.sim.images.config import DOCKER_VERSION, go_json, rfc3339
+from layerlab.engine.sim.images.config import go_json, rfc3339
 from layerlab.engine.sim.images.service import tag
 from layerlab.engine.sim.store import fs
 
@@ -74,7 +75,7 @@ def commit(
         "container": c.id,
         "container_config": config_doc(container_config),
         "created": created,
-        "docker_version": DOCKER_VERSION,
+        "docker_version": daemon(engine.profile).version,
         "history": [*(parent.config.get("history") or []), entry],
         "os": parent.config.get("os", "linux"),
         "rootfs": {"type": "layers", "diff_ids": diff_ids},

@@ -22,7 +22,8 @@ import copy
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from layerlab.engine.sim.images.config import DEFAULT_PATH, DOCKER_VERSION, go_json, rfc3339
+from layerlab.engine.profiles import daemon
+from layerlab.engine.sim.images.config import DEFAULT_PATH, config_doc, go_json, rfc3339
 from layerlab.engine.sim.store import fs
 
 if TYPE_CHECKING:
@@ -30,34 +31,6 @@ if TYPE_CHECKING:
     from layerlab.engine.sim.images.store import Image
 
 Json = dict[str, Any]
-
-# container.Config in Go's declaration order; the second item says whether it is omitempty.
-_CONFIG_FIELDS: list[tuple[str, bool]] = [
-    ("Hostname", False), ("Domainname", False), ("User", False), ("AttachStdin", False),
-    ("AttachStdout", False), ("AttachStderr", False), ("ExposedPorts", True), ("Tty", False),
-    ("OpenStdin", False), ("StdinOnce", False), ("Env", False), ("Cmd", False),
-    ("Healthcheck", True), ("ArgsEscaped", True), ("Image", False), ("Volumes", False),
-    ("WorkingDir", False), ("Entrypoint", False), ("NetworkDisabled", True),
-    ("MacAddress", True), ("OnBuild", False), ("Labels", False), ("StopSignal", True),
-    ("StopTimeout", True), ("Shell", True),
-]  # fmt: skip
-_DEFAULTS: Json = {
-    "Hostname": "", "Domainname": "", "User": "", "AttachStdin": False, "AttachStdout": False,
-    "AttachStderr": False, "Tty": False, "OpenStdin": False, "StdinOnce": False, "Env": None,
-    "Cmd": None, "Image": "", "Volumes": None, "WorkingDir": "", "Entrypoint": None,
-    "OnBuild": None, "Labels": None,
-}  # fmt: skip
-
-
-def config_doc(config: Json) -> Json:
-    """``config`` in Go's field order, omitempty fields dropped when empty."""
-    doc: Json = {}
-    for name, omitempty in _CONFIG_FIELDS:
-        value = config.get(name, _DEFAULTS.get(name))
-        if omitempty and not value:
-            continue
-        doc[name] = value
-    return doc
 
 
 def base_run_config(image: Image | None) -> Json:
@@ -170,7 +143,7 @@ class Committer:
             "config": config,
             "container_config": config_doc(container_config),
             "created": created,
-            "docker_version": DOCKER_VERSION,
+            "docker_version": daemon(engine.profile).version,
             "history": [*(parent_doc.get("history") or []), entry],
             "os": parent_doc.get("os", "linux"),
             "rootfs": {"type": "layers", "diff_ids": diff_ids},

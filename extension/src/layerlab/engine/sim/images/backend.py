@@ -33,6 +33,7 @@ class ImageBackend(Protocol):
     home: Path
     store: Store
     clock: Clock
+    profile: str  # which Docker the engine is (layerlab.engine.profiles)
     ids: IdSource
     layers: LayerStore
     image_store: ImageStore

@@ -14,6 +14,8 @@ DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bi
 DOCKER_VERSION = "20.10.24+dfsg1"
 ZERO_TIME = "0001-01-01T00:00:00Z"
 
+Json = dict[str, Any]
+
 
 def go_json(value: Any) -> str:
     """Compact JSON as Go's encoding/json writes it (``<``, ``>``, ``&`` escaped)."""
@@ -38,6 +40,35 @@ def parse_rfc3339(text: str) -> float:
     main, _, rest = text.rstrip("Z").partition(".")
     whole = dt.datetime.strptime(main, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=dt.UTC)
     return whole.timestamp() + (float("0." + rest) if rest else 0.0)
+
+
+# container.Config in Go's declaration order; the second item says whether it is omitempty.
+_CONFIG_FIELDS: list[tuple[str, bool]] = [
+    ("Hostname", False), ("Domainname", False), ("User", False), ("AttachStdin", False),
+    ("AttachStdout", False), ("AttachStderr", False), ("ExposedPorts", True), ("Tty", False),
+    ("OpenStdin", False), ("StdinOnce", False), ("Env", False), ("Cmd", False),
+    ("Healthcheck", True), ("ArgsEscaped", True), ("Image", False), ("Volumes", False),
+    ("WorkingDir", False), ("Entrypoint", False), ("NetworkDisabled", True),
+    ("MacAddress", True), ("OnBuild", False), ("Labels", False), ("StopSignal", True),
+    ("StopTimeout", True), ("Shell", True),
+]  # fmt: skip
+_DEFAULTS: Json = {
+    "Hostname": "", "Domainname": "", "User": "", "AttachStdin": False, "AttachStdout": False,
+    "AttachStderr": False, "Tty": False, "OpenStdin": False, "StdinOnce": False, "Env": None,
+    "Cmd": None, "Image": "", "Volumes": None, "WorkingDir": "", "Entrypoint": None,
+    "OnBuild": None, "Labels": None,
+}  # fmt: skip
+
+
+def config_doc(config: Json) -> Json:
+    """``config`` in Go's field order, omitempty fields dropped when empty."""
+    doc: Json = {}
+    for name, omitempty in _CONFIG_FIELDS:
+        value = config.get(name, _DEFAULTS.get(name))
+        if omitempty and not value:
+            continue
+        doc[name] = value
+    return doc
 
 
 def container_config(

@@ -10,8 +10,9 @@ import functools
 from typing import TYPE_CHECKING, Any
 
 from layerlab.engine.errors import Conflict, InvalidArgument, NotFound
+from layerlab.engine.profiles import api_at_least
 from layerlab.engine.reference import InvalidReference, Reference, parse_normalized
-from layerlab.engine.sim.images.config import rfc3339
+from layerlab.engine.sim.images.config import config_doc, rfc3339
 from layerlab.engine.sim.images.store import Image
 from layerlab.engine.sim.store import fs
 
@@ -76,6 +77,8 @@ def list_images(
                 "VirtualSize": size,
             }
         )
+        if api_at_least(engine.profile, "1.44"):  # API 1.44 (Engine 25) dropped it
+            del result[-1]["VirtualSize"]
         if not result[-1]["RepoDigests"]:
             result[-1]["RepoDigests"] = None
     return result
@@ -151,7 +154,7 @@ def inspect_image(engine: ImageBackend, name: str) -> Json:
         raise NotFound(f"no such image: {name}: {err.message}") from None
     config = image.config
     size = images.size(image)
-    return {
+    found = {
         "Id": image.id,
         "RepoTags": [familiar(t) for t in images.refs(image.id, "tag")],
         "RepoDigests": [familiar(d) for d in images.refs(image.id, "digest")],
@@ -162,7 +165,9 @@ def inspect_image(engine: ImageBackend, name: str) -> Json:
         "ContainerConfig": config.get("container_config") or _empty_container_config(),
         "DockerVersion": config.get("docker_version", ""),
         "Author": config.get("author", ""),
-        "Config": sorted_labels(config.get("config")),
+        # The daemon reads the config into its Go struct: a config as BuildKit writes it (only
+        # what is set, as OCI's) comes out with every field.
+        "Config": sorted_labels(_full(config.get("config"))),
         "Architecture": config.get("architecture", "amd64"),
         "Os": config.get("os", "linux"),
         "Size": size,
@@ -171,6 +176,14 @@ def inspect_image(engine: ImageBackend, name: str) -> Json:
         "RootFS": {"Type": "layers", "Layers": image.diff_ids},
         "Metadata": {"LastTagTime": image.last_tag_time or "0001-01-01T00:00:00Z"},
     }
+    if api_at_least(engine.profile, "1.45"):  # API 1.45 (Engine 26) dropped these
+        for key in ("Container", "ContainerConfig", "VirtualSize"):
+            del found[key]
+    return found
+
+
+def _full(config: Json | None) -> Json | None:
+    return config_doc(config) if config and "Hostname" not in config else config
 
 
 def sorted_labels(config: Json | None) -> Json | None:
