@@ -380,3 +380,48 @@ def test_the_profile_decides_what_the_daemon_says_of_itself(
     keys = docker(older, tmp_path, "image", "inspect", "--format", "{{json .}}", "busybox")[0]
     assert '"ContainerConfig"' in keys and '"VirtualSize"' in keys
     older.close()
+
+
+def test_a_base_image_that_is_not_here_comes_from_its_registry(
+    engine: SimEngine, tmp_path: Path
+) -> None:
+    """Engine 26.1's docker driver resolves the base in its registry and fetches what is
+    missing; the base itself does not become a local image. Measured with a private
+    registry: a base whose layers are all here shows only its resolve line."""
+    for command in (
+        "tag busybox 127.0.0.1:5000/bk/base:1",
+        "push -q 127.0.0.1:5000/bk/base:1",
+        "rmi 127.0.0.1:5000/bk/base:1",
+    ):
+        assert docker(engine, tmp_path, *command.split())[2] == 0
+    (tmp_path / "Dockerfile").write_text("FROM 127.0.0.1:5000/bk/base:1\nRUN echo hi\n")
+    _, err, code = docker(engine, tmp_path, "build", "-t", "pf", ".")
+    assert code == 0, err
+    digest = re.search(r"FROM 127\.0\.0\.1:5000/bk/base:1@(sha256:[0-9a-f]{64})\n", err)
+    assert digest is not None
+    assert f"#4 resolve 127.0.0.1:5000/bk/base:1@{digest.group(1)} done\n#4 DONE" in err
+    assert docker(engine, tmp_path, "images", "--format", "{{.Repository}}")[0] == "pf\nbusybox\n"
+    again = docker(engine, tmp_path, "build", "-t", "pf", ".")[1]
+    assert "resolve" not in again
+    # A base the registry lacks: the message Engine 26.1 gives.
+    (tmp_path / "Dockerfile").write_text("FROM 127.0.0.1:5000/bk/nope:1\nRUN true\n")
+    _, err, code = docker(engine, tmp_path, "build", ".")
+    assert code == 1
+    assert "#2 [internal] load metadata for 127.0.0.1:5000/bk/nope:1\n#2 ERROR: " in err
+    assert err.endswith(
+        "------\n > [internal] load metadata for 127.0.0.1:5000/bk/nope:1:\n------\n"
+        "Dockerfile:1\n--------------------\n   1 | >>> FROM 127.0.0.1:5000/bk/nope:1\n"
+        "   2 |     RUN true\n   3 |     \n--------------------\n"
+        "ERROR: failed to solve: 127.0.0.1:5000/bk/nope:1: failed to resolve source metadata "
+        "for 127.0.0.1:5000/bk/nope:1: 127.0.0.1:5000/bk/nope:1: not found\n"
+    )
+
+
+def test_a_hub_base_is_fetched_with_its_layers_and_runs(engine: SimEngine, tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text('FROM python:3.12\nRUN python -c "print(6*7)"\n')
+    _, err, code = docker(engine, tmp_path, "build", "-t", "p", ".")
+    assert code == 0, err
+    assert re.search(r"^#4 extracting sha256:[0-9a-f]{64} done$", err, re.M)
+    assert re.search(r"^#4 sha256:[0-9a-f]{64} [0-9.]+[kM]?B / [0-9.]+[kM]?B done$", err, re.M)
+    assert '#5 [2/2] RUN python -c "print(6*7)"\n#5 0.' in err and " 42\n" in err
+    assert "python" not in docker(engine, tmp_path, "images")[0]

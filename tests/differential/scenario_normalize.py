@@ -99,14 +99,17 @@ _NPM_LOG = re.compile(r"(?<=/_logs/)\d{4}-\d{2}-\d{2}T\d{2}_\d{2}_\d{2}_\d{3}Z")
 # base image's vertex says CACHED or DONE depends on BuildKit's records of the image's snapshot,
 # which no command shows (measured both ways for the same build after `builder prune`): FROM's
 # CACHED becomes DONE. (e) The name of the context's snapshot in a COPY error
-# (`ref <uuid>::<id>`) is a session's random ID.
+# (`ref <uuid>::<id>`) is a session's random ID. (f) A status printed while under way
+# (`writing image sha256:…`) and again when done is kept once, done.
 _BUILDKIT_START = "#0 building with "
 _STATUS_TIME = re.compile(r" \d+\.\ds done$", re.M)
 _DONE_TIME = re.compile(r"^(#\d+ DONE) \d+\.\ds$", re.M)
 _LOG_TIME = re.compile(r"^(#\d+ )\d+\.\d+ ", re.M)
 _ACCOUNT_LOG_TIME = re.compile(r"^\d+\.\d+ (?=.)", re.M)
 _ACCOUNT_LOG = re.compile(r"^<t> ")
-_FROM_CACHED = re.compile(r"^(#\d+) (\[ *\d+/\d+\] FROM [^\n]*)\n#\d+ CACHED$", re.M)
+_FROM_CACHED = re.compile(
+    r"^(#\d+) (\[ *\d+/\d+\] FROM [^\n]*\n(?:#\d+ (?!CACHED$)[^\n]*\n)*)#\d+ CACHED$", re.M
+)
 _CONTEXT_REF = re.compile(r"\bref [0-9a-f-]{36}::[0-9a-z]{25}\b")
 _VERTEX_NUMBER = re.compile(r"^#(\d+) ", re.M)
 _STEP = re.compile(r"^\[ *(\d+)/\d+\] ")
@@ -144,7 +147,7 @@ def _buildkit_progress(text: str) -> str:
     text = _STATUS_TIME.sub(" done", text)
     text = _LOG_TIME.sub(r"\1<t> ", text)
     text = _ACCOUNT_LOG_TIME.sub("<t> ", text)
-    text = _FROM_CACHED.sub(r"\1 \2\n\1 DONE", text)
+    text = _FROM_CACHED.sub(r"\1 \2\1 DONE", text)
     head, _, rest = text.partition("\n\n")
     blocks = rest.split("\n\n")
     tail = ""
@@ -159,6 +162,10 @@ def _buildkit_progress(text: str) -> str:
         logs = sorted(line for line in lines if line.startswith("#") and " <t> " in line)
         kept = [line for line in lines if not (line.startswith("#") and " <t> " in line)]
         block = "\n".join([kept[0], *logs, *kept[1:]]) if logs else block
+        # A status printed while under way, then again when done: only the second is kept.
+        lines = block.split("\n")
+        finished = {line.removesuffix(" done") for line in lines if line.endswith(" done")}
+        block = "\n".join(line for line in lines if line not in finished)
 
         def number(match: re.Match[str]) -> str:
             return "#" + numbers.setdefault(match.group(1), str(len(numbers) + 1)) + " "

@@ -44,6 +44,7 @@ class _Vertex:
     logs: list[str] = field(default_factory=list)  # lines to print next
     partial: bool = False  # the last line has no newline yet
     kept: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # to print next
     completed: bool = False
     cached: bool = False
     error: str = ""
@@ -77,6 +78,10 @@ class PlainPrinter:
             vertex = self.vertices[raw["vertex"]]
             vertex.statuses[raw["id"]] = raw
             vertex.updated.append(raw["id"])
+            touched.append(raw["vertex"])
+        for raw in status.get("warnings") or []:
+            vertex = self.vertices[raw["vertex"]]
+            vertex.warnings.append(raw["short"])
             touched.append(raw["vertex"])
         for raw in status.get("logs") or []:
             vertex = self.vertices[raw["vertex"]]
@@ -119,6 +124,9 @@ class PlainPrinter:
         for name in dict.fromkeys(vertex.updated):
             write(f"#{vertex.index} {_status_line(vertex.statuses[name])}\n")
         vertex.updated.clear()
+        for warning in vertex.warnings:
+            write(f"#{vertex.index} WARN: {warning}\n")
+        vertex.warnings.clear()
         for number, line in enumerate(vertex.logs):
             last = number == len(vertex.logs) - 1
             write(f"#{vertex.index} {line}" + ("" if last and vertex.partial else "\n"))

@@ -15,8 +15,12 @@ What differs from the classic builder (measured on Engine 26.1 with buildx 0.13)
   ``.dockerignore``, ``[1/N] FROM …``, the context's transfer, one per layer step (``N`` counts
   FROM and those), and the export, each with its statuses and logs.
 
+- A base image that is not here is resolved in its registry and its missing layers fetched
+  within the FROM step (``resolve …``, ``extracting sha256:…``, each blob's size); it does not
+  become a local image.
+
 What LayerLab's BuildKit does not build yet fails with a message saying so, never with another
-builder's work: several stages, ONBUILD triggers, a base image that is not local.
+builder's work: several stages, ONBUILD triggers.
 """
 
 from __future__ import annotations
@@ -53,11 +57,12 @@ from layerlab.engine.sim.builder.stage import StageState, base_run_config, go_qu
 from layerlab.engine.sim.builder.steps import dispatch, stage_env
 from layerlab.engine.sim.builder.transfer import included, signature, transfer_size
 from layerlab.engine.sim.images.config import go_json, rfc3339
+from layerlab.engine.sim.images.store import Image
 from layerlab.engine.sim.store import fs
 
 if TYPE_CHECKING:
     from layerlab.engine.sim.containers.backend import ContainerBackend
-    from layerlab.engine.sim.images.store import Image
+    from layerlab.engine.sim.registry.store import RemoteImage
 
 Json = dict[str, Any]
 
@@ -146,6 +151,7 @@ class _Solver:
         self.dockerfile_name = ""
         self.total = 0
         self.index = 0
+        self.remote: RemoteImage | None = None  # a base image read from its registry
 
     # -- the solve ------------------------------------------------------------------------------
     def solve(self, name: str, labels: dict[str, str]) -> str:
@@ -167,7 +173,7 @@ class _Solver:
             meta_arg(self.build, ins)
         steps = instructions[at + 1 :]
         base_name = expand(froms[0].args[0], self.build.meta_env(), self.build.escape)
-        base = self._base(base_name)
+        base = self._base(froms[0], base_name)
         counted = [ins for ins in steps if ins.keyword in _LAYER_STEPS]
         self.total = len(counted) + (1 if base is not None else 0)
         self._load_ignore_file()
@@ -211,7 +217,9 @@ class _Solver:
         paths = ["/" + name for name in names]
         self.trace.status(vertex, what, transfer_size(self.context.tree, paths, {}))
 
-    def _base(self, name: str) -> Image | None:
+    def _base(self, ins: Instruction, name: str) -> Image | None:
+        """The base image: a local one, else the registry's (its manifest and config are read
+        now; its layers come with the FROM step, and no local image is made of it)."""
         if name.lower() == "scratch":
             return None
         try:
@@ -220,11 +228,21 @@ class _Solver:
             raise Failed(f"failed to solve: {err}") from None
         image = self.engine.image_store.find(name)
         if image is None:
-            raise Failed(
-                f"LayerLab's BuildKit builds on local images only, for now: pull the base image "
-                f"first (docker pull {name}), or build with the classic builder "
-                "(DOCKER_BUILDKIT=0 docker build …)"
-            )
+            from layerlab.engine.sim.registry.store import Registries
+
+            self.remote = Registries(self.engine).find(ref.domain, ref.path, ref.tag, ref.digest)
+            if self.remote is None:
+                vertex = self.trace.start(f"[internal] load metadata for {ref}")
+                reason = (
+                    f"{ref}: not found"
+                    if ref.domain != "docker.io"
+                    else "pull access denied, repository does not exist or may require "
+                    "authorization: server message: insufficient_scope: authorization failed"
+                )
+                self.trace.complete(vertex, error=reason)
+                message = f"{name}: failed to resolve source metadata for {ref}: {reason}"
+                raise Failed(f"failed to solve: {message}", (ins.line, ins.end_line))
+            image = Image(self.remote.image_id, self.remote.config, "", 0.0, "", 0)
         if (image.config.get("config") or {}).get("OnBuild"):
             raise Failed(
                 f"LayerLab's BuildKit does not run a base image's ONBUILD triggers yet ({name} "
@@ -238,14 +256,46 @@ class _Solver:
         if base is None:
             return Result("", [], [], _cache_key("scratch"))
         ref = parse_normalized(name).with_default_tag()
-        key = _cache_key("from", base.id)
-        vertex = self.trace.start(self._prefixed(f"FROM {ref}"), key)
+        # A base read from its registry is resolved by its name the first time it is used.
+        key = _cache_key("from", base.id, str(ref) if self.remote else "")
+        shown = f"FROM {ref}@{self.remote.digest}" if self.remote else f"FROM {ref}"
+        vertex = self.trace.start(self._prefixed(shown), key)
         cached = self._cached(key) is not None
         if not cached:  # the first build that uses it: BuildKit snapshots the image
+            if self.remote is not None:
+                self._fetch(vertex, ref, self.remote)
             self._remember(key, base.chain_id, f"FROM {ref}")
+        if self.remote is not None and (notice := _stand_in_notice(ref)):
+            self.trace.warn(vertex, notice)
         self.trace.complete(vertex, cached=cached)
         history = list(base.config.get("history") or [])
         return Result(base.chain_id, list(base.diff_ids), history, key)
+
+    def _fetch(self, vertex: Vertex, ref: object, remote: RemoteImage) -> None:
+        """The base's layers that are not here yet, as BuildKit's docker driver fetches them:
+        the manifest, the config and each missing layer, then the layers are unpacked."""
+        from layerlab.engine.sim.registry.formats import compressed_blob
+
+        self.trace.status(vertex, f"resolve {ref}@{remote.digest}")
+        chain = fs.chain_ids(layer.diff_id for layer in remote.layers)
+        missing = [
+            i for i, chain_id in enumerate(chain) if self.engine.layers.get(chain_id) is None
+        ]
+        if not missing:
+            return
+        sizes = {}
+        for i in missing:
+            layer = remote.layers[i]
+            tar = layer.tar if layer.tar is not None else self.engine.layers.tar(layer.diff_id)
+            sizes[i] = compressed_blob(tar)[1]
+            self.engine.layers.add(chain[i - 1] if i else "", tar, size=layer.size)
+            self.trace.status(vertex, f"extracting {layer.digest}")
+        for digest, size in [(remote.digest, len(remote.manifest)),
+                             ("sha256:" + remote.image_id.removeprefix("sha256:"),
+                              len(remote.config))]:  # fmt: skip
+            self.trace.status(vertex, digest, size, total=size)
+        for i in missing:
+            self.trace.status(vertex, remote.layers[i].digest, sizes[i], total=sizes[i])
 
     def _load_context(self, steps: list[Instruction]) -> None:
         """The context's transfer: only what COPY and ADD read (with the folders on the way)."""
@@ -489,6 +539,15 @@ class _Solver:
     def _keep_context(self, known: dict[str, list[int | str]]) -> None:
         if self.shared_key:
             self.engine.store.set_meta("buildkit-context:" + self.shared_key, json.dumps(known))
+
+
+def _stand_in_notice(ref: Any) -> str | None:
+    """LayerLab's notice for a Hub tag of python or node whose runtime is the host's."""
+    if ref.domain != "docker.io" or not ref.tag:
+        return None
+    from layerlab.engine.sim.registry.hub.official import stand_in_notice
+
+    return stand_in_notice(ref.path, ref.tag)
 
 
 def _history(text: str, created: float | None) -> Json:

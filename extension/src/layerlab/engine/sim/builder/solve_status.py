@@ -53,6 +53,12 @@ class VertexLog:
 
 
 @dataclass
+class VertexWarning:
+    vertex: str
+    short: str
+
+
+@dataclass
 class Trace:
     """A build's solve status as messages, one per update, as the daemon sends them."""
 
@@ -69,11 +75,18 @@ class Trace:
         self._send(vertexes=[vertex])
         return vertex
 
-    def status(self, vertex: Vertex, name: str, current: int = 0, took: float = 0.0) -> None:
-        """A status of ``vertex`` that started ``took`` seconds ago and is done now."""
+    def status(
+        self, vertex: Vertex, name: str, current: int = 0, took: float = 0.0, total: int = 0
+    ) -> None:
+        """A status of ``vertex`` that started ``took`` seconds ago and is done now (``current``
+        of ``total`` bytes, for a transfer of known size)."""
         now = self.now()
-        status = VertexStatus(name, vertex.digest, current, 0, now - took, now, now)
+        status = VertexStatus(name, vertex.digest, current, total, now - took, now, now)
         self._send(statuses=[status])
+
+    def warn(self, vertex: Vertex, text: str) -> None:
+        """A warning on ``vertex`` (buildx prints ``#N WARN: text``)."""
+        self._send(warnings=[VertexWarning(vertex.digest, text)])
 
     def log(self, vertex: Vertex, stream: int, data: str, at: float) -> None:
         self._send(logs=[VertexLog(vertex.digest, stream, data, at)])
@@ -92,10 +105,12 @@ class Trace:
         vertexes: list[Vertex] | None = None,
         statuses: list[VertexStatus] | None = None,
         logs: list[VertexLog] | None = None,
+        warnings: list[VertexWarning] | None = None,
     ) -> None:
         aux = {
             "vertexes": [asdict(v) for v in vertexes or []],
             "statuses": [asdict(s) for s in statuses or []],
             "logs": [asdict(entry) for entry in logs or []],
+            "warnings": [asdict(w) for w in warnings or []],
         }
         self.messages.append({"id": TRACE_ID, "aux": aux})
