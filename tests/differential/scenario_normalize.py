@@ -108,11 +108,11 @@ _LOG_TIME = re.compile(r"^(#\d+ )\d+\.\d+ ", re.M)
 _ACCOUNT_LOG_TIME = re.compile(r"^\d+\.\d+ (?=.)", re.M)
 _ACCOUNT_LOG = re.compile(r"^<t> ")
 _FROM_CACHED = re.compile(
-    r"^(#\d+) (\[ *\d+/\d+\] FROM [^\n]*\n(?:#\d+ (?!CACHED$)[^\n]*\n)*)#\d+ CACHED$", re.M
+    r"^(#\d+) (\[(?:\S+ )? *\d+/\d+\] FROM [^\n]*\n(?:#\d+ (?!CACHED$)[^\n]*\n)*)#\d+ CACHED$", re.M
 )
 _CONTEXT_REF = re.compile(r"\bref [0-9a-f-]{36}::[0-9a-z]{25}\b")
 _VERTEX_NUMBER = re.compile(r"^#(\d+) ", re.M)
-_STEP = re.compile(r"^\[ *(\d+)/\d+\] ")
+_STEP = re.compile(r"^\[(?:(\S+) )? *(\d+)/\d+\] ")
 # Rule 8: tables. A header is a line of upper-case column titles separated by 2+ spaces; it
 # and the rows below it (to a blank line) lose trailing spaces, and runs of 2+ spaces become
 # one " | ", so a wider ID or size in one engine cannot shift the other columns.
@@ -154,7 +154,12 @@ def _buildkit_progress(text: str) -> str:
     if blocks and "\n------\n" in "\n" + blocks[-1]:  # a failure's account follows the last block
         last, _, account = blocks[-1].partition("\n------\n")
         blocks[-1], tail = last, "\n------\n" + account
-    blocks = sorted(blocks, key=_block_order)
+    stages: dict[str, int] = {}  # a stage's place: where its first block is
+    for block in blocks:
+        step = _STEP.match(block.split("\n", 1)[0].split(" ", 1)[-1])
+        if step:
+            stages.setdefault(step.group(1) or "", len(stages))
+    blocks = sorted(blocks, key=lambda block: _block_order(block, stages))
     numbers: dict[str, str] = {}
     renumbered = []
     for block in blocks:
@@ -176,13 +181,14 @@ def _buildkit_progress(text: str) -> str:
     return head + "\n\n" + "\n\n".join(renumbered) + tail
 
 
-def _block_order(block: str) -> tuple[float, float]:
-    """Where a vertex's block goes: the internal loads, FROM, the context, the steps in order,
-    the export."""
+def _block_order(block: str, stages: dict[str, int]) -> tuple[float, float, float]:
+    """Where a vertex's block goes: the internal loads, FROM, the context, each stage's steps in
+    order (the stages where they first appear), the export."""
     name = block.split("\n", 1)[0].split(" ", 1)[-1]
     step = _STEP.match(name)
     if step:  # FROM first, then the context's transfer, then the other steps
-        return (3.0, 0.0 if name[step.end() :].startswith("FROM ") else float(step.group(1)))
+        number = 0.0 if name[step.end() :].startswith("FROM ") else float(step.group(2))
+        return (3.0, float(stages.get(step.group(1) or "", 0)), number)
     order = {
         "[internal] load build definition": 0.0,
         "[internal] load metadata": 1.0,
@@ -191,8 +197,8 @@ def _block_order(block: str) -> tuple[float, float]:
     }
     for prefix, place in order.items():
         if name.startswith(prefix):
-            return (place, 0.5 if place == 3.0 else 0.0)
-    return (4.0, 0.0)  # exporting to image
+            return (place, 0.0, 0.5 if place == 3.0 else 0.0)
+    return (4.0, 0.0, 0.0)  # exporting to image
 
 
 def _regroup_layer_progress(text: str) -> str:

@@ -159,7 +159,7 @@ def _build_table() -> tuple[dict[str, Command], dict[str, Group]]:
     i_prune = _cmd("image prune", NONE, i + "cmd_image_prune", {"all", "filter", "force"})
     build_flags = {
         "tag", "file", "build-arg", "no-cache", "quiet", "label", "rm", "pull", "network",
-        "progress",
+        "progress", "target",
     }  # fmt: skip
     build = _cmd("build", EXACT1, "build:cmd_build", build_flags)
     i_build = _cmd("image build", EXACT1, "build:cmd_build", build_flags, derive="build.txt")

@@ -101,13 +101,15 @@ class Engine(Protocol):
         pull: bool = False,
         version: str = "1",
         shared_key: str = "",
+        target: str = "",
     ) -> Iterator[Json]:
         """``fileobj`` is the build context as an uncompressed tar (what the CLI sends). With
         ``version`` "1" (the classic builder) yields ``{"stream": …}``, ``{"aux": {"ID": …}}``
         and, on failure, ``{"error": …, "errorDetail": {"message": …, "code": N}}``; with "2"
         (BuildKit) the solve status (``{"id": "moby.buildkit.trace", "aux": …}``) and
         ``{"id": "moby.image.id", "aux": {"ID": …}}``. ``shared_key`` names the client's
-        context folder, whose files BuildKit keeps between builds."""
+        context folder, whose files BuildKit keeps between builds; ``target`` the stage to
+        build."""
         ...
 
     def pull(

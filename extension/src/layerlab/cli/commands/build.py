@@ -88,6 +88,7 @@ def _options(parsed: ParsedArgs, tags: list[str], dockerfile: str) -> dict[str, 
         "buildargs": key_values(parsed.items("build-arg")) or None,
         "labels": key_values(parsed.items("label")) or None,
         "pull": parsed.flag("pull"),
+        "target": parsed.text("target") or "",
     }
 
 

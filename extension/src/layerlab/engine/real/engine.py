@@ -259,6 +259,7 @@ class RealEngine:
         pull: bool = False,
         version: str = "1",
         shared_key: str = "",
+        target: str = "",
     ) -> Iterator[Json]:
         if version != "1":
             # BuildKit over the API needs a session the client serves (the context's files,
@@ -271,6 +272,8 @@ class RealEngine:
             "t": list(tags), "dockerfile": dockerfile, "q": quiet, "nocache": nocache,
             "rm": rm, "pull": pull, "forcerm": False,
         }  # fmt: skip
+        if target:
+            params["target"] = target
         if buildargs:
             params["buildargs"] = json.dumps(buildargs)
         # No label in safe mode: the classic builder would show it as one more step. The

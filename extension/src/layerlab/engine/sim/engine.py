@@ -252,6 +252,7 @@ class SimEngine:
         pull: bool = False,
         version: str = "1",
         shared_key: str = "",
+        target: str = "",
     ) -> Iterator[Json]:
         if version == "2":
             from layerlab.engine.sim.builder import buildkit
@@ -266,7 +267,10 @@ class SimEngine:
                 labels=labels or {},
                 pull=pull,
                 shared_key=shared_key,
+                target=target,
             )
+        if target:
+            raise InvalidArgument("LayerLab's classic builder does not build --target yet")
         from layerlab.engine.sim.builder.classic import build
 
         return build(

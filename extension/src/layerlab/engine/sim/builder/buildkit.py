@@ -19,17 +19,23 @@ What differs from the classic builder (measured on Engine 26.1 with buildx 0.13)
   within the FROM step (``resolve …``, ``extracting sha256:…``, each blob's size); it does not
   become a local image.
 
+- Only the stages the target (the last one, or ``--target``) needs are built; steps are named
+  by stage (``[build 2/3]``, ``[stage-1 1/2]`` for an unnamed one) when there are several, and
+  stages that start from the same image share its FROM vertex.
+
 What LayerLab's BuildKit does not build yet fails with a message saying so, never with another
-builder's work: several stages, ONBUILD triggers.
+builder's work: ``COPY --from`` an image rather than a stage, ONBUILD triggers.
 """
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import math
+import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from layerlab.engine.errors import EngineError
@@ -91,8 +97,10 @@ def build(
     labels: dict[str, str],
     pull: bool,
     shared_key: str = "",
+    target: str = "",
 ) -> Iterator[Json]:
     """Build an image from ``context_tar``: the solve status, then the image ID or an error.
+    ``target`` names the stage to build (default: the last).
     ``shared_key`` names the client's context folder: the daemon keeps what it received from
     it, and asks again only for files that changed."""
     refs = [tag_reference(tag) for tag in tags]
@@ -101,7 +109,7 @@ def build(
     trace = Trace(engine.clock.now)
     solver = _Solver(engine, context, trace, nocache, buildargs, pull, shared_key)
     try:
-        image_id = solver.solve(dockerfile or "Dockerfile", labels)
+        image_id = solver.solve(dockerfile or "Dockerfile", labels, target)
     except Failed as failure:
         detail: Json = {"message": failure.message}
         if failure.lines:
@@ -122,6 +130,29 @@ class Failed(EngineError):
     def __init__(self, message: str, lines: tuple[int, int] | None = None) -> None:
         super().__init__(message)
         self.lines = lines
+
+
+@dataclass
+class _Stage:
+    """One stage of the Dockerfile, as the solve meets it."""
+
+    index: int
+    name: str  # its AS name, lower case ("" for none)
+    from_ins: Instruction
+    base_name: str  # FROM's word, variables expanded
+    steps: list[Instruction] = field(default_factory=list)
+    base_stage: int | None = None  # FROM an earlier stage
+    label: str = ""  # in step names when there are several stages: "build", "stage-1"
+    total: int = 0  # its steps that count: FROM an image, RUN, COPY, ADD, WORKDIR
+    counted: int = 0
+
+
+def _reads_context(stages: list[_Stage]) -> bool:
+    return any(
+        ins.keyword in ("COPY", "ADD") and not ins.flags.get("from")
+        for stage in stages
+        for ins in stage.steps
+    )
 
 
 def _cache_key(*parts: object) -> str:
@@ -149,47 +180,106 @@ class _Solver:
         self.build.commits = False
         self.dockerfile = ""
         self.dockerfile_name = ""
-        self.total = 0
-        self.index = 0
-        self.remote: RemoteImage | None = None  # a base image read from its registry
+        self.remote: RemoteImage | None = None  # the stage's base, read from its registry
+        self.stage = _Stage(0, "", Instruction("FROM", "", []), "")  # the stage being built
+        self.results: dict[int, tuple[StageState, Result]] = {}  # the stages built so far
 
     # -- the solve ------------------------------------------------------------------------------
-    def solve(self, name: str, labels: dict[str, str]) -> str:
+    def solve(self, name: str, labels: dict[str, str], target: str = "") -> str:
         text = self._load_definition(name)
         try:
             parsed = parse_dockerfile_result(text, name)
         except DockerfileError as err:
             raise Failed(f"failed to solve: dockerfile parse error: {err.message}") from None
         self.build.escape = parsed.escape_token
-        instructions = list(parsed.instructions)
-        froms = [ins for ins in instructions if ins.keyword == "FROM"]
-        if len(froms) != 1:
-            raise Failed(
-                "LayerLab's BuildKit builds Dockerfiles of one stage only, for now; build this "
-                "one with the classic builder: DOCKER_BUILDKIT=0 docker build …"
-            )
-        at = instructions.index(froms[0])
-        for ins in instructions[:at]:  # ARG before FROM
-            meta_arg(self.build, ins)
-        steps = instructions[at + 1 :]
-        base_name = expand(froms[0].args[0], self.build.meta_env(), self.build.escape)
-        base = self._base(froms[0], base_name)
-        counted = [ins for ins in steps if ins.keyword in _LAYER_STEPS]
-        self.total = len(counted) + (1 if base is not None else 0)
+        stages = self._stages(list(parsed.instructions))
+        chosen = [stage for stage in stages if target and stage.name == target.lower()]
+        if target and not chosen:
+            raise Failed(f'failed to solve: target stage "{target}" could not be found')
+        needed = self._needed(stages, chosen[0] if chosen else stages[-1])
+        bases: dict[str, tuple[Image, RemoteImage | None]] = {}
+        for stage in needed:  # each base image's metadata first, once per name
+            image_base = stage.base_stage is None and stage.base_name.lower() != "scratch"
+            if image_base and stage.base_name not in bases:
+                bases[stage.base_name] = self._base(stage.from_ins, stage.base_name)
         self._load_ignore_file()
-        state = StageState(base.id if base else "", base_run_config(base), froms[0].stage_name)
-        state.run_config["Image"] = ""
-        result = self._from(base_name, base)
-        if any(ins.keyword in ("COPY", "ADD") for ins in steps):
-            self._load_context(steps)
-        for ins in steps:
-            try:
-                result = self._step(state, ins, result)
-            except (StepFailed, CopyError) as err:  # found by an instruction's checks
-                raise Failed(f"failed to solve: {err.message}", (ins.line, ins.end_line)) from None
+        context_loaded = False
+        shown_from: set[str] = set()  # a FROM shared by stages is one vertex, shown once
+        for stage in needed:
+            image, self.remote = bases.get(stage.base_name, (None, None))
+            stage.total = sum(ins.keyword in _LAYER_STEPS for ins in stage.steps)
+            stage.total += 1 if image is not None else 0
+            self.stage = stage
+            if stage.base_stage is not None:
+                state, result = self._continue(self.results[stage.base_stage], stage)
+            else:
+                state = StageState(image.id if image else "", base_run_config(image), stage.name)
+                state.run_config["Image"] = ""
+                result = self._from(stage.base_name, image, shown_from)
+            if not context_loaded and _reads_context(needed):
+                self._load_context([ins for each in needed for ins in each.steps])
+                context_loaded = True
+            for ins in stage.steps:
+                try:
+                    result = self._step(state, ins, result)
+                except (StepFailed, CopyError) as err:  # found by an instruction's checks
+                    lines = (ins.line, ins.end_line)
+                    raise Failed(f"failed to solve: {err.message}", lines) from None
+            self.results[stage.index] = (state, result)
+        state, result = self.results[needed[-1].index]
         # `--label` goes into the image's config last, with no step and no history row.
         state.run_config["Labels"] = {**(state.run_config.get("Labels") or {}), **labels} or None
         return self._image(state, result)
+
+    def _stages(self, instructions: list[Instruction]) -> list[_Stage]:
+        """The Dockerfile's stages; ARGs before the first FROM are the build's own."""
+        stages: list[_Stage] = []
+        for ins in instructions:
+            if ins.keyword == "FROM":
+                base = expand(ins.args[0], self.build.meta_env(), self.build.escape)
+                stages.append(_Stage(len(stages), (ins.stage_name or "").lower(), ins, base))
+            elif stages:
+                stages[-1].steps.append(ins)
+            else:
+                meta_arg(self.build, ins)
+        named = {stage.name: stage.index for stage in stages if stage.name}
+        for stage in stages:
+            stage.base_stage = named.get(stage.base_name.lower())
+            if stage.base_stage is not None and stage.base_stage >= stage.index:
+                stage.base_stage = None
+            if len(stages) > 1:
+                stage.label = stage.name or f"stage-{stage.index}"
+        return stages
+
+    def _needed(self, stages: list[_Stage], target: _Stage) -> list[_Stage]:
+        """The target and the stages it builds on or copies from, in the Dockerfile's order."""
+        named = {stage.name: stage.index for stage in stages if stage.name}
+        wanted: set[int] = set()
+        pending = [target.index]
+        while pending:
+            index = pending.pop()
+            if index in wanted:
+                continue
+            wanted.add(index)
+            stage = stages[index]
+            if stage.base_stage is not None:
+                pending.append(stage.base_stage)
+            for ins in stage.steps:
+                source = (ins.flags.get("from") or "").lower() if ins.keyword == "COPY" else ""
+                found = named.get(source, int(source) if source.isdigit() else None)
+                if found is not None and found < len(stages):
+                    pending.append(found)
+        return [stage for stage in stages if stage.index in wanted]
+
+    def _continue(
+        self, earlier: tuple[StageState, Result], stage: _Stage
+    ) -> tuple[StageState, Result]:
+        """A stage built FROM an earlier one: that stage's config and result, to go on from."""
+        state, result = earlier
+        mine = StageState(state.image_id, copy.deepcopy(state.run_config), stage.name)
+        return mine, Result(
+            result.chain_id, list(result.diff_ids), list(result.history), result.key
+        )
 
     def _load_definition(self, name: str) -> str:
         vertex = self.trace.start(f"[internal] load build definition from {name}")
@@ -217,21 +307,20 @@ class _Solver:
         paths = ["/" + name for name in names]
         self.trace.status(vertex, what, transfer_size(self.context.tree, paths, {}))
 
-    def _base(self, ins: Instruction, name: str) -> Image | None:
+    def _base(self, ins: Instruction, name: str) -> tuple[Image, RemoteImage | None]:
         """The base image: a local one, else the registry's (its manifest and config are read
         now; its layers come with the FROM step, and no local image is made of it)."""
-        if name.lower() == "scratch":
-            return None
         try:
             ref = parse_normalized(name).with_default_tag()
         except InvalidReference as err:
             raise Failed(f"failed to solve: {err}") from None
         image = self.engine.image_store.find(name)
+        remote = None
         if image is None:
             from layerlab.engine.sim.registry.store import Registries
 
-            self.remote = Registries(self.engine).find(ref.domain, ref.path, ref.tag, ref.digest)
-            if self.remote is None:
+            remote = Registries(self.engine).find(ref.domain, ref.path, ref.tag, ref.digest)
+            if remote is None:
                 vertex = self.trace.start(f"[internal] load metadata for {ref}")
                 reason = (
                     f"{ref}: not found"
@@ -242,7 +331,7 @@ class _Solver:
                 self.trace.complete(vertex, error=reason)
                 message = f"{name}: failed to resolve source metadata for {ref}: {reason}"
                 raise Failed(f"failed to solve: {message}", (ins.line, ins.end_line))
-            image = Image(self.remote.image_id, self.remote.config, "", 0.0, "", 0)
+            image = Image(remote.image_id, remote.config, "", 0.0, "", 0)
         if (image.config.get("config") or {}).get("OnBuild"):
             raise Failed(
                 f"LayerLab's BuildKit does not run a base image's ONBUILD triggers yet ({name} "
@@ -250,16 +339,21 @@ class _Solver:
             )
         vertex = self.trace.start(f"[internal] load metadata for {ref}")
         self.trace.complete(vertex)
-        return image
+        return image, remote
 
-    def _from(self, name: str, base: Image | None) -> Result:
+    def _from(self, name: str, base: Image | None, shown_from: set[str]) -> Result:
         if base is None:
             return Result("", [], [], _cache_key("scratch"))
         ref = parse_normalized(name).with_default_tag()
         # A base read from its registry is resolved by its name the first time it is used.
         key = _cache_key("from", base.id, str(ref) if self.remote else "")
+        history = list(base.config.get("history") or [])
         shown = f"FROM {ref}@{self.remote.digest}" if self.remote else f"FROM {ref}"
-        vertex = self.trace.start(self._prefixed(shown), key)
+        name_of_step = self._prefixed(shown)
+        if key in shown_from:  # the same operation as an earlier stage's FROM: one vertex
+            return Result(base.chain_id, list(base.diff_ids), history, key)
+        shown_from.add(key)
+        vertex = self.trace.start(name_of_step, key)
         cached = self._cached(key) is not None
         if not cached:  # the first build that uses it: BuildKit snapshots the image
             if self.remote is not None:
@@ -268,7 +362,6 @@ class _Solver:
         if self.remote is not None and (notice := _stand_in_notice(ref)):
             self.trace.warn(vertex, notice)
         self.trace.complete(vertex, cached=cached)
-        history = list(base.config.get("history") or [])
         return Result(base.chain_id, list(base.diff_ids), history, key)
 
     def _fetch(self, vertex: Vertex, ref: object, remote: RemoteImage) -> None:
@@ -438,14 +531,13 @@ class _Solver:
         env = stage_env(self.build, state)
         words = [expand(w, env, self.build.escape) for w in ins.args]
         *originals, dest_word = words
-        if ins.flags.get("from"):
-            raise Failed(
-                "LayerLab's BuildKit builds Dockerfiles of one stage only, for now "
-                f"({ins.original}); build with the classic builder: DOCKER_BUILDKIT=0 docker "
-                "build …"
-            )
         shown = substitute(ins.original, env, self.build.escape)
         origin = SourceTree(self.context.tree, self.context.sums, "")
+        history_text = shown
+        if ins.flags.get("from"):
+            origin, source_key = self._stage_source(ins)
+            # BuildKit's row leaves the stage out: `COPY /src/out.txt / # buildkit`.
+            history_text = re.sub(r" --from=\S+", "", shown)
         try:
             sources = [s for original in originals for s in origin.resolve(original, ins.keyword)]
         except CopyError:
@@ -469,7 +561,21 @@ class _Solver:
             return tree
 
         identity = [sources_hash(sources), dest, chown]
-        return self._layer(ins, result, shown, identity, shown, True, place)
+        if ins.flags.get("from"):
+            identity.append(source_key)
+        return self._layer(ins, result, shown, identity, history_text, True, place)
+
+    def _stage_source(self, ins: Instruction) -> tuple[SourceTree, str]:
+        """What ``COPY --from=STAGE`` reads: that stage's files (by name or number)."""
+        wanted = ins.flags["from"].lower()
+        for index, (state, result) in self.results.items():
+            if state.stage_name.lower() == wanted or str(index) == wanted:
+                tree = self.engine.layers.tree(result.chain_id)
+                return SourceTree(tree, None, ""), result.chain_id
+        raise Failed(
+            f"LayerLab's BuildKit copies from the Dockerfile's own stages only, for now "
+            f"({ins.original}); build with the classic builder: DOCKER_BUILDKIT=0 docker build …"
+        )
 
     def _context_ref(self) -> str:
         """BuildKit's name for the context it received: a session's UUID and a snapshot ID."""
@@ -500,10 +606,13 @@ class _Solver:
         return self.engine.image_store.put(raw, "", self.engine.clock.now())
 
     def _prefixed(self, text: str) -> str:
-        """BuildKit's step name: ``[ 2/10] RUN …`` (the index padded to the total's width)."""
-        self.index += 1
-        width = int(1 + math.log10(self.total)) if self.total else 1
-        return f"[{self.index:>{width}}/{self.total}] {text}"
+        """BuildKit's step name: ``[build 2/10] RUN …`` (the stage's name when there are
+        several, the index padded to the total's width)."""
+        stage = self.stage
+        stage.counted += 1
+        width = int(1 + math.log10(stage.total)) if stage.total else 1
+        label = f"{stage.label} " if stage.label else ""
+        return f"[{label}{stage.counted:>{width}}/{stage.total}] {text}"
 
     # -- the build cache ------------------------------------------------------------------------
     def _cached(self, key: str) -> tuple[str, float] | None:
