@@ -100,7 +100,10 @@ _NPM_LOG = re.compile(r"(?<=/_logs/)\d{4}-\d{2}-\d{2}T\d{2}_\d{2}_\d{2}_\d{3}Z")
 # which no command shows (measured both ways for the same build after `builder prune`): FROM's
 # CACHED becomes DONE. (e) The name of the context's snapshot in a COPY error
 # (`ref <uuid>::<id>`) is a session's random ID. (f) A status printed while under way
-# (`writing image sha256:…`) and again when done is kept once, done.
+# (`writing image sha256:…`) and again when done is kept once, done. (g) Stages that start
+# from the same image share one FROM vertex, named after whichever of them BuildKit met first
+# (`[build 1/3]` in one run, `[stage-2 1/2]` in the next): a FROM in a build of several stages
+# is named `[<stage>] FROM …`, and stages are put in the order of their names.
 _BUILDKIT_START = "#0 building with "
 _STATUS_TIME = re.compile(r" \d+\.\ds done$", re.M)
 _DONE_TIME = re.compile(r"^(#\d+ DONE) \d+\.\ds$", re.M)
@@ -113,6 +116,7 @@ _FROM_CACHED = re.compile(
 _CONTEXT_REF = re.compile(r"\bref [0-9a-f-]{36}::[0-9a-z]{25}\b")
 _VERTEX_NUMBER = re.compile(r"^#(\d+) ", re.M)
 _STEP = re.compile(r"^\[(?:(\S+) )? *(\d+)/\d+\] ")
+_STAGE_FROM = re.compile(r"^(#\d+ )\[\S+ +\d+/\d+\] (?=FROM )", re.M)
 # Rule 8: tables. A header is a line of upper-case column titles separated by 2+ spaces; it
 # and the rows below it (to a blank line) lose trailing spaces, and runs of 2+ spaces become
 # one " | ", so a wider ID or size in one engine cannot shift the other columns.
@@ -148,17 +152,19 @@ def _buildkit_progress(text: str) -> str:
     text = _LOG_TIME.sub(r"\1<t> ", text)
     text = _ACCOUNT_LOG_TIME.sub("<t> ", text)
     text = _FROM_CACHED.sub(r"\1 \2\1 DONE", text)
+    text = _STAGE_FROM.sub(r"\1[<stage>] ", text)
     head, _, rest = text.partition("\n\n")
     blocks = rest.split("\n\n")
     tail = ""
     if blocks and "\n------\n" in "\n" + blocks[-1]:  # a failure's account follows the last block
         last, _, account = blocks[-1].partition("\n------\n")
         blocks[-1], tail = last, "\n------\n" + account
-    stages: dict[str, int] = {}  # a stage's place: where its first block is
+    labels = set()
     for block in blocks:
         step = _STEP.match(block.split("\n", 1)[0].split(" ", 1)[-1])
         if step:
-            stages.setdefault(step.group(1) or "", len(stages))
+            labels.add(step.group(1) or "")
+    stages = {label: place for place, label in enumerate(sorted(labels))}
     blocks = sorted(blocks, key=lambda block: _block_order(block, stages))
     numbers: dict[str, str] = {}
     renumbered = []
@@ -181,14 +187,16 @@ def _buildkit_progress(text: str) -> str:
     return head + "\n\n" + "\n\n".join(renumbered) + tail
 
 
-def _block_order(block: str, stages: dict[str, int]) -> tuple[float, float, float]:
+def _block_order(block: str, stages: dict[str, int]) -> tuple[float, float, float, str]:
     """Where a vertex's block goes: the internal loads, FROM, the context, each stage's steps in
-    order (the stages where they first appear), the export."""
+    order (the stages by name), the export."""
     name = block.split("\n", 1)[0].split(" ", 1)[-1]
+    if name.startswith("[<stage>] FROM "):  # shared by stages: before all of them
+        return (3.0, -1.0, 0.0, name)
     step = _STEP.match(name)
     if step:  # FROM first, then the context's transfer, then the other steps
         number = 0.0 if name[step.end() :].startswith("FROM ") else float(step.group(2))
-        return (3.0, float(stages.get(step.group(1) or "", 0)), number)
+        return (3.0, float(stages.get(step.group(1) or "", 0)), number, "")
     order = {
         "[internal] load build definition": 0.0,
         "[internal] load metadata": 1.0,
@@ -197,8 +205,8 @@ def _block_order(block: str, stages: dict[str, int]) -> tuple[float, float, floa
     }
     for prefix, place in order.items():
         if name.startswith(prefix):
-            return (place, 0.0, 0.5 if place == 3.0 else 0.0)
-    return (4.0, 0.0, 0.0)  # exporting to image
+            return (place, 0.0, 0.5 if place == 3.0 else 0.0, "")
+    return (4.0, 0.0, 0.0, "")  # exporting to image
 
 
 def _regroup_layer_progress(text: str) -> str:

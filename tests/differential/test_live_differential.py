@@ -135,27 +135,47 @@ def _diff_block(scenario: str, want: CommandResult, got: CommandResult) -> list[
     return [*lines, "```", ""]
 
 
-def engine_26_outcomes(tmp: Path) -> list[tuple[str, CommandResult, CommandResult]]:
-    """The scenarios for Engine 26.1 on the simulator against their golden transcripts
-    (recorded on Engine 26.1 with buildx): (scenario, real, simulator), normalised."""
-    from .scenario import load_golden
+def engine_26_outcomes(tmp: Path) -> tuple[list[tuple[str, CommandResult, CommandResult]], str]:
+    """The scenarios for Engine 26.1 on the simulator against Engine 26.1 with buildx:
+    (scenario, real, simulator) rows, normalised, and where the real side comes from. The
+    real side runs live when Engine 26.1 is up (its socket in ``LAYERLAB_REAL_26_HOST``, as CI
+    starts it; ``LAYERLAB_REQUIRE_REAL_26=1`` makes its absence a failure), else it is the
+    golden transcript recorded on it."""
+    from .scenario import load_golden, real_engine_26
     from .test_sim_fidelity import run_on_simulator
 
+    host = os.environ.get("LAYERLAB_REAL_26_HOST")
+    if not host and os.environ.get("LAYERLAB_REQUIRE_REAL_26") == "1":
+        pytest.fail("LAYERLAB_REQUIRE_REAL_26=1 but LAYERLAB_REAL_26_HOST is unset")
+    source = "their golden transcripts, recorded on it with `scripts/record-golden`"
     rows = []
     for path in scenario_paths():
-        if parse_scenario(path).profile != "26.1":
+        scenario = parse_scenario(path)
+        if scenario.profile != "26.1":
             continue
-        _, golden = load_golden(path.stem)
+        if host:
+            docker, env = real_engine_26()
+            env["DOCKER_HOST"] = host
+            source = f"a live run on it ({_versions(env, docker)})"
+            reset_real_engine(env)
+            try:
+                real = run_scenario(scenario, docker, env, tmp / path.stem / "real-work",
+                                    provide_image=reference_images.provide)  # fmt: skip
+            finally:
+                reset_real_engine(env)
+        else:
+            _, real = load_golden(path.stem)
         actual = run_on_simulator(path, tmp / path.stem)
-        pairs = zip(normalize_results(golden), normalize_results(actual), strict=True)
+        pairs = zip(normalize_results(real), normalize_results(actual), strict=True)
         rows += [(path.stem, want, got) for want, got in pairs]
-    return rows
+    return rows, source
 
 
 def report(
     comparisons: list[Comparison],
     versions: str,
     engine_26: list[tuple[str, CommandResult, CommandResult]] | None = None,
+    engine_26_source: str = "",
 ) -> str:
     scenarios = len({c.scenario for c in comparisons})
     total = len(comparisons)
@@ -195,9 +215,9 @@ def report(
         lines += [
             "## Docker Engine 26.1 with buildx (the simulator's 26.1 profile)",
             "",
-            "The scenarios marked `@profile 26.1` build with BuildKit. Their transcripts were",
-            "recorded on Engine 26.1 with its own CLI and buildx 0.13 (`scripts/record-golden`),",
-            "and the simulator runs them with `LAYERLAB_PROFILE=26.1`; the real-engine adapter",
+            "The scenarios marked `@profile 26.1` build with BuildKit. They run on the",
+            "simulator with `LAYERLAB_PROFILE=26.1` and are compared with Engine 26.1, its own",
+            f"CLI and buildx 0.13: with {engine_26_source}. The real-engine adapter",
             "builds with the classic builder only, so it is not compared here.",
             "",
             f"Simulator vs Engine 26.1: {same} / {len(engine_26)} commands match "
@@ -223,9 +243,12 @@ def report(
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _versions(env: dict[str, str]) -> str:
+def _versions(env: dict[str, str], docker: list[str] | None = None) -> str:
     done = subprocess.run(
-        ["docker", "version", "--format", "CLI {{.Client.Version}}, engine {{.Server.Version}}"],
+        [
+            *(docker or ["docker"]),
+            *("version", "--format", "CLI {{.Client.Version}}, engine {{.Server.Version}}"),
+        ],
         env=env,
         capture_output=True,
         text=True,
@@ -237,8 +260,8 @@ def _versions(env: dict[str, str]) -> str:
 def test_live_three_way(
     comparisons: list[Comparison], live_env: dict[str, str], tmp_path: Path
 ) -> None:
-    engine_26 = engine_26_outcomes(tmp_path)
-    text = report(comparisons, _versions(live_env), engine_26)
+    engine_26, engine_26_source = engine_26_outcomes(tmp_path)
+    text = report(comparisons, _versions(live_env), engine_26, engine_26_source)
     target = os.environ.get("LAYERLAB_FIDELITY_REPORT")
     if target:
         Path(target).write_text(text, encoding="utf-8")

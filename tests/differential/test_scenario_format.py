@@ -366,3 +366,33 @@ def test_buildkit_progress_keeps_what_is_not_time_or_parallelism() -> None:
     assert "#2 [1/3] FROM docker.io/library/busybox:latest\n#2 DONE\n" in normalize(first, IdMap())
     changed = second.replace("38B", "39B")
     assert normalize(changed, IdMap()) != normalize(second, IdMap())
+
+
+def test_a_from_shared_by_stages_may_be_named_after_either() -> None:
+    """Two runs of one multi-stage build on Engine 26.1: the FROM both stages share is named
+    after one stage in the first run and the other in the second, and the steps come out in
+    another order."""
+    head = (
+        '#0 building with "default" instance using docker driver\n\n'
+        "#1 [internal] load build definition from Dockerfile\n"
+        "#1 transferring dockerfile: 213B done\n#1 DONE 0.0s\n\n"
+    )
+    first = head + (
+        "#2 [build 1/3] FROM docker.io/library/busybox:latest\n#2 DONE 0.0s\n\n"
+        "#3 [build 2/3] WORKDIR /src\n#3 DONE 0.0s\n\n"
+        "#4 [build 3/3] RUN echo built > out.txt\n#4 DONE 0.1s\n\n"
+        "#5 [stage-2 2/2] COPY --from=build /src/out.txt /\n#5 DONE 0.0s\n\n"
+        "#6 exporting to image\n#6 exporting layers done\n#6 DONE 0.0s\n"
+    )
+    second = head + (
+        "#2 [stage-2 1/2] FROM docker.io/library/busybox:latest\n#2 DONE 0.0s\n\n"
+        "#3 [stage-2 2/2] COPY --from=build /src/out.txt /\n#3 DONE 0.0s\n\n"
+        "#4 [build 2/3] WORKDIR /src\n#4 DONE 0.0s\n\n"
+        "#5 [build 3/3] RUN echo built > out.txt\n#5 DONE 0.1s\n\n"
+        "#6 exporting to image\n#6 exporting layers done\n#6 DONE 0.0s\n"
+    )
+    assert normalize(first, IdMap()) == normalize(second, IdMap())
+    assert "#2 [<stage>] FROM docker.io/library/busybox:latest\n" in normalize(first, IdMap())
+    assert normalize(first.replace("WORKDIR /src", "WORKDIR /app"), IdMap()) != normalize(
+        second, IdMap()
+    )

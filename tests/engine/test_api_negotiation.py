@@ -146,6 +146,8 @@ def test_engine_26_1_is_spoken_to_in_1_45() -> None:
     in LAYERLAB_REAL_26_HOST): the adapter speaks 1.45 and runs a container."""
     host = os.environ.get("LAYERLAB_REAL_26_HOST")
     if not host:
+        if os.environ.get("LAYERLAB_REQUIRE_REAL_26") == "1":
+            pytest.fail("LAYERLAB_REQUIRE_REAL_26=1 but LAYERLAB_REAL_26_HOST is unset")
         pytest.skip("no Engine 26.1: LAYERLAB_REAL_26_HOST is unset")
     engine = RealEngine(host, timeout=60)
     assert engine.api_version == engine.version()["ApiVersion"] == "1.45"
