@@ -103,7 +103,8 @@ _NPM_LOG = re.compile(r"(?<=/_logs/)\d{4}-\d{2}-\d{2}T\d{2}_\d{2}_\d{2}_\d{3}Z")
 # (`writing image sha256:…`) and again when done is kept once, done. (g) Stages that start
 # from the same image share one FROM vertex, named after whichever of them BuildKit met first
 # (`[build 1/3]` in one run, `[stage-2 1/2]` in the next): a FROM in a build of several stages
-# is named `[<stage>] FROM …`, and stages are put in the order of their names.
+# is named `[<stage>] FROM …`, and stages are put in the order of their names. (h) A vertex may
+# be printed done before its status arrives, and then again with it: the first is dropped.
 _BUILDKIT_START = "#0 building with "
 _STATUS_TIME = re.compile(r" \d+\.\ds done$", re.M)
 _DONE_TIME = re.compile(r"^(#\d+ DONE) \d+\.\ds$", re.M)
@@ -123,6 +124,15 @@ _STAGE_FROM = re.compile(r"^(#\d+ )\[\S+ +\d+/\d+\] (?=FROM )", re.M)
 _TABLE_HEADER = re.compile(r"^[A-Z][A-Z ]*[A-Z](?: {2,}[A-Z][A-Z ]*[A-Z])+ *$")
 _COLUMN_GAP = re.compile(r" {2,}")
 TABLE_SEPARATOR = " | "
+# Rule 10: BuildKit's cache records in a prune's report (`builder prune` with buildx: a table;
+# `system prune`: "Deleted build cache objects:" and the IDs). Their IDs are random (25
+# characters of [0-9a-z]) and they come in the order the daemon streams them; buildx writes its
+# table's header with the first record and each other record through a new tab writer, so only
+# the first row is padded to the header. Records become `<cache-id>`, lose their padding, and
+# are sorted.
+_CACHE_ROW = re.compile(r"^[0-9a-z]{25}(\*?) +\t(.*)$")
+_CACHE_ID = re.compile(r"^[0-9a-z]{25}$")
+_CACHE_LIST_TITLE = "Deleted build cache objects:"
 
 
 def normalize(text: str, ids: IdMap) -> str:
@@ -133,6 +143,7 @@ def normalize(text: str, ids: IdMap) -> str:
     text = text.replace(_COLOUR_SEAM, "")
     text = _regroup_layer_progress(text)
     text = _sort_change_blocks(text)
+    text = _cache_records(text)
     text = _HEX_ID.sub(lambda match: ids.label(match.group(0)), text)
     text = _TIMESTAMP.sub("<time>", text)
     text = _AGO.sub("<duration> ago", text)
@@ -142,6 +153,25 @@ def normalize(text: str, ids: IdMap) -> str:
     text = _NPM_TIME.sub(r"\1<duration>", text)
     text = _NPM_LOG.sub("<time>", text)
     return _collapse_tables(text)
+
+
+def _cache_records(text: str) -> str:
+    output: list[str] = []
+    records: list[str] = []
+    listing = False  # under "Deleted build cache objects:"
+    for line in text.split("\n"):
+        row = _CACHE_ROW.match(line)
+        if row:
+            records.append("<cache-id>" + row.group(1) + "\t" + re.sub("\t+", "\t", row.group(2)))
+            continue
+        if listing and _CACHE_ID.match(line):
+            records.append("<cache-id>")
+            continue
+        output += sorted(records)
+        records = []
+        listing = line == _CACHE_LIST_TITLE
+        output.append(line)
+    return "\n".join(output + sorted(records))
 
 
 def _buildkit_progress(text: str) -> str:
@@ -159,6 +189,9 @@ def _buildkit_progress(text: str) -> str:
     if blocks and "\n------\n" in "\n" + blocks[-1]:  # a failure's account follows the last block
         last, _, account = blocks[-1].partition("\n------\n")
         blocks[-1], tail = last, "\n------\n" + account
+    # A vertex shown done before its status came, then again with it: the second says it all.
+    shown_again = {block.split("\n", 1)[0] for block in blocks if block.count("\n") > 1}
+    blocks = [block for block in blocks if not _shown_early(block, shown_again)]
     labels = set()
     for block in blocks:
         step = _STEP.match(block.split("\n", 1)[0].split(" ", 1)[-1])
@@ -185,6 +218,11 @@ def _buildkit_progress(text: str) -> str:
     if tail:
         tail = _sort_blocks(tail, _ACCOUNT_LOG, lambda line: line)
     return head + "\n\n" + "\n\n".join(renumbered) + tail
+
+
+def _shown_early(block: str, shown_again: set[str]) -> bool:
+    header, _, rest = block.partition("\n")
+    return "\n" not in rest and rest.endswith(" DONE") and header in shown_again
 
 
 def _block_order(block: str, stages: dict[str, int]) -> tuple[float, float, float, str]:

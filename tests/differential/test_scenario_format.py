@@ -396,3 +396,44 @@ def test_a_from_shared_by_stages_may_be_named_after_either() -> None:
     assert normalize(first.replace("WORKDIR /src", "WORKDIR /app"), IdMap()) != normalize(
         second, IdMap()
     )
+
+
+def test_cache_records_in_a_prune_report_are_compared_without_ids_or_order() -> None:
+    """Two prunes of the same records on Engine 26.1: other IDs, another order, and only the
+    first row (written with the header) padded to it."""
+    first = (
+        "ID\t\t\t\t\t\tRECLAIMABLE\tSIZE\t\tLAST ACCESSED\n"
+        f"{'8dz0m077f6bhyneucqrgcfmms*':<40}\ttrue \t\t0B        \t11 seconds ago\n"
+        f"{'iy5b29oac5ghj1kuuavljnxan':<40}\ttrue \t3B        \t12 seconds ago\n"
+        "Total:\t3B\n"
+    )
+    second = (
+        "ID\t\t\t\t\t\tRECLAIMABLE\tSIZE\t\tLAST ACCESSED\n"
+        f"{'s857o9ayn3qdjhqcbv9epxdey':<40}\ttrue \t\t3B        \t2 seconds ago\n"
+        f"{'08v48a74gbmst4fy7pr2rfxtk*':<40}\ttrue \t0B        \t2 seconds ago\n"
+        "Total:\t3B\n"
+    )
+    assert normalize(first, IdMap()) == normalize(second, IdMap())
+    assert normalize(first.replace("3B  ", "5B  "), IdMap()) != normalize(second, IdMap())
+    listed = "Deleted build cache objects:\n{}\n{}\n\nTotal reclaimed space: 8B\n"
+    assert normalize(listed.format("a" * 25, "b" * 25), IdMap()) == normalize(
+        listed.format("c" * 25, "d" * 25), IdMap()
+    )
+
+
+def test_a_vertex_printed_before_its_status_is_kept_once() -> None:
+    """Engine 26.1 sometimes prints the Dockerfile's vertex done, then again with its
+    transfer."""
+    once = (
+        '#0 building with "default" instance using docker driver\n\n'
+        "#1 [internal] load build definition from Dockerfile\n"
+        "#1 transferring dockerfile: 75B done\n#1 DONE 0.0s\n\n"
+        "#2 exporting to image\n#2 exporting layers done\n#2 DONE 0.0s\n"
+    )
+    twice = once.replace(
+        "\n\n#1 [internal]",
+        "\n\n#1 [internal] load build definition from Dockerfile\n#1 DONE 0.0s\n\n#1 [internal]",
+        1,
+    )
+    assert twice != once
+    assert normalize(twice, IdMap()) == normalize(once, IdMap())

@@ -177,6 +177,8 @@ def _build_table() -> tuple[dict[str, Command], dict[str, Group]]:
     s_df = _cmd("system df", NONE, s + "cmd_df", {"format", "verbose"})
     s_prune = _cmd("system prune", NONE, "system_prune:cmd_system_prune",
                    {"all", "filter", "force", "volumes"})  # fmt: skip
+    b_prune = _cmd("builder prune", NONE, "builder:cmd_builder_prune", {"all", "force"})
+    b_build = _cmd("builder build", EXACT1, "build:cmd_build", build_flags, derive="build.txt")
     login = _cmd("login", MAX1, "registry:cmd_login", {"username", "password", "password-stdin"})
     logout = _cmd("logout", MAX1, "registry:cmd_logout", set())
 
@@ -202,6 +204,7 @@ def _build_table() -> tuple[dict[str, Command], dict[str, Group]]:
         "container": Group("container", "container.txt", container_cmds),
         "image": Group("image", "image.txt", image_cmds),
         "system": Group("system", "system.txt", {"df": s_df, "info": s_info, "prune": s_prune}),
+        "builder": Group("builder", "builder.txt", {"build": b_build, "prune": b_prune}),
     }
     return top, groups
 

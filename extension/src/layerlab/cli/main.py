@@ -123,6 +123,8 @@ def _run_group(
     stdin: StdinSource,
 ) -> int:
     help_text = read_help(group.help_file)
+    if group.name == "builder" and (not args or args[0] not in group.commands):
+        stderr.write(build_banner(engine))  # the CLI's notice for every builder command
     if not args:
         stderr.write(help_text)
         return 0
@@ -179,7 +181,7 @@ def _run_command(
     cwd: Path,
     stdin: StdinSource,
 ) -> int:
-    if command.path[-1] == "build":
+    if command.path[-1] == "build" or command.path[0] == "builder":
         stderr.write(build_banner(engine))
     try:
         parsed = command.flagset().parse(args)

@@ -3,8 +3,7 @@ Engine 26.1 with buildx (``docker build`` with BuildKit).
 
 Chosen with ``LAYERLAB_PROFILE`` or ``%docker_engine sim --profile …``. The profile decides
 the builder, what ``version`` and ``info`` report, and the fields ``inspect`` shows per API
-version. 20.10 stays the default until the course is written for BuildKit's output (and the
-26.1 profile counts BuildKit's cache in ``system df``).
+version. 20.10 stays the default until the course is written for BuildKit's output.
 """
 
 from __future__ import annotations

@@ -45,11 +45,12 @@ class CommandContext:
         return self.engine.now()
 
 
-def confirmed(ctx: CommandContext, warning: str) -> bool:
-    """docker's question before a destructive command run without ``-f``. Only ``y``/``yes``
-    goes ahead; no answer (a notebook has no stdin, or it is at its end) declines, and then
-    nothing more is printed, as with docker."""
-    ctx.stdout.write(f"{warning}\nAre you sure you want to continue? [y/N] ")
+def confirmed(ctx: CommandContext, warning: str, same_line: bool = False) -> bool:
+    """docker's question before a destructive command run without ``-f``, on the warning's
+    line or the next. Only ``y``/``yes`` goes ahead; no answer (a notebook has no stdin, or it
+    is at its end) declines, and then nothing more is printed, as with docker."""
+    separator = " " if same_line else "\n"
+    ctx.stdout.write(f"{warning}{separator}Are you sure you want to continue? [y/N] ")
     ctx.stdout.flush()
     if ctx.stdin is not None:
         answer = ctx.stdin.decode(errors="replace").split("\n", 1)[0]

@@ -123,20 +123,44 @@ class SimEngine:
         """After deleting ``image``: drop the layers no other image uses, top first."""
         from layerlab.engine.sim.store import fs
 
+        in_use = self._layers_in_use()
+        released = [c for c in reversed(fs.chain_ids(image.diff_ids)) if c not in in_use]
+        self._drop_layers(released)
+        return released
+
+    def drop_unused_layers(self) -> None:
+        """After BuildKit's cache was pruned: drop the layers neither an image nor the cache
+        keeps."""
+        in_use = self._layers_in_use()
+        rows = self.store.query("SELECT chain_id FROM layers")
+        self._drop_layers([str(row[0]) for row in rows if str(row[0]) not in in_use])
+
+    def _layers_in_use(self) -> set[str]:
+        from layerlab.engine.sim.store import fs
+
         in_use: set[str] = set()
         for other in self.image_store.all():
             in_use.update(fs.chain_ids(other.diff_ids))
-        # BuildKit's cache keeps what its steps made, whatever happens to the images.
-        in_use.update(str(row[0]) for row in self.store.query("SELECT chain_id FROM build_cache"))
-        released = [c for c in reversed(fs.chain_ids(image.diff_ids)) if c not in in_use]
-        for chain_id in released:
+        # BuildKit's cache keeps what its steps made, whatever happens to the images, and the
+        # layers below.
+        cached = [str(row[0]) for row in self.store.query("SELECT chain_id FROM build_cache")]
+        parents = {
+            str(r[0]): str(r[1]) for r in self.store.query("SELECT chain_id, parent FROM layers")
+        }
+        for chain_id in cached:
+            while chain_id and chain_id not in in_use:
+                in_use.add(chain_id)
+                chain_id = parents.get(chain_id, "")
+        return in_use
+
+    def _drop_layers(self, chain_ids: list[str]) -> None:
+        for chain_id in chain_ids:
             self.store.execute("DELETE FROM layers WHERE chain_id = ?", chain_id)
-        if released:
+        if chain_ids:
             self.store.execute(
                 "DELETE FROM blobs WHERE digest NOT IN (SELECT diff_id FROM layers)"
                 " AND digest NOT IN (SELECT diff_id FROM registry_blobs)"
             )
-        return released
 
     # -- state management (LayerLab's own, not Docker's) -----------------------------------------
     def begin_command(self) -> None:
@@ -227,16 +251,20 @@ class SimEngine:
     def prune_images(self, filters: Json | None = None) -> Json:
         return image_ops.prune_images(self, filters)
 
-    # The simulated daemon has only its predefined networks (never pruned), no volumes (-v is
-    # not modelled) and no BuildKit cache (the classic builder caches images): nothing to prune.
+    # The simulated daemon has only its predefined networks (never pruned) and no volumes (-v is
+    # not modelled): nothing to prune. BuildKit's cache records are (the classic builder keeps
+    # none).
     def prune_networks(self, filters: Json | None = None) -> Json:
         return {"NetworksDeleted": None}
 
     def prune_volumes(self, filters: Json | None = None) -> Json:
         return {"VolumesDeleted": None, "SpaceReclaimed": 0}
 
+    @transactional
     def prune_builds(self, filters: Json | None = None, all: bool = False) -> Json:
-        return {"CachesDeleted": None, "SpaceReclaimed": 0}
+        from layerlab.engine.sim.builder import cache_records
+
+        return cache_records.prune(self, all, filters or {})
 
     @streamed
     def build(

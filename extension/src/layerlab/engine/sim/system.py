@@ -97,7 +97,8 @@ def info(engine: ContainerBackend) -> Json:
 def disk_usage(engine: ContainerBackend) -> Json:
     """``GET /system/df`` as Engine 20.10 answers it: the listed images (as ``docker images``
     lists them) with their container counts and shared sizes, every container with its sizes,
-    no volumes, and no build cache (the classic builder keeps none)."""
+    no volumes, and BuildKit's cache records (the classic builder keeps none)."""
+    from layerlab.engine.sim.builder.cache_records import usage
     from layerlab.engine.sim.containers.service import list_containers
     from layerlab.engine.sim.images.service import list_images
 
@@ -116,11 +117,12 @@ def disk_usage(engine: ContainerBackend) -> Json:
         image["SharedSize"] = sum(
             layer_sizes.get(chain, 0) for chain in chains[image["Id"]] if references[chain] > 1
         )
+    build_cache = usage(engine)
     return {
         "LayersSize": layers_size,
         "Images": images,
         "Containers": containers,
         "Volumes": [],
-        "BuildCache": None,
+        "BuildCache": build_cache or None,
         "BuilderSize": 0,
     }

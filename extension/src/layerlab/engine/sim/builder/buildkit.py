@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 
 from layerlab.engine.errors import EngineError
 from layerlab.engine.reference import InvalidReference, parse_normalized
+from layerlab.engine.sim.builder import cache_records
 from layerlab.engine.sim.builder.classic import meta_arg, read_context, tag_reference
 from layerlab.engine.sim.builder.context import (
     BuildContext,
@@ -293,14 +294,17 @@ class _Solver:
         self._transfer(vertex, "transferring dockerfile:", [found])
         self.trace.complete(vertex)
         data = self.context.read(found) or b""
+        cache_records.note_source(self.engine, self.shared_key, "dockerfile", len(data))
         self.dockerfile = data.decode("utf-8", errors="replace")
         self.dockerfile_name = name
         return self.dockerfile
 
     def _load_ignore_file(self) -> None:
         vertex = self.trace.start("[internal] load .dockerignore")
-        present = [".dockerignore"] if self.context.read(".dockerignore") is not None else []
+        data = self.context.read(".dockerignore")
+        present = [".dockerignore"] if data is not None else []
         self._transfer(vertex, "transferring context:", present)
+        cache_records.note_source(self.engine, self.shared_key, "dockerignore", len(data or b""))
         self.trace.complete(vertex)
 
     def _transfer(self, vertex: Vertex, what: str, names: list[str]) -> None:
@@ -353,6 +357,8 @@ class _Solver:
         if key in shown_from:  # the same operation as an earlier stage's FROM: one vertex
             return Result(base.chain_id, list(base.diff_ids), history, key)
         shown_from.add(key)
+        for chain_id in fs.chain_ids(base.diff_ids):  # BuildKit's records of the base's layers
+            cache_records.note_base_layer(self.engine, chain_id)
         vertex = self.trace.start(name_of_step, key)
         cached = self._cached(key) is not None
         if not cached:  # the first build that uses it: BuildKit snapshots the image
@@ -406,6 +412,8 @@ class _Solver:
         for path in paths:
             known[path] = signature(self.context.tree[path])
         self._keep_context(known)
+        held = sum(self.context.tree[path].size for path in paths)
+        cache_records.note_source(self.engine, self.shared_key, "context", held)
         self.trace.complete(vertex)
 
     # -- one instruction ------------------------------------------------------------------------
@@ -462,6 +470,7 @@ class _Solver:
         else:
             chain, created = found
             self.trace.complete(vertex, cached=True)
+        cache_records.note_step(self.engine, key, chain, history_text)
         layer = self.engine.layers.get(chain)
         assert layer is not None
         # The layer's row has the time its layer was made: a cached rebuild is the same image.
@@ -642,12 +651,14 @@ class _Solver:
     def _known_context(self) -> dict[str, list[int | str]]:
         if not self.shared_key:
             return {}
-        value = self.engine.store.get_meta("buildkit-context:" + self.shared_key)
+        value = self.engine.store.get_meta(cache_records.CONTEXT_META + self.shared_key)
         return dict(json.loads(value)) if value else {}
 
     def _keep_context(self, known: dict[str, list[int | str]]) -> None:
         if self.shared_key:
-            self.engine.store.set_meta("buildkit-context:" + self.shared_key, json.dumps(known))
+            self.engine.store.set_meta(
+                cache_records.CONTEXT_META + self.shared_key, json.dumps(known)
+            )
 
 
 def _stand_in_notice(ref: Any) -> str | None:

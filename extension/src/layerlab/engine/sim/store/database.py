@@ -52,6 +52,13 @@ CREATE TABLE IF NOT EXISTS build_cache (
     key TEXT PRIMARY KEY, chain_id TEXT NOT NULL, description TEXT NOT NULL,
     created REAL NOT NULL, last_used REAL NOT NULL
 );
+-- BuildKit's cache records, as `system df` and `builder prune` show them
+-- (layerlab.engine.sim.builder.cache_records); size stays NULL until something asks for it.
+CREATE TABLE IF NOT EXISTS build_records (
+    id TEXT PRIMARY KEY, key TEXT UNIQUE NOT NULL, type TEXT NOT NULL, chain_id TEXT NOT NULL,
+    description TEXT NOT NULL, content_size INTEGER NOT NULL, size INTEGER,
+    created REAL NOT NULL, last_used REAL NOT NULL, usage INTEGER NOT NULL
+);
 -- registries: compressed blobs point at the uncompressed tar in `blobs`
 CREATE TABLE IF NOT EXISTS registry_blobs (
     registry TEXT NOT NULL, digest TEXT NOT NULL, diff_id TEXT NOT NULL, size INTEGER NOT NULL,
@@ -167,6 +174,7 @@ class Store:
                 "logs",
                 "execs",
                 "build_cache",
+                "build_records",
                 "registry_blobs",
                 "registry_manifests",
             ]:
