@@ -189,6 +189,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     # The course's outputs are the simulator's, in a private home so no one's state is touched.
     os.environ["LAYERLAB_ENGINE"] = "sim"
+    os.environ.pop("LAYERLAB_PROFILE", None)  # the course shows the default engine
     os.environ.setdefault("LAYERLAB_HOME", tempfile.mkdtemp(prefix="layerlab-course-"))
     for source in sorted(SOURCES.glob("*.md")):
         if args.prefixes and not any(source.stem.startswith(p) for p in args.prefixes):

@@ -317,9 +317,9 @@ def test_docker_buildkit_0_gives_the_classic_builder_with_its_notice(
 
 def test_the_profile_is_chosen_and_checked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("LAYERLAB_PROFILE", raising=False)
-    assert SimEngine(home=tmp_path / "a").profile == "20.10"
-    monkeypatch.setenv("LAYERLAB_PROFILE", "26.1")
-    assert SimEngine(home=tmp_path / "b").profile == "26.1"
+    assert SimEngine(home=tmp_path / "a").profile == "26.1"  # what learners meet today
+    monkeypatch.setenv("LAYERLAB_PROFILE", "20.10")
+    assert SimEngine(home=tmp_path / "b").profile == "20.10"
     with pytest.raises(
         EngineUnavailable, match=re.escape("unknown engine profile '25': choose 20.10 or 26.1")
     ):

@@ -14,6 +14,17 @@ from layerlab.session import Session
 
 @pytest.fixture
 def sim(tmp_path, monkeypatch):
+    yield from _session(tmp_path, monkeypatch)
+
+
+@pytest.fixture(params=["20.10", "26.1"])
+def either_builder(request, tmp_path, monkeypatch):
+    """The classic builder (Engine 20.10) and BuildKit (Engine 26.1)."""
+    monkeypatch.setenv("LAYERLAB_PROFILE", request.param)
+    yield from _session(tmp_path, monkeypatch)
+
+
+def _session(tmp_path, monkeypatch):
     monkeypatch.setenv("LAYERLAB_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("LAYERLAB_ENGINE", "sim")
     current = Session(engine_name="sim", state="selfcheck")
@@ -56,7 +67,8 @@ def test_prune_passes_the_public_check_and_fails_the_hidden_one(sim):
     assert "there is no container named worker" in hidden[0].message
 
 
-def test_cache_order_distinguishes_the_two_dockerfiles(sim, tmp_path):
+def test_cache_order_distinguishes_the_two_dockerfiles(either_builder, tmp_path):
+    sim = either_builder
     shop = tmp_path / "shop"
     (shop / "src").mkdir(parents=True)
     (shop / "requirements.txt").write_text("a==1\n")

@@ -38,4 +38,5 @@ def kernel_env(home: Path, engine: str) -> dict[str, str]:
     env["LAYERLAB_ENGINE"] = engine
     env.pop("LAYERLAB_STATE", None)
     env.pop("LAYERLAB_DETERMINISTIC", None)
+    env.pop("LAYERLAB_PROFILE", None)  # the course runs on the default profile
     return env

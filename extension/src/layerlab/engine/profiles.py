@@ -3,7 +3,7 @@ Engine 26.1 with buildx (``docker build`` with BuildKit).
 
 Chosen with ``LAYERLAB_PROFILE`` or ``%docker_engine sim --profile …``. The profile decides
 the builder, what ``version`` and ``info`` report, and the fields ``inspect`` shows per API
-version. 20.10 stays the default until the course is written for BuildKit's output.
+version. 26.1 is the default: what learners meet in a Docker of today.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ PROFILES = {
     "20.10": N_("Docker Engine 20.10, classic builder"),
     "26.1": N_("Docker Engine 26.1 with buildx, BuildKit"),
 }
-DEFAULT_PROFILE = "20.10"
+DEFAULT_PROFILE = "26.1"
 
 
 @dataclass(frozen=True)

@@ -95,8 +95,10 @@ def execute_solution(path: Path, timeout: int = 120) -> None:
 
     nb = nbformat.read(path, as_version=4)
     with tempfile.TemporaryDirectory(prefix="layerlab-solution-") as home:
-        saved = {k: os.environ.get(k) for k in ("LAYERLAB_HOME", "LAYERLAB_ENGINE", "TMPDIR")}
+        names = ("LAYERLAB_HOME", "LAYERLAB_ENGINE", "LAYERLAB_PROFILE", "TMPDIR")
+        saved = {k: os.environ.get(k) for k in names}
         os.environ.update(LAYERLAB_HOME=home, LAYERLAB_ENGINE="sim", TMPDIR=home)
+        os.environ.pop("LAYERLAB_PROFILE", None)  # solutions run on the default, as nbval does
         try:
             NotebookClient(
                 nb, timeout=timeout, record_timing=False,
