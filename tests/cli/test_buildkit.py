@@ -501,3 +501,17 @@ def test_the_classic_cli_prunes_the_build_cache_in_its_own_words(tmp_path: Path)
         )
     finally:
         sim.close()
+
+
+def test_what_the_simulator_does_not_build_is_said_in_the_learners_language(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LAYERLAB_LANG", "ko")
+    (tmp_path / "Dockerfile").write_text("FROM busybox AS one\nRUN true\n")
+    sim = SimEngine(home=tmp_path / "home", profile="20.10")
+    try:
+        _, err, code = docker(sim, tmp_path, "build", "--target", "one", ".")
+        assert code != 0
+        assert "LayerLab의 클래식 빌더는 아직 --target을 빌드하지 못합니다" in err
+    finally:
+        sim.close()

@@ -25,7 +25,7 @@ from layerlab.engine.sim.images import service as image_ops
 from layerlab.engine.sim.images.store import Image, ImageStore, LayerStore
 from layerlab.engine.sim.store.clock import Clock, IdSource
 from layerlab.engine.sim.store.database import Store
-from layerlab.i18n import tr
+from layerlab.i18n import N_, tr
 
 Json = dict[str, Any]
 F = TypeVar("F", bound=Callable[..., Any])
@@ -298,7 +298,7 @@ class SimEngine:
                 target=target,
             )
         if target:
-            raise InvalidArgument("LayerLab's classic builder does not build --target yet")
+            raise InvalidArgument(tr(N_("LayerLab's classic builder does not build --target yet")))
         from layerlab.engine.sim.builder.classic import build
 
         return build(

@@ -66,6 +66,7 @@ from layerlab.engine.sim.builder.transfer import included, signature, transfer_s
 from layerlab.engine.sim.images.config import go_json, rfc3339
 from layerlab.engine.sim.images.store import Image
 from layerlab.engine.sim.store import fs
+from layerlab.i18n import N_, tr
 
 if TYPE_CHECKING:
     from layerlab.engine.sim.containers.backend import ContainerBackend
@@ -338,8 +339,14 @@ class _Solver:
             image = Image(remote.image_id, remote.config, "", 0.0, "", 0)
         if (image.config.get("config") or {}).get("OnBuild"):
             raise Failed(
-                f"LayerLab's BuildKit does not run a base image's ONBUILD triggers yet ({name} "
-                "has some); build with the classic builder: DOCKER_BUILDKIT=0 docker build …"
+                tr(
+                    N_(
+                        "LayerLab's BuildKit does not run a base image's ONBUILD triggers yet "
+                        "({name} has some); build with the classic builder: DOCKER_BUILDKIT=0 "
+                        "docker build …"
+                    ),
+                    name=name,
+                )
             )
         vertex = self.trace.start(f"[internal] load metadata for {ref}")
         self.trace.complete(vertex)
@@ -582,8 +589,14 @@ class _Solver:
                 tree = self.engine.layers.tree(result.chain_id)
                 return SourceTree(tree, None, ""), result.chain_id
         raise Failed(
-            f"LayerLab's BuildKit copies from the Dockerfile's own stages only, for now "
-            f"({ins.original}); build with the classic builder: DOCKER_BUILDKIT=0 docker build …"
+            tr(
+                N_(
+                    "LayerLab's BuildKit copies from the Dockerfile's own stages only, for now "
+                    "({instruction}); build with the classic builder: DOCKER_BUILDKIT=0 docker "
+                    "build …"
+                ),
+                instruction=ins.original,
+            )
         )
 
     def _context_ref(self) -> str:

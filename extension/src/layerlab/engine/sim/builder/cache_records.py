@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from layerlab.engine.errors import InvalidArgument
 from layerlab.engine.sim.images.config import rfc3339
 from layerlab.engine.sim.store import fs
+from layerlab.i18n import N_, tr
 
 if TYPE_CHECKING:
     from layerlab.engine.sim.containers.backend import ContainerBackend
@@ -146,7 +147,12 @@ def prune(engine: ContainerBackend, every: bool, filters: Json) -> Json:
     ]
     if gone and filters:
         raise InvalidArgument(
-            "LayerLab cannot filter BuildKit's cache records yet: prune them without --filter"
+            tr(
+                N_(
+                    "LayerLab cannot filter BuildKit's cache records yet: prune them without "
+                    "--filter"
+                )
+            )
         )
     store = engine.store
     for record in gone:
