@@ -515,3 +515,31 @@ def test_what_the_simulator_does_not_build_is_said_in_the_learners_language(
         assert "LayerLab의 클래식 빌더는 아직 --target을 빌드하지 못합니다" in err
     finally:
         sim.close()
+
+
+def test_buildx_answers_docker_build_in_its_own_words(engine: SimEngine, tmp_path: Path) -> None:
+    """Measured with Engine 26.1's CLI and buildx 0.13: with BuildKit on, `docker build` is
+    `docker buildx build`, with its help, its flags (the legacy ones kept hidden) and errors."""
+    assert docker(engine, tmp_path, "build") == (
+        "",
+        'ERROR: "docker buildx build" requires exactly 1 argument.\n'
+        "See 'docker buildx build --help'.\n\n"
+        "Usage:  docker buildx build [OPTIONS] PATH | URL | -\n\nStart a build\n",
+        1,
+    )
+    assert docker(engine, tmp_path, "build", "--foo", ".") == (
+        "",
+        "unknown flag: --foo\nSee 'docker buildx build --help'.\n",
+        125,
+    )
+    out, err, code = docker(engine, tmp_path, "build", "-h")
+    assert (err, code) == ("", 0)
+    assert out.startswith(
+        "Flag shorthand -h has been deprecated, please use --help\nStart a build\n\n"
+        "Usage:  docker buildx build [OPTIONS] PATH | URL | -\n"
+    )
+    (tmp_path / "Dockerfile").write_text("FROM busybox\n")
+    out, err, code = docker(engine, tmp_path, "build", "--rm", "-q", "-t", "a", "-t", "b", ".")
+    assert code == 0, err
+    tags = docker(engine, tmp_path, "images", "--format", "{{.Repository}}")[0].split()
+    assert {"a", "b"} <= set(tags)

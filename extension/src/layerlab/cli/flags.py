@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 # pflag types whose flag may be given several times, collecting every value.
 REPEATABLE_KINDS = frozenset(
-    {"list", "strings", "filter", "map", "mount", "network", "ulimit", "gpu-request"}
+    {"list", "strings", "stringArray", "filter", "map", "mount", "network", "ulimit", "gpu-request"}
 )
 
 _STREAMS = ("stdin", "stdout", "stderr")

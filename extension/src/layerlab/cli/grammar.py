@@ -7,7 +7,7 @@ names the subset LayerLab implements, so any other real flag is refused by name.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib import resources
 from itertools import takewhile
@@ -31,7 +31,16 @@ HIDDEN_FLAGS: dict[str, list[FlagSpec]] = {
     "create": [FlagSpec("net", None, "network")],
     # BuildKit's flag: 20.10's help hides it while BuildKit is off; buildx lists it.
     "build": [FlagSpec("progress", None, "string")],
-}
+    # buildx keeps the legacy builder's flags, hidden, so that old command lines still parse.
+    "buildx build": [
+        FlagSpec("rm"), FlagSpec("force-rm"), FlagSpec("compress"), FlagSpec("squash"),
+        FlagSpec("isolation", None, "string"), FlagSpec("security-opt", None, "strings"),
+        FlagSpec("memory", "m", "string"), FlagSpec("memory-swap", None, "string"),
+        FlagSpec("cpu-shares", "c", "int"), FlagSpec("cpu-period", None, "int"),
+        FlagSpec("cpu-quota", None, "int"), FlagSpec("cpuset-cpus", None, "string"),
+        FlagSpec("cpuset-mems", None, "string"),
+    ],
+}  # fmt: skip
 
 _CREATE_FLAGS = {
     "attach", "env", "entrypoint", "expose", "hostname", "interactive", "label", "name",
@@ -67,11 +76,14 @@ class Command:
     @property
     def usage(self) -> str:
         """The usage line, with the tab-indented lines of a second form (``docker cp``)."""
-        first, *rest = self.help_text.splitlines()
+        lines = self.help_text.splitlines()  # buildx's help starts with a description
+        at = next((i for i, line in enumerate(lines) if line.startswith("Usage:")), 0)
+        first, *rest = lines[at:]
         return "\n".join([first.removeprefix("Usage:").strip(), *takewhile(bool, rest)])
 
     def flagset(self) -> FlagSet:
-        specs = specs_from_help(self.help_text) + HIDDEN_FLAGS.get(self.path[-1], [])
+        hidden = " ".join(self.path) if self.path[0] == "buildx" else self.path[-1]
+        specs = specs_from_help(self.help_text) + HIDDEN_FLAGS.get(hidden, [])
         return FlagSet(specs, interspersed=self.interspersed)
 
 
@@ -210,3 +222,10 @@ def _build_table() -> tuple[dict[str, Command], dict[str, Group]]:
 
 
 TOP_COMMANDS, GROUPS = _build_table()
+
+
+def buildx_build(command: Command) -> Command:
+    """``docker build`` when buildx answers it (Engine 26.1's CLI with BuildKit on): buildx's
+    help, flags and error texts, the same handler."""
+    return replace(command, path=("buildx", "build"), help_file="buildx_build.txt",
+                   derive_help_from=None)  # fmt: skip

@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import TextIO, cast
 
 from layerlab.cli.commands.base import CommandContext, StdinSource
-from layerlab.cli.commands.build import build_banner
+from layerlab.cli.commands.build import build_banner, uses_buildkit
 from layerlab.cli.errors import CliError, UnsupportedFlag, args_error, daemon_error, usage_error
 from layerlab.cli.flags import FlagError, FlagSet, ParsedArgs, specs_from_help
-from layerlab.cli.grammar import GROUPS, TOP_COMMANDS, Command, Group, read_help
+from layerlab.cli.grammar import GROUPS, TOP_COMMANDS, Command, Group, buildx_build, read_help
 from layerlab.cli.wire import OverTheWire
 from layerlab.engine.api import Engine
 from layerlab.engine.errors import EngineError, EngineUnavailable
@@ -145,6 +145,39 @@ def _run_group(
     )
 
 
+def _run_buildx_build(
+    command: Command,
+    args: list[str],
+    engine: Engine,
+    stdout: TextIO,
+    stderr: TextIO,
+    cwd: Path,
+    stdin: StdinSource,
+) -> int:
+    """``docker build`` answered by buildx: its help, and its own words for a bad command line
+    (measured with Engine 26.1's CLI and buildx 0.13)."""
+    name = command.name
+    try:
+        parsed = command.flagset().parse(args)
+    except FlagError as exc:
+        raise CliError(f"{exc}\nSee '{name} --help'.", 125) from None
+    notices = [note.replace(", use --help", ", please use --help") for note in parsed.notices]
+    stdout.writelines(note + "\n" for note in notices)
+    if parsed.help:
+        stdout.write(command.help_text)
+        return 0
+    if len(parsed.positionals) != 1:
+        raise CliError(
+            f"ERROR: \"{name}\" requires exactly 1 argument.\nSee '{name} --help'.\n\n"
+            f"Usage:  {command.usage}\n\nStart a build"
+        )
+    for flag_name in parsed.order:
+        if flag_name not in command.supported:
+            raise UnsupportedFlag(name, f"--{flag_name}")
+    ctx = CommandContext(engine, stdout, stderr, cwd, stdin, command)
+    return _handler(command)(ctx, parsed)
+
+
 def _check_arg_count(command: Command, count: int) -> None:
     rule, least, most = command.args
     noun = "argument" if max(least, most) == 1 else "arguments"
@@ -183,6 +216,8 @@ def _run_command(
 ) -> int:
     if command.path[-1] == "build" or command.path[0] == "builder":
         stderr.write(build_banner(engine))
+    if command.path[-1] == "build" and uses_buildkit(engine):
+        return _run_buildx_build(buildx_build(command), args, engine, stdout, stderr, cwd, stdin)
     try:
         parsed = command.flagset().parse(args)
     except FlagError as exc:
