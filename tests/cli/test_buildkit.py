@@ -543,3 +543,25 @@ def test_buildx_answers_docker_build_in_its_own_words(engine: SimEngine, tmp_pat
     assert code == 0, err
     tags = docker(engine, tmp_path, "images", "--format", "{{.Repository}}")[0].split()
     assert {"a", "b"} <= set(tags)
+
+
+def test_buildx_answers_docker_builder(engine: SimEngine, tmp_path: Path) -> None:
+    """Measured with Engine 26.1's CLI and buildx 0.13: `docker builder` is `docker buildx`."""
+    out, err, code = docker(engine, tmp_path, "builder", "nonsense")
+    assert (err, code) == ("", 0)
+    assert out.startswith(
+        "Extended build capabilities with BuildKit\n\nUsage:  docker buildx [OPTIONS] COMMAND\n"
+    )
+    assert docker(engine, tmp_path, "builder", "prune", "x") == (
+        "",
+        'ERROR: "docker buildx prune" accepts no arguments.\n'
+        "See 'docker buildx prune --help'.\n\n"
+        "Usage:  docker buildx prune\n\nRemove build cache\n",
+        1,
+    )
+    assert docker(engine, tmp_path, "builder", "prune", "--foo")[1:] == (
+        "unknown flag: --foo\nSee 'docker buildx prune --help'.\n",
+        125,
+    )
+    out, err, code = docker(engine, tmp_path, "builder", "ls")
+    assert code != 0 and "'docker buildx ls' is not supported by LayerLab" in err

@@ -224,8 +224,12 @@ def _build_table() -> tuple[dict[str, Command], dict[str, Group]]:
 TOP_COMMANDS, GROUPS = _build_table()
 
 
-def buildx_build(command: Command) -> Command:
-    """``docker build`` when buildx answers it (Engine 26.1's CLI with BuildKit on): buildx's
-    help, flags and error texts, the same handler."""
-    return replace(command, path=("buildx", "build"), help_file="buildx_build.txt",
+def as_buildx(command: Command) -> Command:
+    """``docker build`` or ``docker builder prune`` when buildx answers it (Engine 26.1's CLI
+    with BuildKit on): buildx's help, flags and error texts, the same handler."""
+    name = command.path[-1]
+    return replace(command, path=("buildx", name), help_file=f"buildx_{name}.txt",
                    derive_help_from=None)  # fmt: skip
+
+
+BUILDX_HELP = "buildx.txt"  # `docker builder` when buildx answers it

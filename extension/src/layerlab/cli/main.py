@@ -20,7 +20,16 @@ from layerlab.cli.commands.base import CommandContext, StdinSource
 from layerlab.cli.commands.build import build_banner, uses_buildkit
 from layerlab.cli.errors import CliError, UnsupportedFlag, args_error, daemon_error, usage_error
 from layerlab.cli.flags import FlagError, FlagSet, ParsedArgs, specs_from_help
-from layerlab.cli.grammar import GROUPS, TOP_COMMANDS, Command, Group, buildx_build, read_help
+from layerlab.cli.grammar import (
+    BUILDX_HELP,
+    EXACT1,
+    GROUPS,
+    TOP_COMMANDS,
+    Command,
+    Group,
+    as_buildx,
+    read_help,
+)
 from layerlab.cli.wire import OverTheWire
 from layerlab.engine.api import Engine
 from layerlab.engine.errors import EngineError, EngineUnavailable
@@ -123,6 +132,17 @@ def _run_group(
     stdin: StdinSource,
 ) -> int:
     help_text = read_help(group.help_file)
+    if group.name == "builder" and uses_buildkit(engine):
+        # buildx answers `docker builder`: its help on stdout for anything it does not know.
+        if args and args[0] in group.commands:
+            return _run_command(group.commands[args[0]], args[1:], engine, stdout, stderr, cwd,
+                                stdin)  # fmt: skip
+        if args and args[0] in _listed_commands(read_help(BUILDX_HELP)):
+            raise CliError(f"layerlab: 'docker buildx {args[0]}' is not supported by LayerLab")
+        if args and args[0] == "-h":
+            stdout.write("Flag shorthand -h has been deprecated, please use --help\n")
+        stdout.write(read_help(BUILDX_HELP))
+        return 0
     if group.name == "builder" and (not args or args[0] not in group.commands):
         stderr.write(build_banner(engine))  # the CLI's notice for every builder command
     if not args:
@@ -145,7 +165,13 @@ def _run_group(
     )
 
 
-def _run_buildx_build(
+def _buildx_answers(command: Command, engine: Engine) -> bool:
+    """Engine 26.1's CLI hands ``build`` and ``builder …`` to buildx while BuildKit is on."""
+    buildx = command.path[-1] == "build" or command.path[:2] == ("builder", "prune")
+    return buildx and uses_buildkit(engine)
+
+
+def _run_buildx(
     command: Command,
     args: list[str],
     engine: Engine,
@@ -154,9 +180,10 @@ def _run_buildx_build(
     cwd: Path,
     stdin: StdinSource,
 ) -> int:
-    """``docker build`` answered by buildx: its help, and its own words for a bad command line
+    """A command answered by buildx: its help, and its own words for a bad command line
     (measured with Engine 26.1's CLI and buildx 0.13)."""
     name = command.name
+    summary = command.help_text.split("\n", 1)[0]  # cobra's short description
     try:
         parsed = command.flagset().parse(args)
     except FlagError as exc:
@@ -166,10 +193,12 @@ def _run_buildx_build(
     if parsed.help:
         stdout.write(command.help_text)
         return 0
-    if len(parsed.positionals) != 1:
+    count = len(parsed.positionals)
+    wrong = "requires exactly 1 argument" if command.args == EXACT1 else "accepts no arguments"
+    if (command.args == EXACT1 and count != 1) or (command.args != EXACT1 and count):
         raise CliError(
-            f"ERROR: \"{name}\" requires exactly 1 argument.\nSee '{name} --help'.\n\n"
-            f"Usage:  {command.usage}\n\nStart a build"
+            f"ERROR: \"{name}\" {wrong}.\nSee '{name} --help'.\n\n"
+            f"Usage:  {command.usage}\n\n{summary}"
         )
     for flag_name in parsed.order:
         if flag_name not in command.supported:
@@ -216,8 +245,8 @@ def _run_command(
 ) -> int:
     if command.path[-1] == "build" or command.path[0] == "builder":
         stderr.write(build_banner(engine))
-    if command.path[-1] == "build" and uses_buildkit(engine):
-        return _run_buildx_build(buildx_build(command), args, engine, stdout, stderr, cwd, stdin)
+    if _buildx_answers(command, engine):
+        return _run_buildx(as_buildx(command), args, engine, stdout, stderr, cwd, stdin)
     try:
         parsed = command.flagset().parse(args)
     except FlagError as exc:
