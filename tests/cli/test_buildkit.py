@@ -565,3 +565,22 @@ def test_buildx_answers_docker_builder(engine: SimEngine, tmp_path: Path) -> Non
     )
     out, err, code = docker(engine, tmp_path, "builder", "ls")
     assert code != 0 and "'docker buildx ls' is not supported by LayerLab" in err
+
+
+def test_buildx_reports_a_bad_tag_or_context_in_its_own_words(
+    engine: SimEngine, tmp_path: Path
+) -> None:
+    """Measured on Engine 26.1 with buildx 0.13 (the legacy CLI says it otherwise)."""
+    assert docker(engine, tmp_path, "build", "-t", "Bad:Tag", ".") == (
+        "",
+        'ERROR: invalid tag "Bad:Tag": repository name must be lowercase\n',
+        1,
+    )
+    assert docker(engine, tmp_path, "build", "-t", "a b", ".")[1] == (
+        'ERROR: invalid tag "a b": invalid reference format\n'
+    )
+    assert docker(engine, tmp_path, "build", "nonexist") == (
+        "",
+        'ERROR: unable to prepare context: path "nonexist" not found\n',
+        1,
+    )

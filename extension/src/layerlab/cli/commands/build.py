@@ -16,7 +16,7 @@ from layerlab.cli.commands.base import CommandContext, StreamError, display_stre
 from layerlab.cli.context import build_context_tar, resolve_context, stdin_context
 from layerlab.cli.errors import CliError
 from layerlab.cli.flags import ParsedArgs
-from layerlab.engine.reference import InvalidReference, parse_normalized
+from layerlab.engine.reference import ERR_NAME_UPPERCASE, InvalidReference, parse_normalized
 
 
 @dataclass
@@ -117,6 +117,9 @@ def cmd_build(ctx: CommandContext, parsed: ParsedArgs) -> int:
         try:
             parse_normalized(tag)
         except InvalidReference as exc:
+            if uses_buildkit(ctx.engine):  # buildx checks tags with an older reference library
+                older = ERR_NAME_UPPERCASE if exc.message.endswith("must be lowercase") else None
+                raise CliError(f'ERROR: invalid tag "{tag}": {older or exc.message}') from None
             raise CliError(
                 f'invalid argument "{tag}" for "-t, --tag" flag: {exc.message}\n'
                 "See 'docker build --help'."
@@ -126,7 +129,12 @@ def cmd_build(ctx: CommandContext, parsed: ParsedArgs) -> int:
         data = ctx.stdin or b""
         archive, dockerfile = stdin_context(data, parsed.text("file") or None, ctx.now())
     else:
-        root, dockerfile = resolve_context(ctx.cwd, context, parsed.text("file") or None)
+        try:
+            root, dockerfile = resolve_context(ctx.cwd, context, parsed.text("file") or None)
+        except CliError as exc:
+            if uses_buildkit(ctx.engine):  # buildx says the same, as an error of its own
+                raise CliError("ERROR: " + exc.text, exc.code) from None
+            raise
         archive = build_context_tar(root, dockerfile)
         shared_key = str(root)
     if uses_buildkit(ctx.engine):
