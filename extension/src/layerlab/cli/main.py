@@ -171,40 +171,17 @@ def _buildx_answers(command: Command, engine: Engine) -> bool:
     return buildx and uses_buildkit(engine)
 
 
-def _run_buildx(
-    command: Command,
-    args: list[str],
-    engine: Engine,
-    stdout: TextIO,
-    stderr: TextIO,
-    cwd: Path,
-    stdin: StdinSource,
-) -> int:
-    """A command answered by buildx: its help, and its own words for a bad command line
-    (measured with Engine 26.1's CLI and buildx 0.13)."""
-    name = command.name
-    summary = command.help_text.split("\n", 1)[0]  # cobra's short description
-    try:
-        parsed = command.flagset().parse(args)
-    except FlagError as exc:
-        raise CliError(f"{exc}\nSee '{name} --help'.", 125) from None
-    notices = [note.replace(", use --help", ", please use --help") for note in parsed.notices]
-    stdout.writelines(note + "\n" for note in notices)
-    if parsed.help:
-        stdout.write(command.help_text)
-        return 0
-    count = len(parsed.positionals)
+def _check_buildx_arg_count(command: Command, count: int) -> None:
+    """buildx's words for a wrong number of arguments (measured with Engine 26.1's CLI and
+    buildx 0.13): its own message, then the usage and cobra's short description."""
+    if count == (1 if command.args == EXACT1 else 0):
+        return
     wrong = "requires exactly 1 argument" if command.args == EXACT1 else "accepts no arguments"
-    if (command.args == EXACT1 and count != 1) or (command.args != EXACT1 and count):
-        raise CliError(
-            f"ERROR: \"{name}\" {wrong}.\nSee '{name} --help'.\n\n"
-            f"Usage:  {command.usage}\n\n{summary}"
-        )
-    for flag_name in parsed.order:
-        if flag_name not in command.supported:
-            raise UnsupportedFlag(name, f"--{flag_name}")
-    ctx = CommandContext(engine, stdout, stderr, cwd, stdin, command)
-    return _handler(command)(ctx, parsed)
+    summary = command.help_text.split("\n", 1)[0]
+    raise CliError(
+        f"ERROR: \"{command.name}\" {wrong}.\nSee '{command.name} --help'.\n\n"
+        f"Usage:  {command.usage}\n\n{summary}"
+    )
 
 
 def _check_arg_count(command: Command, count: int) -> None:
@@ -245,17 +222,26 @@ def _run_command(
 ) -> int:
     if command.path[-1] == "build" or command.path[0] == "builder":
         stderr.write(build_banner(engine))
-    if _buildx_answers(command, engine):
-        return _run_buildx(as_buildx(command), args, engine, stdout, stderr, cwd, stdin)
+    buildx = _buildx_answers(command, engine)
+    if buildx:  # buildx's help, flags and error texts; the same handler
+        command = as_buildx(command)
     try:
         parsed = command.flagset().parse(args)
     except FlagError as exc:
+        if buildx:
+            raise CliError(f"{exc}\nSee '{command.name} --help'.", 125) from None
         raise usage_error(str(exc), command.usage, command.name) from None
-    stdout.writelines(note + "\n" for note in parsed.notices)
+    notices = parsed.notices
+    if buildx:
+        notices = [note.replace(", use --help", ", please use --help") for note in notices]
+    stdout.writelines(note + "\n" for note in notices)
     if parsed.help:
         stdout.write(command.help_text)
         return 0
-    _check_arg_count(command, len(parsed.positionals))
+    if buildx:
+        _check_buildx_arg_count(command, len(parsed.positionals))
+    else:
+        _check_arg_count(command, len(parsed.positionals))
     for flag_name in parsed.order:
         if flag_name not in command.supported:
             raise UnsupportedFlag(command.name, f"--{flag_name}")

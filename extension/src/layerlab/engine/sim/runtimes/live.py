@@ -113,7 +113,7 @@ def _monitor_gone(directory: Path) -> bool:
     if not pids:
         # Still starting: the monitor writes child.json within moments of its start.
         return time.time() - directory.stat().st_mtime > 30
-    return not _alive(pids.get("bwrap"))
+    return not confinement.process_alive(pids.get("bwrap"))
 
 
 def _pids(directory: Path) -> dict[str, int]:
@@ -121,18 +121,6 @@ def _pids(directory: Path) -> dict[str, int]:
         return {k: int(v) for k, v in json.loads((directory / "child.json").read_text()).items()}
     except (OSError, ValueError, TypeError):
         return {}
-
-
-def _alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def send(directory: Path, signo: int) -> None:

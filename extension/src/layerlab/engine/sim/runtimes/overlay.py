@@ -196,18 +196,8 @@ def _sweep_runs() -> None:
             if not name.startswith(_RUN_PREFIX):
                 continue
             pid = name[len(_RUN_PREFIX) :].partition("-")[0]
-            if pid.isdigit() and not _alive(int(pid)):
+            if pid.isdigit() and not confinement.process_alive(int(pid)):
                 remove_tree(os.path.join(base, name))
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _changes(image: Tree, tree: Tree) -> tuple[dict[str, Entry], set[str]]:
