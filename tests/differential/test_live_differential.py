@@ -35,6 +35,7 @@ from .scenario import (
     run_scenario,
     scenario_paths,
 )
+from .test_sim_fidelity import run_on_simulator
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from realengine import reachable_real_engine
@@ -74,17 +75,6 @@ def live_env() -> dict[str, str]:
     return env
 
 
-def _simulate(path: Path, tmp: Path) -> list[CommandResult]:
-    env = {
-        **os.environ,
-        "LAYERLAB_ENGINE": "sim",
-        "LAYERLAB_PROFILE": "20.10",
-        "LAYERLAB_HOME": str(tmp / "sim-home"),
-        "LAYERLAB_DETERMINISTIC": "0",
-    }
-    return run_scenario(parse_scenario(path), LAYERLAB, env, tmp / "sim-work")
-
-
 @pytest.fixture(scope="module")
 def comparisons(
     live_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
@@ -98,7 +88,7 @@ def comparisons(
     collected: list[Comparison] = []
     # The simulator shares nothing with the real engine, so it runs alongside (a) and (b).
     with ThreadPoolExecutor(max_workers=4) as pool:
-        simulated = {path: pool.submit(_simulate, path, tmps[path]) for path in paths}
+        simulated = {path: pool.submit(run_on_simulator, path, tmps[path]) for path in paths}
         try:
             for path in paths:
                 scenario, tmp = parse_scenario(path), tmps[path]
@@ -142,7 +132,6 @@ def engine_26_outcomes(tmp: Path) -> tuple[list[tuple[str, CommandResult, Comman
     starts it; ``LAYERLAB_REQUIRE_REAL_26=1`` makes its absence a failure), else it is the
     golden transcript recorded on it."""
     from .scenario import load_golden, real_engine_26
-    from .test_sim_fidelity import run_on_simulator
 
     host = os.environ.get("LAYERLAB_REAL_26_HOST")
     if not host and os.environ.get("LAYERLAB_REQUIRE_REAL_26") == "1":

@@ -40,7 +40,20 @@ class Outcome:
         return (e.stdout, e.stderr, e.exit_code) == (a.stdout, a.stderr, a.exit_code)
 
 
+# Each scenario's run on the simulator, once per test session: the live differential
+# (test_live_differential.py) and the comparison with the golden transcripts below read the
+# same run, so CI does not simulate every scenario twice.
+_simulated: dict[Path, list[CommandResult]] = {}
+
+
 def run_on_simulator(path: Path, tmp: Path) -> list[CommandResult]:
+    """The scenario's results on a fresh simulated state (kept for the rest of the session)."""
+    if path not in _simulated:
+        _simulated[path] = _simulate(path, tmp)
+    return _simulated[path]
+
+
+def _simulate(path: Path, tmp: Path) -> list[CommandResult]:
     scenario = parse_scenario(path)
     env = {
         **os.environ,
