@@ -47,6 +47,7 @@ test-system-python:
 	test -x $(SYSTEM_VENV)/bin/python || $(SYSTEM_PYTHON) -m venv $(SYSTEM_VENV)
 	$(SYSTEM_VENV)/bin/python -m pip install --quiet -e 'extension[test]'
 	env -u DOCKER_HOST -u LAYERLAB_REQUIRE_REAL -u LAYERLAB_LIVE_DIFFERENTIAL \
+		-u LAYERLAB_REAL_26_HOST -u LAYERLAB_REQUIRE_REAL_26 \
 		$(SYSTEM_VENV)/bin/python -m pytest -p no:cacheprovider tests/engine tests/cli \
 		tests/scenarios tests/grading tests/fuzz tests/test_magic.py tests/test_safety.py \
 		tests/test_forkserver.py

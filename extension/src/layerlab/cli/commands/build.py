@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from layerlab.cli import render
 from layerlab.cli.buildkit_progress import PlainPrinter, source_excerpt
+from layerlab.cli.buildkit_tty import TtyPrinter, terminal_size
 from layerlab.cli.commands.base import CommandContext, StreamError, display_stream, key_values
 from layerlab.cli.context import build_context_tar, resolve_context, stdin_context
 from layerlab.cli.errors import CliError
@@ -176,8 +177,9 @@ def _buildkit(
     dockerfile: str,
     shared_key: str,
 ) -> int:
-    """buildx's build: the daemon's solve status shown as plain progress on stderr (or nothing
-    with ``-q``), the image ID on stdout with ``-q``; a failure's account and its last line."""
+    """buildx's build: the daemon's solve status on stderr, as the terminal view when stderr is
+    a terminal and as plain progress otherwise (nothing with ``-q``), the image ID on stdout
+    with ``-q``; a failure's account and its last line."""
     quiet = parsed.flag("quiet")
     progress = parsed.text("progress") or "auto"
     if progress not in ("auto", "plain", "tty", "quiet", "rawjson"):
@@ -186,9 +188,8 @@ def _buildkit(
     if progress == "plain" and quiet:
         ctx.err("ERROR: progress=plain and quiet cannot be used together")
         return 1
-    if progress == "tty":
-        # LayerLab's client shows BuildKit's plain progress only: a notebook's output and a pipe
-        # are no console, and buildx says so; in a terminal the redrawn view is not drawn yet.
+    terminal = terminal_size(ctx.stderr) if progress in ("auto", "tty") else None
+    if progress == "tty" and terminal is None:  # a notebook's output, a pipe
         ctx.err("ERROR: failed to get console: provided file is not a console")
         return 1
     if progress == "rawjson":
@@ -202,21 +203,41 @@ def _buildkit(
     last_build = BuildRecord(
         ctx.engine.name, tags, dockerfile, parsed.flag("no-cache"), archive, ctx.engine.now()
     )
-    printer = PlainPrinter(ctx.stderr if not quiet else io.StringIO())
-    image_id = ""
-    for message in _recorded(last_build, messages):
-        if message.get("id") == "moby.buildkit.trace":
-            printer.feed(message["aux"])
-        elif message.get("id") == "moby.image.id":
-            image_id = message["aux"]["ID"]
-        elif message.get("error"):
-            detail = message.get("errorDetail") or {}
-            if not quiet:
-                ctx.stderr.write(printer.failed_logs())
-            if detail.get("source"):
-                ctx.stderr.write(source_excerpt(detail["source"]))
-            ctx.stderr.write(f"ERROR: {message['error']}\n")
-            return 1
+    messages = _recorded(last_build, messages)
+    image_id, error = "", None
+    if terminal is not None and not quiet:
+        view = TtyPrinter(ctx.stderr, *terminal)
+        try:
+            image_id, error = _follow(messages, view.feed)
+        finally:
+            view.close()  # the last view, whole, then the failed steps' logs
+    else:
+        printer = PlainPrinter(ctx.stderr if not quiet else io.StringIO())
+        image_id, error = _follow(messages, printer.feed)
+        if error is not None and not quiet:
+            ctx.stderr.write(printer.failed_logs())
+    if error is not None:
+        detail = error.get("errorDetail") or {}
+        if detail.get("source"):
+            ctx.stderr.write(source_excerpt(detail["source"]))
+        ctx.stderr.write(f"ERROR: {error['error']}\n")
+        return 1
     if quiet and image_id:
         ctx.out(image_id)
     return 0
+
+
+def _follow(
+    messages: Iterator[dict[str, Any]], show: Callable[[dict[str, Any]], None]
+) -> tuple[str, dict[str, Any] | None]:
+    """Show the build's solve status as it comes; return the image ID it made, or the error
+    message it ended with."""
+    image_id = ""
+    for message in messages:
+        if message.get("id") == "moby.buildkit.trace":
+            show(message["aux"])
+        elif message.get("id") == "moby.image.id":
+            image_id = message["aux"]["ID"]
+        elif message.get("error"):
+            return "", message
+    return image_id, None
