@@ -50,10 +50,14 @@ def _tar_info(path: Path, name: str) -> tarfile.TarInfo:
     return info
 
 
-def resolve_context(cwd: Path, context: str, dockerfile: str | None) -> tuple[Path, str]:
-    """The context directory and the Dockerfile's path inside it, checked like the CLI."""
+def resolve_context(
+    cwd: Path, context: str, dockerfile: str | None, buildx: bool = False
+) -> tuple[Path, str]:
+    """The context directory and the Dockerfile's path inside it, checked like the CLI (or,
+    with ``buildx``, like buildx: it sends the Dockerfile's folder on its own, so a missing
+    Dockerfile in a folder that exists is the daemon's to report)."""
     root = (cwd / context).resolve()
-    if not root.exists():
+    if not root.exists() or (buildx and not root.is_dir()):  # buildx wants a folder or nothing
         raise CliError(f'unable to prepare context: path "{context}" not found')
     if not root.is_dir():
         raise CliError(f"unable to prepare context: context must be a directory: {root}")
@@ -61,6 +65,13 @@ def resolve_context(cwd: Path, context: str, dockerfile: str | None) -> tuple[Pa
     if not given.exists() and not dockerfile:
         lower = root / "dockerfile"
         given = lower if lower.exists() else given
+    if not given.exists() and buildx:
+        folder = Path(dockerfile or "").parent
+        for depth in range(1, len(folder.parts) + 1):
+            prefix = Path(*folder.parts[:depth])
+            if not (cwd / prefix).exists():
+                raise CliError(f"resolve : lstat {prefix}: no such file or directory")
+        return root, os.path.relpath(given, root)  # in no archive: the build says it is missing
     if not given.exists():
         raise CliError(
             "unable to prepare context: unable to evaluate symlinks in Dockerfile path: "

@@ -131,7 +131,9 @@ def cmd_build(ctx: CommandContext, parsed: ParsedArgs) -> int:
         archive, dockerfile = stdin_context(data, parsed.text("file") or None, ctx.now())
     else:
         try:
-            root, dockerfile = resolve_context(ctx.cwd, context, parsed.text("file") or None)
+            root, dockerfile = resolve_context(
+                ctx.cwd, context, parsed.text("file") or None, buildx=uses_buildkit(ctx.engine)
+            )
         except CliError as exc:
             if uses_buildkit(ctx.engine):  # buildx says the same, as an error of its own
                 raise CliError("ERROR: " + exc.text, exc.code) from None

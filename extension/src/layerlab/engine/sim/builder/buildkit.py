@@ -284,16 +284,20 @@ class _Solver:
         )
 
     def _load_definition(self, name: str) -> str:
-        vertex = self.trace.start(f"[internal] load build definition from {name}")
-        found = name if self.context.read(name) is not None else ""
+        # buildx sends the Dockerfile's folder with that file alone in it: the Dockerfile goes
+        # by its own name, and the transfer counts only it.
+        shown = name.rsplit("/", 1)[-1]
+        vertex = self.trace.start(f"[internal] load build definition from {shown}")
+        outside = name.startswith("../")  # a missing Dockerfile beside the context, not in it
+        found = name if not outside and self.context.read(name) is not None else ""
         if not found and name == "Dockerfile" and self.context.read("dockerfile") is not None:
             found = "dockerfile"
-        if not found:
-            message = f"failed to read dockerfile: open {name}: no such file or directory"
-            self.trace.complete(vertex, error=message)
-            raise Failed("failed to solve: " + message)
-        self._transfer(vertex, "transferring dockerfile:", [found])
+        alone = {"/" + shown: self.context.tree[fs.normpath(found)]} if found else {}
+        self.trace.status(vertex, "transferring dockerfile:", transfer_size(alone, [*alone], {}))
         self.trace.complete(vertex)
+        if not found:  # the folder came, without the file
+            raise Failed(f"failed to solve: failed to read dockerfile: open {shown}: no such "
+                         "file or directory")  # fmt: skip
         data = self.context.read(found) or b""
         cache_records.note_source(self.engine, self.shared_key, "dockerfile", len(data))
         self.dockerfile = data.decode("utf-8", errors="replace")
