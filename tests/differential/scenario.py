@@ -41,6 +41,7 @@ from .scenario_run import (
     real_engine_env,
     reset_real_engine,
     run_scenario,
+    with_fork_server,
 )
 
 __all__ = [
@@ -75,6 +76,7 @@ __all__ = [
     "reset_real_engine",
     "run_scenario",
     "scenario_paths",
+    "with_fork_server",
 ]
 
 

@@ -34,6 +34,7 @@ from .scenario import (
     reset_real_engine,
     run_scenario,
     scenario_paths,
+    with_fork_server,
 )
 from .test_sim_fidelity import run_on_simulator
 
@@ -96,7 +97,7 @@ def comparisons(
                 real = run_scenario(scenario, ["docker"], live_env, tmp / "real-work",
                                     provide_image=reference_images.provide)  # fmt: skip
                 reset_real_engine(live_env)
-                env = {**adapter_env, "LAYERLAB_HOME": str(tmp / "adapter-home")}
+                env = with_fork_server({**adapter_env, "LAYERLAB_HOME": str(tmp / "adapter-home")})
                 adapter = run_scenario(scenario, LAYERLAB, env, tmp / "adapter-work",
                                        provide_image=reference_images.provide)  # fmt: skip
                 rows = zip(

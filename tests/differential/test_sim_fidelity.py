@@ -23,6 +23,7 @@ from .scenario import (
     parse_scenario,
     run_scenario,
     scenario_paths,
+    with_fork_server,
 )
 
 SIM_MATCH_FLOOR = 1.0
@@ -64,7 +65,7 @@ def _simulate(path: Path, tmp: Path) -> list[CommandResult]:
     }
     env.pop("DOCKER_BUILDKIT", None)
     docker = [sys.executable, "-m", "layerlab", "docker"]
-    return run_scenario(scenario, docker, env, tmp / "work")
+    return run_scenario(scenario, docker, with_fork_server(env), tmp / "work")
 
 
 def recorded_elsewhere(path: Path) -> str | None:
