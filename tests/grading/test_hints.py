@@ -9,7 +9,7 @@ import pytest
 
 from layerlab import session as session_module
 from layerlab.grading.selfcheck import check
-from layerlab.grading.tasks import EXERCISES
+from layerlab.grading.tasks import EXERCISES, LESSON_TASKS
 
 # A docker command that does the task, with its arguments, in backticks: an answer. Commands
 # that only look (history, inspect, images, ps, logs, diff) and `--help` are where to look.
@@ -18,13 +18,11 @@ ANSWER = re.compile(rf"`docker (?:[a-z]+ )?(?:{DOING}) (?!--help`)[^`]+`")
 
 
 def public_checks():
-    return [
-        (task.id, c)
-        for exercise in EXERCISES.values()
-        for task in exercise.tasks
-        for c in task.checks
-        if c.visibility == "public"
-    ]
+    """Every check a learner's ``%docker_check`` runs: the exercises' public ones and the
+    lessons' own."""
+    tasks = [task for exercise in EXERCISES.values() for task in exercise.tasks]
+    tasks += [task for lesson in LESSON_TASKS.values() for task in lesson]
+    return [(task.id, c) for task in tasks for c in task.checks if c.visibility == "public"]
 
 
 def test_a_first_hint_never_gives_the_answer() -> None:

@@ -55,6 +55,7 @@ class Task:
     id: str
     title: str
     checks: tuple[Check, ...]
+    graded: bool = True  # False: a lesson's check, for the learner alone (no points)
 
     @property
     def max_score(self) -> float:

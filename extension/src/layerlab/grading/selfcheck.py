@@ -34,6 +34,12 @@ class TaskReport:
         for result in self.results:
             mark = tr("PASS") if result.passed else tr("FAIL")
             lines.append(f"  [{mark}] {result.message}")
+        if not self.task.graded:
+            passed = sum(r.passed for r in self.results)
+            lines.append(
+                "  " + tr("{passed} of {total} passed", passed=passed, total=len(self.results))
+            )
+            return "\n".join(lines)
         lines.append(
             "  "
             + tr(

@@ -1,4 +1,5 @@
-"""Every exercise of the course, with its tasks and checks, by notebook name and task ID."""
+"""Every exercise of the course, with its tasks and checks, by notebook name and task ID, and
+the checks at the end of the lessons (:mod:`layerlab.grading.tasks.lessons`)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from layerlab.grading.tasks import (
     managing_images,
     sharing,
 )
+from layerlab.grading.tasks.lessons import LESSON_TASKS
 from layerlab.i18n import tr
 
 EXERCISES: dict[str, Exercise] = {
@@ -18,12 +20,20 @@ EXERCISES: dict[str, Exercise] = {
 }
 
 
-def find_task(task_id: str) -> tuple[Exercise, Task]:
+def find_task(task_id: str) -> tuple[Exercise | None, Task]:
+    """The task and its exercise (``None`` for a lesson's check)."""
     for exercise in EXERCISES.values():
         for task in exercise.tasks:
             if task.id == task_id:
                 return exercise, task
-    known = ", ".join(t.id for e in EXERCISES.values() for t in e.tasks)
+    for tasks in LESSON_TASKS.values():
+        for task in tasks:
+            if task.id == task_id:
+                return None, task
+    known = ", ".join(
+        [t.id for e in EXERCISES.values() for t in e.tasks]
+        + [t.id for tasks in LESSON_TASKS.values() for t in tasks]
+    )
     raise KeyError(tr("unknown task {task!r}; the tasks are: {known}", task=task_id, known=known))
 
 
