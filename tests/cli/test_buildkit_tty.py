@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 import pytest
-from tests.differential.scenario_normalize import IdMap, normalize
+from tests.differential.scenario_normalize import IdMap, block_order, normalize
 from tests.differential.scenario_run import real_engine_26, reset_real_engine
 
 from layerlab.cli.buildkit_tty import TtyPrinter
@@ -85,16 +85,47 @@ def run_builds(docker: list[str], env: dict[str, str]) -> dict[str, tuple[str, i
 def last_view(text: str) -> str:
     """The last view and what follows it, with the differential's rules for BuildKit's output
     (``tests/differential/scenario_normalize.py``, rule 9): times and IDs made alike, keeping
-    their width, and the base image's CACHED mark dropped (9d). The plain log gets them all."""
+    their width, the vertices that run in parallel in the Dockerfile's order (9b: the view
+    lists them in the order they started), and the base image's CACHED mark dropped (9d), and
+    what clears the views drawn before. The plain log gets the differential's rules."""
     if "#0 building with" in text:
         return normalize(text, IdMap())
     start = text.rfind("[+] Building")
     if start >= 0:
-        text = "<view>" + text[start:]
+        text = "<view>" + _in_order(text[start:])
+    # The lines a longer view before left below are blanked, and the cursor goes back up: how
+    # many depends on which views were drawn while the build ran (a step's output shows in
+    # them), so they go.
+    text = re.sub(r"(\x1b\[0m)?(?: +\n)+(?:\x1b\[1A)+\x1b\[0G", r"\1", text)
     text = re.sub(r"\d+\.\d+s\b", lambda m: re.sub(r"\d", "0", m.group()), text)
     text = re.sub(r"(?m)^\d+\.\d{3} ", "0.000 ", text)
     text = re.sub(r"sha256:[0-9a-f]+", lambda m: "sha256:" + "x" * (len(m.group()) - 7), text)
     return re.sub(r"( => )CACHED (\[[^\]]*\] FROM .*?)( +\d)", _uncached, text)
+
+
+def _in_order(view: str) -> str:
+    """The view's vertices (each line with its status lines below it) sorted as rule 9b sorts
+    the plain log's blocks; the header and what follows the view stay where they are."""
+    lines = view.split("\n")
+    header, rest = lines[0], lines[1:]
+    blocks: list[list[str]] = []
+    tail: list[str] = []
+    for line in rest:
+        bare = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", line)
+        if bare.startswith(" => => ") and blocks and not tail:
+            blocks[-1].append(line)
+        elif bare.startswith(" => ") and not tail:
+            blocks.append([line])
+        else:
+            tail.append(line)
+
+    def key(block: list[str]) -> tuple[float, float, float, str]:
+        bare = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", block[0])
+        name = re.sub(r"^ => (?:CACHED |ERROR )?|\s+\d+\.\ds$", "", bare)
+        return block_order("#0 " + name, {})
+
+    ordered = [line for block in sorted(blocks, key=key) for line in block]
+    return "\n".join([header, *ordered, *tail])
 
 
 def _uncached(match: re.Match[str]) -> str:

@@ -98,12 +98,16 @@ _NPM_LOG = re.compile(r"(?<=/_logs/)\d{4}-\d{2}-\d{2}T\d{2}_\d{2}_\d{2}_\d{3}Z")
 # pipes and their interleaving is not kept: a block's log lines are sorted. (d) Whether the
 # base image's vertex says CACHED or DONE depends on BuildKit's records of the image's snapshot,
 # which no command shows (measured both ways for the same build after `builder prune`): FROM's
-# CACHED becomes DONE. (e) The name of the context's snapshot in a COPY error
-# (`ref <uuid>::<id>`) is a session's random ID. (f) A status printed while under way
+# CACHED becomes DONE (a stage's FROM, and the FROM of an image COPY --from reads). The
+# metadata of several images loads at once: those blocks are put in the order of the images'
+# names. (e) The name of the context's snapshot in a COPY error (`ref <uuid>::<id>`) is a
+# session's random ID. (f) A status printed while under way
 # (`writing image sha256:…`) and again when done is kept once, done. (g) Stages that start
 # from the same image share one FROM vertex, named after whichever of them BuildKit met first
-# (`[build 1/3]` in one run, `[stage-2 1/2]` in the next): a FROM in a build of several stages
-# is named `[<stage>] FROM …`, and stages are put in the order of their names. (h) A vertex may
+# (`[build 1/3]` in one run, `[stage-2 1/2]` in the next), and a stage's FROM of the image a
+# COPY --from reads is named after the stage or after neither: a FROM in a build of several
+# stages (an image COPY --from reads counts as one) is named `[<stage>] FROM …`, and stages are
+# put in the order of their names. (h) A vertex may
 # be printed done before its status arrives, and then again with it: the first is dropped.
 _BUILDKIT_START = "#0 building with "
 _STATUS_TIME = re.compile(r" \d+\.\ds done$", re.M)
@@ -112,12 +116,13 @@ _LOG_TIME = re.compile(r"^(#\d+ )\d+\.\d+ ", re.M)
 _ACCOUNT_LOG_TIME = re.compile(r"^\d+\.\d+ (?=.)", re.M)
 _ACCOUNT_LOG = re.compile(r"^<t> ")
 _FROM_CACHED = re.compile(
-    r"^(#\d+) (\[(?:\S+ )? *\d+/\d+\] FROM [^\n]*\n(?:#\d+ (?!CACHED$)[^\n]*\n)*)#\d+ CACHED$", re.M
+    r"^(#\d+) ((?:\[(?:\S+ )? *\d+/\d+\] )?FROM [^\n]*\n(?:#\d+ (?!CACHED$)[^\n]*\n)*)#\d+ CACHED$",
+    re.M,
 )
 _CONTEXT_REF = re.compile(r"\bref [0-9a-f-]{36}::[0-9a-z]{25}\b")
 _VERTEX_NUMBER = re.compile(r"^#(\d+) ", re.M)
 _STEP = re.compile(r"^\[(?:(\S+) )? *(\d+)/\d+\] ")
-_STAGE_FROM = re.compile(r"^(#\d+ )\[\S+ +\d+/\d+\] (?=FROM )", re.M)
+_STAGE_FROM = re.compile(r"^(#\d+ )(?:\[\S+ +\d+/\d+\] )?(?=FROM )", re.M)
 # Rule 8: tables. A header is a line of upper-case column titles separated by 2+ spaces; it
 # and the rows below it (to a blank line) lose trailing spaces, and runs of 2+ spaces become
 # one " | ", so a wider ID or size in one engine cannot shift the other columns.
@@ -198,7 +203,7 @@ def _buildkit_progress(text: str) -> str:
         if step:
             labels.add(step.group(1) or "")
     stages = {label: place for place, label in enumerate(sorted(labels))}
-    blocks = sorted(blocks, key=lambda block: _block_order(block, stages))
+    blocks = sorted(blocks, key=lambda block: block_order(block, stages))
     numbers: dict[str, str] = {}
     renumbered = []
     for block in blocks:
@@ -225,7 +230,7 @@ def _shown_early(block: str, shown_again: set[str]) -> bool:
     return "\n" not in rest and rest.endswith(" DONE") and header in shown_again
 
 
-def _block_order(block: str, stages: dict[str, int]) -> tuple[float, float, float, str]:
+def block_order(block: str, stages: dict[str, int]) -> tuple[float, float, float, str]:
     """Where a vertex's block goes: the internal loads, FROM, the context, each stage's steps in
     order (the stages by name), the export."""
     name = block.split("\n", 1)[0].split(" ", 1)[-1]
@@ -242,8 +247,8 @@ def _block_order(block: str, stages: dict[str, int]) -> tuple[float, float, floa
         "[internal] load build context": 3.0,
     }
     for prefix, place in order.items():
-        if name.startswith(prefix):
-            return (place, 0.0, 0.5 if place == 3.0 else 0.0, "")
+        if name.startswith(prefix):  # several images' metadata load at once: by name
+            return (place, 0.0, 0.5 if place == 3.0 else 0.0, name if place == 1.0 else "")
     return (4.0, 0.0, 0.0, "")  # exporting to image
 
 
