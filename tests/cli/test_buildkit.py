@@ -299,6 +299,43 @@ def test_stages_are_built_as_buildkit_builds_them(engine: SimEngine, tmp_path: P
     assert err.endswith('ERROR: failed to solve: target stage "nope" could not be found\n')
 
 
+def test_copy_from_an_image_reads_its_files(engine: SimEngine, tmp_path: Path) -> None:
+    """Measured on Engine 26.1: the image's metadata loads after the base's, it gets a FROM
+    vertex named by no stage (the base's, when it is the same image), the steps are named by
+    stage, and the history row leaves the image out."""
+    assert docker(engine, tmp_path, "tag", "busybox", "other:1")[2] == 0
+    (tmp_path / "Dockerfile").write_text(
+        "FROM busybox\nWORKDIR /w\nCOPY --from=other:1 /bin/busybox /copied\n"
+    )
+    _, err, code = docker(engine, tmp_path, "build", "-t", "copied", ".")
+    assert code == 0, err
+    assert [line for line in err.splitlines() if re.match(r"#\d+ [\[F]", line)] == [
+        "#1 [internal] load build definition from Dockerfile",
+        "#2 [internal] load metadata for docker.io/library/busybox:latest",
+        "#3 [internal] load metadata for docker.io/library/other:1",
+        "#4 [internal] load .dockerignore",
+        "#5 [stage-0 1/3] FROM docker.io/library/busybox:latest",
+        "#6 FROM docker.io/library/other:1",
+        "#7 [stage-0 2/3] WORKDIR /w",
+        "#8 [stage-0 3/3] COPY --from=other:1 /bin/busybox /copied",
+    ]
+    sizes = "wc -c < /copied; wc -c < /bin/busybox"
+    out, _, _ = docker(engine, tmp_path, "run", "--rm", "copied", "sh", "-c", sizes)
+    first, second = out.split()
+    assert first == second and int(first) > 0
+    rows, _, _ = docker(engine, tmp_path, "history", "--format", "{{.CreatedBy}}", "copied")
+    assert rows.startswith("COPY /bin/busybox /copied # buildkit\nWORKDIR /w\n")
+    (tmp_path / "Dockerfile").write_text(
+        "FROM busybox\nCOPY --from=busybox:latest /bin/busybox /copied\n"
+    )
+    _, err, code = docker(engine, tmp_path, "build", "--no-cache", "-t", "copied", ".")
+    assert code == 0, err
+    assert [line for line in err.splitlines() if re.match(r"#\d+ [\[F]", line)][3:] == [
+        "#4 FROM docker.io/library/busybox:latest",
+        "#5 [stage-0 2/2] COPY --from=busybox:latest /bin/busybox /copied",
+    ]
+
+
 def test_docker_buildkit_0_gives_the_classic_builder_with_its_notice(
     engine: SimEngine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

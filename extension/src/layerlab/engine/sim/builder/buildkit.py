@@ -23,8 +23,12 @@ What differs from the classic builder (measured on Engine 26.1 with buildx 0.13)
   by stage (``[build 2/3]``, ``[stage-1 1/2]`` for an unnamed one) when there are several, and
   stages that start from the same image share its FROM vertex.
 
+- ``COPY --from`` an image rather than a stage reads that image's files: its metadata is loaded
+  after the bases', it has a ``FROM …`` vertex of its own without a stage's name (the base's,
+  when it is the same image), and the steps are named by stage as if it were one.
+
 What LayerLab's BuildKit does not build yet fails with a message saying so, never with another
-builder's work: ``COPY --from`` an image rather than a stage, ONBUILD triggers.
+builder's work: ONBUILD triggers.
 """
 
 from __future__ import annotations
@@ -157,6 +161,30 @@ def _reads_context(stages: list[_Stage]) -> bool:
     )
 
 
+def _image_sources(stages: list[_Stage], among: list[_Stage]) -> list[tuple[Instruction, str]]:
+    """The ``COPY --from`` words of ``among``'s steps that name no stage of ``stages`` but an
+    image, with their instructions, in the Dockerfile's order."""
+    named = {stage.name for stage in stages if stage.name}
+    found = []
+    for stage in among:
+        for ins in stage.steps:
+            word = ins.flags.get("from") if ins.keyword == "COPY" else None
+            if not word or word.lower() in named:
+                continue
+            if word.isdigit() and int(word) < len(stages):
+                continue
+            found.append((ins, word))
+    return found
+
+
+def _reference(name: str) -> str:
+    """An image's full name (``busybox`` and ``docker.io/library/busybox:latest`` are one)."""
+    try:
+        return str(parse_normalized(name).with_default_tag())
+    except InvalidReference:
+        return name
+
+
 def _cache_key(*parts: object) -> str:
     return "sha256:" + hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
@@ -185,6 +213,9 @@ class _Solver:
         self.remote: RemoteImage | None = None  # the stage's base, read from its registry
         self.stage = _Stage(0, "", Instruction("FROM", "", []), "")  # the stage being built
         self.results: dict[int, tuple[StageState, Result]] = {}  # the stages built so far
+        # The images COPY --from reads, by their word: the image, and its registry's record.
+        self.sources: dict[str, tuple[Image, RemoteImage | None]] = {}
+        self.stages: list[_Stage] = []
 
     # -- the solve ------------------------------------------------------------------------------
     def solve(self, name: str, labels: dict[str, str], target: str = "") -> str:
@@ -194,7 +225,7 @@ class _Solver:
         except DockerfileError as err:
             raise Failed(f"failed to solve: dockerfile parse error: {err.message}") from None
         self.build.escape = parsed.escape_token
-        stages = self._stages(list(parsed.instructions))
+        stages = self.stages = self._stages(list(parsed.instructions))
         chosen = [stage for stage in stages if target and stage.name == target.lower()]
         if target and not chosen:
             raise Failed(f'failed to solve: target stage "{target}" could not be found')
@@ -204,6 +235,11 @@ class _Solver:
             image_base = stage.base_stage is None and stage.base_name.lower() != "scratch"
             if image_base and stage.base_name not in bases:
                 bases[stage.base_name] = self._base(stage.from_ins, stage.base_name)
+        loaded = {_reference(name): found for name, found in bases.items()}
+        for ins, word in _image_sources(stages, needed):  # then the images COPY --from reads
+            if word not in self.sources:
+                found = loaded.get(_reference(word)) or self._base(ins, word)
+                self.sources[word] = loaded[_reference(word)] = found
         self._load_ignore_file()
         context_loaded = False
         shown_from: set[str] = set()  # a FROM shared by stages is one vertex, shown once
@@ -218,6 +254,8 @@ class _Solver:
                 state = StageState(image.id if image else "", base_run_config(image), stage.name)
                 state.run_config["Image"] = ""
                 result = self._from(stage.base_name, image, shown_from)
+            for _, word in _image_sources(stages, [stage]):  # each image COPY --from reads
+                self._image_vertex(word, *self.sources[word], shown_from)
             if not context_loaded and _reads_context(needed):
                 self._load_context([ins for each in needed for ins in each.steps])
                 context_loaded = True
@@ -249,7 +287,8 @@ class _Solver:
             stage.base_stage = named.get(stage.base_name.lower())
             if stage.base_stage is not None and stage.base_stage >= stage.index:
                 stage.base_stage = None
-            if len(stages) > 1:
+            # An image COPY --from reads is a stage of its own for BuildKit: steps get names.
+            if len(stages) > 1 or _image_sources(stages, stages):
                 stage.label = stage.name or f"stage-{stage.index}"
         return stages
 
@@ -359,27 +398,48 @@ class _Solver:
     def _from(self, name: str, base: Image | None, shown_from: set[str]) -> Result:
         if base is None:
             return Result("", [], [], _cache_key("scratch"))
-        ref = parse_normalized(name).with_default_tag()
-        # A base read from its registry is resolved by its name the first time it is used.
-        key = _cache_key("from", base.id, str(ref) if self.remote else "")
         history = list(base.config.get("history") or [])
-        shown = f"FROM {ref}@{self.remote.digest}" if self.remote else f"FROM {ref}"
-        name_of_step = self._prefixed(shown)
-        if key in shown_from:  # the same operation as an earlier stage's FROM: one vertex
-            return Result(base.chain_id, list(base.diff_ids), history, key)
-        shown_from.add(key)
-        for chain_id in fs.chain_ids(base.diff_ids):  # BuildKit's records of the base's layers
+        # The same image as one the stage copies from is one vertex, named by neither.
+        copied = _image_sources(self.stages, [self.stage])
+        shared = any(_reference(word) == _reference(name) for _, word in copied)
+        key = self._image_vertex(name, base, self.remote, shown_from, step=True, plain=shared)
+        return Result(base.chain_id, list(base.diff_ids), history, key)
+
+    def _image_vertex(
+        self,
+        name: str,
+        image: Image,
+        remote: RemoteImage | None,
+        shown_from: set[str],
+        step: bool = False,
+        plain: bool = False,
+    ) -> str:
+        """An image's ``FROM`` vertex, once per build: its layers snapshotted, or fetched from
+        its registry, on first use. A base's is a ``step`` of its stage, named by it unless
+        ``plain``; an image COPY --from reads is named by none. Returns its key."""
+        ref = parse_normalized(name).with_default_tag()
+        # An image read from its registry is resolved by its name the first time it is used.
+        key = _cache_key("from", image.id, str(ref) if remote else "")
+        shown = f"FROM {ref}@{remote.digest}" if remote else f"FROM {ref}"
+        name_of_step = self._prefixed(shown) if step else shown
+        name_of_step = shown if plain else name_of_step
+        # One vertex per name and image: stages FROM the same image share it, while another
+        # name of the same image is a vertex of its own (with the same cache).
+        if f"{ref} {key}" in shown_from:
+            return key
+        shown_from.add(f"{ref} {key}")
+        for chain_id in fs.chain_ids(image.diff_ids):  # BuildKit's records of its layers
             cache_records.note_base_layer(self.engine, chain_id)
         vertex = self.trace.start(name_of_step, key)
         cached = self._cached(key) is not None
         if not cached:  # the first build that uses it: BuildKit snapshots the image
-            if self.remote is not None:
-                self._fetch(vertex, ref, self.remote)
-            self._remember(key, base.chain_id, f"FROM {ref}")
-        if self.remote is not None and (notice := _stand_in_notice(ref)):
+            if remote is not None:
+                self._fetch(vertex, ref, remote)
+            self._remember(key, image.chain_id, f"FROM {ref}")
+        if remote is not None and (notice := _stand_in_notice(ref)):
             self.trace.warn(vertex, notice)
         self.trace.complete(vertex, cached=cached)
-        return Result(base.chain_id, list(base.diff_ids), history, key)
+        return key
 
     def _fetch(self, vertex: Vertex, ref: object, remote: RemoteImage) -> None:
         """The base's layers that are not here yet, as BuildKit's docker driver fetches them:
@@ -592,16 +652,8 @@ class _Solver:
             if state.stage_name.lower() == wanted or str(index) == wanted:
                 tree = self.engine.layers.tree(result.chain_id)
                 return SourceTree(tree, None, ""), result.chain_id
-        raise Failed(
-            tr(
-                N_(
-                    "LayerLab's BuildKit copies from the Dockerfile's own stages only, for now "
-                    "({instruction}); build with the classic builder: DOCKER_BUILDKIT=0 docker "
-                    "build …"
-                ),
-                instruction=ins.original,
-            )
-        )
+        image, _ = self.sources[ins.flags["from"]]  # not a stage: an image
+        return SourceTree(self.engine.layers.tree(image.chain_id), None, ""), image.chain_id
 
     def _context_ref(self) -> str:
         """BuildKit's name for the context it received: a session's UUID and a snapshot ID."""
