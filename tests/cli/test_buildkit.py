@@ -621,3 +621,17 @@ def test_buildx_reports_a_bad_tag_or_context_in_its_own_words(
         'ERROR: unable to prepare context: path "nonexist" not found\n',
         1,
     )
+
+
+def test_copy_from_a_stage_further_down_is_refused_with_a_reason(
+    engine: SimEngine, tmp_path: Path
+) -> None:
+    (tmp_path / "Dockerfile").write_text(
+        "FROM busybox AS first\nCOPY --from=later /a /a\nFROM busybox AS later\nRUN echo a > /a\n"
+    )
+    _, err, code = docker(engine, tmp_path, "build", "--target", "first", ".")
+    assert code == 1
+    assert err.endswith(
+        "ERROR: LayerLab's BuildKit copies from the stages above this one only, for now "
+        "(COPY --from=later /a /a); move that stage up\n"
+    )

@@ -652,7 +652,18 @@ class _Solver:
             if state.stage_name.lower() == wanted or str(index) == wanted:
                 tree = self.engine.layers.tree(result.chain_id)
                 return SourceTree(tree, None, ""), result.chain_id
-        image, _ = self.sources[ins.flags["from"]]  # not a stage: an image
+        found = self.sources.get(ins.flags["from"])  # not a stage built so far: an image
+        if found is None:  # a stage further down, which BuildKit would build first
+            raise Failed(
+                tr(
+                    N_(
+                        "LayerLab's BuildKit copies from the stages above this one only, for now "
+                        "({instruction}); move that stage up"
+                    ),
+                    instruction=ins.original,
+                )
+            )
+        image, _ = found
         return SourceTree(self.engine.layers.tree(image.chain_id), None, ""), image.chain_id
 
     def _context_ref(self) -> str:
