@@ -33,6 +33,23 @@ def human_bytes(size: int) -> str:
     raise AssertionError("unreachable")
 
 
+def add_log_lines(logs: list[str], partial: bool, data: str, seconds: float) -> bool:
+    """Add what a vertex printed, ``seconds`` after it started, to its ``logs`` as BuildKit's
+    printers keep them (``0.045 hi``): a first line goes on the last one when that had no
+    newline yet (``partial``). Returns whether the last line is still without one."""
+    lines = data.split("\n")
+    complete = data.endswith("\n")
+    if complete:
+        lines = lines[:-1]
+    places = 3 if seconds < 10 else 2 if seconds < 100 else 1
+    for number, line in enumerate(lines):
+        if number == 0 and partial and logs:
+            logs[-1] += line
+            continue
+        logs.append(f"{seconds:.{places}f} {line}")
+    return not complete
+
+
 @dataclass
 class _Vertex:
     index: int
@@ -91,18 +108,9 @@ class PlainPrinter:
             self._print(digest)
 
     def _add_log(self, vertex: _Vertex, data: str, at: float) -> None:
-        lines = data.split("\n")
-        complete = data.endswith("\n")
-        if complete:
-            lines = lines[:-1]
-        for number, line in enumerate(lines):
-            if number == 0 and vertex.partial and vertex.logs:
-                vertex.logs[-1] += line
-                continue
-            seconds = at - (vertex.started or at)
-            places = 3 if seconds < 10 else 2 if seconds < 100 else 1
-            vertex.logs.append(f"{seconds:.{places}f} {line}")
-        vertex.partial = not complete
+        vertex.partial = add_log_lines(
+            vertex.logs, vertex.partial, data, at - (vertex.started or at)
+        )
 
     def _print(self, digest: str) -> None:
         vertex = self.vertices[digest]

@@ -26,7 +26,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-from layerlab.cli.buildkit_progress import human_bytes
+from layerlab.cli.buildkit_progress import add_log_lines, human_bytes
 
 Json = dict[str, Any]
 
@@ -139,18 +139,8 @@ class TtyPrinter:
 
     def _add_log(self, vertex: _Vertex, data: str, at: float) -> None:
         vertex.output += data
-        lines = data.split("\n")
-        complete = data.endswith("\n")
-        if complete:
-            lines = lines[:-1]
-        for number, line in enumerate(lines):
-            if number == 0 and vertex.partial and vertex.logs:
-                vertex.logs[-1] += line
-                continue
-            seconds = at - (vertex.intervals[-1][0] if vertex.intervals else at)
-            places = 3 if seconds < 10 else 2 if seconds < 100 else 1
-            vertex.logs.append(f"{seconds:.{places}f} {line}")
-        vertex.partial = not complete
+        seconds = at - (vertex.intervals[-1][0] if vertex.intervals else at)
+        vertex.partial = add_log_lines(vertex.logs, vertex.partial, data, seconds)
 
     def _now(self) -> float:
         """Our clock as the engine's seconds (for what is still running)."""
