@@ -206,7 +206,7 @@ _AGO = re.compile(
     r"(Less than a second|About a minute|About an hour|\d+ (?:seconds?|minutes|hours))"
 )
 _PADDING = re.compile(r" {2,}")
-_VERIFYING = re.compile(r"(?m)^[0-9a-f]{12}: Verifying Checksum\n")
+_TRANSIENT = re.compile(r"(?m)^[0-9a-f]{12}: (?:Verifying Checksum|Download complete)\n")
 _TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)")
 
 
@@ -223,8 +223,10 @@ class Normaliser:
         return label if len(match[1]) == 12 else label + "…full"
 
     def __call__(self, text: str) -> str:
-        # Whether the daemon reports "Verifying Checksum" for a tiny blob depends on timing.
-        text = _VERIFYING.sub("", text)
+        # Whether the daemon reports "Verifying Checksum" and "Download complete" for a tiny
+        # blob depends on timing: its progress broadcaster coalesces fast updates, and on a
+        # busy machine both can be folded into "Pull complete".
+        text = _TRANSIENT.sub("", text)
         text = text.replace(self.prefix, "{p}")
         text = _TIMESTAMP.sub("<TS>", text)
         text = _HEX.sub(self._label, text)
