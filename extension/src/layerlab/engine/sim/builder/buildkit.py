@@ -27,8 +27,12 @@ What differs from the classic builder (measured on Engine 26.1 with buildx 0.13)
   after the bases', it has a ``FROM …`` vertex of its own without a stage's name (the base's,
   when it is the same image), and the steps are named by stage as if it were one.
 
+- A base's ONBUILD triggers (an image's, or those an earlier stage declared) run first in the
+  stage, as steps of its own: they are numbered on from FROM without counting in the total
+  (``[3/2] COPY a.txt /a.txt``), and a failing one points at the FROM line.
+
 What LayerLab's BuildKit does not build yet fails with a message saying so, never with another
-builder's work: ONBUILD triggers.
+builder's work: ``COPY --from`` a stage further down.
 """
 
 from __future__ import annotations
@@ -59,6 +63,7 @@ from layerlab.engine.sim.builder.dockerfile import (
     DockerfileError,
     Instruction,
     expand,
+    parse_dockerfile,
     parse_dockerfile_result,
     substitute,
 )
@@ -153,12 +158,16 @@ class _Stage:
     counted: int = 0
 
 
-def _reads_context(stages: list[_Stage]) -> bool:
-    return any(
-        ins.keyword in ("COPY", "ADD") and not ins.flags.get("from")
-        for stage in stages
-        for ins in stage.steps
-    )
+def _reads_context(steps: list[Instruction]) -> bool:
+    return any(ins.keyword in ("COPY", "ADD") and not ins.flags.get("from") for ins in steps)
+
+
+def _trigger(text: str, from_ins: Instruction) -> Instruction:
+    """An ONBUILD trigger as a step of the stage that fires it; its errors point at FROM."""
+    # The parser wants a stage; the FROM line only frames the trigger.
+    step = parse_dockerfile(f"FROM scratch\n{text}\n")[1]
+    step.line, step.end_line = from_ins.line, from_ins.end_line
+    return step
 
 
 def _image_sources(stages: list[_Stage], among: list[_Stage]) -> list[tuple[Instruction, str]]:
@@ -241,6 +250,9 @@ class _Solver:
                 found = loaded.get(_reference(word)) or self._base(ins, word)
                 self.sources[word] = loaded[_reference(word)] = found
         self._load_ignore_file()
+        triggers = {stage.index: self._triggers(stage, bases) for stage in needed}
+        steps = {stage.index: [*triggers[stage.index], *stage.steps] for stage in needed}
+        reads_context = _reads_context([ins for each in needed for ins in steps[each.index]])
         context_loaded = False
         shown_from: set[str] = set()  # a FROM shared by stages is one vertex, shown once
         for stage in needed:
@@ -256,10 +268,11 @@ class _Solver:
                 result = self._from(stage.base_name, image, shown_from)
             for _, word in _image_sources(stages, [stage]):  # each image COPY --from reads
                 self._image_vertex(word, *self.sources[word], shown_from)
-            if not context_loaded and _reads_context(needed):
-                self._load_context([ins for each in needed for ins in each.steps])
+            if not context_loaded and reads_context:
+                self._load_context([ins for each in needed for ins in steps[each.index]])
                 context_loaded = True
-            for ins in stage.steps:
+            state.run_config["OnBuild"] = None  # fired here, not handed down
+            for ins in steps[stage.index]:
                 try:
                     result = self._step(state, ins, result)
                 except (StepFailed, CopyError) as err:  # found by an instruction's checks
@@ -291,6 +304,21 @@ class _Solver:
             if len(stages) > 1 or _image_sources(stages, stages):
                 stage.label = stage.name or f"stage-{stage.index}"
         return stages
+
+    def _triggers(
+        self, stage: _Stage, bases: dict[str, tuple[Image, RemoteImage | None]]
+    ) -> list[Instruction]:
+        """The ONBUILD triggers the stage's base hands it: an image's, or the ONBUILD lines of
+        the earlier stage it starts from (whose own base's triggers it fired itself)."""
+        if stage.base_stage is not None:
+            earlier = self.stages[stage.base_stage].steps
+            texts = [ins.args[0] for ins in earlier if ins.keyword == "ONBUILD"]
+        elif stage.base_name in bases:
+            image = bases[stage.base_name][0]
+            texts = list((image.config.get("config") or {}).get("OnBuild") or [])
+        else:
+            texts = []
+        return [_trigger(text, stage.from_ins) for text in texts]
 
     def _needed(self, stages: list[_Stage], target: _Stage) -> list[_Stage]:
         """The target and the stages it builds on or copies from, in the Dockerfile's order."""
@@ -380,17 +408,6 @@ class _Solver:
                 message = f"{name}: failed to resolve source metadata for {ref}: {reason}"
                 raise Failed(f"failed to solve: {message}", (ins.line, ins.end_line))
             image = Image(remote.image_id, remote.config, "", 0.0, "", 0)
-        if (image.config.get("config") or {}).get("OnBuild"):
-            raise Failed(
-                tr(
-                    N_(
-                        "LayerLab's BuildKit does not run a base image's ONBUILD triggers yet "
-                        "({name} has some); build with the classic builder: DOCKER_BUILDKIT=0 "
-                        "docker build …"
-                    ),
-                    name=name,
-                )
-            )
         vertex = self.trace.start(f"[internal] load metadata for {ref}")
         self.trace.complete(vertex)
         return image, remote
@@ -492,7 +509,8 @@ class _Solver:
         if ins.keyword not in _LAYER_STEPS:
             dispatch(self.build, state, ins)
             state.run_config["Image"] = ""
-            result.history.append(_history(_metadata_text(self.build, state, ins), None))
+            if ins.keyword != "ONBUILD":  # BuildKit keeps a trigger in the config only
+                result.history.append(_history(_metadata_text(self.build, state, ins), None))
             return result
         if ins.keyword == "WORKDIR":
             dispatch(self.build, state, ins)
