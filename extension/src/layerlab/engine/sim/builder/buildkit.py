@@ -31,8 +31,9 @@ What differs from the classic builder (measured on Engine 26.1 with buildx 0.13)
   stage, as steps of its own: they are numbered on from FROM without counting in the total
   (``[3/2] COPY a.txt /a.txt``), and a failing one points at the FROM line.
 
-What LayerLab's BuildKit does not build yet fails with a message saying so, never with another
-builder's work: ``COPY --from`` a stage further down.
+- ``COPY --from`` names a stage above its own: one that copies from itself is a circular
+  dependency (refused before any metadata loads), one further down must be defined first
+  (refused once the bases' metadata is loaded), as BuildKit says.
 """
 
 from __future__ import annotations
@@ -75,7 +76,6 @@ from layerlab.engine.sim.builder.transfer import included, signature, transfer_s
 from layerlab.engine.sim.images.config import go_json, rfc3339
 from layerlab.engine.sim.images.store import Image
 from layerlab.engine.sim.store import fs
-from layerlab.i18n import N_, tr
 
 if TYPE_CHECKING:
     from layerlab.engine.sim.containers.backend import ContainerBackend
@@ -194,6 +194,18 @@ def _reference(name: str) -> str:
         return name
 
 
+def _source_stage(stages: list[_Stage], ins: Instruction) -> int | None:
+    """The index of the stage a ``COPY --from`` reads (by name or number), if it names one."""
+    word = (ins.flags.get("from") or "").lower() if ins.keyword == "COPY" else ""
+    named = {stage.name: stage.index for stage in stages if stage.name}
+    found = named.get(word, int(word) if word.isdigit() else None)
+    return found if found is not None and found < len(stages) else None
+
+
+def _stage_name(stage: _Stage) -> str:
+    return stage.name or f"stage-{stage.index}"
+
+
 def _cache_key(*parts: object) -> str:
     return "sha256:" + hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
@@ -239,6 +251,8 @@ class _Solver:
         if target and not chosen:
             raise Failed(f'failed to solve: target stage "{target}" could not be found')
         needed = self._needed(stages, chosen[0] if chosen else stages[-1])
+        self._check_sources(needed, lambda source, stage: source == stage.index,
+                            "circular dependency detected on stage: {stage}")  # fmt: skip
         bases: dict[str, tuple[Image, RemoteImage | None]] = {}
         for stage in needed:  # each base image's metadata first, once per name
             image_base = stage.base_stage is None and stage.base_name.lower() != "scratch"
@@ -249,6 +263,9 @@ class _Solver:
             if word not in self.sources:
                 found = loaded.get(_reference(word)) or self._base(ins, word)
                 self.sources[word] = loaded[_reference(word)] = found
+        self._check_sources(needed, lambda source, stage: source > stage.index,
+                            'cannot copy from stage "{word}", it needs to be defined before '
+                            'current stage "{stage}"')  # fmt: skip
         self._load_ignore_file()
         triggers = {stage.index: self._triggers(stage, bases) for stage in needed}
         steps = {stage.index: [*triggers[stage.index], *stage.steps] for stage in needed}
@@ -302,7 +319,7 @@ class _Solver:
                 stage.base_stage = None
             # An image COPY --from reads is a stage of its own for BuildKit: steps get names.
             if len(stages) > 1 or _image_sources(stages, stages):
-                stage.label = stage.name or f"stage-{stage.index}"
+                stage.label = _stage_name(stage)
         return stages
 
     def _triggers(
@@ -320,9 +337,20 @@ class _Solver:
             texts = []
         return [_trigger(text, stage.from_ins) for text in texts]
 
+    def _check_sources(
+        self, needed: list[_Stage], wrong: Callable[[int, _Stage], bool], message: str
+    ) -> None:
+        """Fail on the first ``COPY --from`` of the needed stages that names a stage ``wrong``
+        for its own, with BuildKit's ``message`` and the instruction's lines."""
+        for stage in needed:
+            for ins in stage.steps:
+                source = _source_stage(self.stages, ins)
+                if source is not None and wrong(source, stage):
+                    text = message.format(word=ins.flags["from"], stage=_stage_name(stage))
+                    raise Failed(f"failed to solve: {text}", (ins.line, ins.end_line))
+
     def _needed(self, stages: list[_Stage], target: _Stage) -> list[_Stage]:
         """The target and the stages it builds on or copies from, in the Dockerfile's order."""
-        named = {stage.name: stage.index for stage in stages if stage.name}
         wanted: set[int] = set()
         pending = [target.index]
         while pending:
@@ -334,9 +362,8 @@ class _Solver:
             if stage.base_stage is not None:
                 pending.append(stage.base_stage)
             for ins in stage.steps:
-                source = (ins.flags.get("from") or "").lower() if ins.keyword == "COPY" else ""
-                found = named.get(source, int(source) if source.isdigit() else None)
-                if found is not None and found < len(stages):
+                found = _source_stage(stages, ins)
+                if found is not None:
                     pending.append(found)
         return [stage for stage in stages if stage.index in wanted]
 
@@ -670,18 +697,8 @@ class _Solver:
             if state.stage_name.lower() == wanted or str(index) == wanted:
                 tree = self.engine.layers.tree(result.chain_id)
                 return SourceTree(tree, None, ""), result.chain_id
-        found = self.sources.get(ins.flags["from"])  # not a stage built so far: an image
-        if found is None:  # a stage further down, which BuildKit would build first
-            raise Failed(
-                tr(
-                    N_(
-                        "LayerLab's BuildKit copies from the stages above this one only, for now "
-                        "({instruction}); move that stage up"
-                    ),
-                    instruction=ins.original,
-                )
-            )
-        image, _ = found
+        # Not a stage (those further down were refused before the build began): an image.
+        image, _ = self.sources[ins.flags["from"]]
         return SourceTree(self.engine.layers.tree(image.chain_id), None, ""), image.chain_id
 
     def _context_ref(self) -> str:
