@@ -161,6 +161,32 @@ def engine_26_outcomes(tmp: Path) -> tuple[list[tuple[str, CommandResult, Comman
     return rows, source
 
 
+# What Docker 27 to 29 print differently from Engine 26.1, read from docker/cli's source (v29.7.1)
+# and Docker's documentation: no such engine runs here, so none of it is measured, and the
+# simulator models none of it (its newest profile is 26.1).
+NEWER_DOCKER = """## Docker 27 to 29: known differences, not measured
+
+No engine newer than 26.1 runs on this machine, so these are read from docker/cli's source
+(v29.7.1) and Docker's documentation, not measured, and the simulator does not model them: its
+newest profile, and the default, stays Engine 26.1.
+
+- `docker images` (`docker image ls`): from CLI 29.0 the default view is a tree-like table with
+  the columns IMAGE, ID, DISK USAGE, CONTENT SIZE and EXTRA (a `U` chip for an image a
+  container uses, and the legend `i Info → U In Use` above it on a terminal), one row per tag,
+  names sorted.
+  `-q`, `--no-trunc`, `--digests` and `--format` (so `--format table`) keep the classic table.
+  CLI 27.2 to 28 have it only behind the experimental `--tree` flag; CLI 26.1 refuses `--tree`,
+  and so does the simulator.
+- Engine 29.0 uses the containerd image store on fresh installs: image IDs are the digests of
+  the image's manifest or index, the sizes it reports differ from the classic store's, and
+  `docker images --tree` can list one image per platform.
+- Engine 29.0 refuses clients below API 1.44; LayerLab's real-engine mode negotiates the
+  version as the docker CLI does (tested against a server that refuses old versions).
+- Docker Desktop names its builder `desktop-linux`, so BuildKit's first line reads
+  `#0 building with "desktop-linux" instance using docker driver`.
+"""
+
+
 def report(
     comparisons: list[Comparison],
     versions: str,
@@ -234,6 +260,7 @@ def report(
             lines += ["None.", ""]
         for c in differing:
             lines += _diff_block(c.scenario, c.real, getattr(c, side))
+    lines.append(NEWER_DOCKER)
     return "\n".join(lines).rstrip() + "\n"
 
 
