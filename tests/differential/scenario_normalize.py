@@ -136,6 +136,12 @@ TABLE_SEPARATOR = " | "
 # the first row is padded to the header. Records become `<cache-id>`, lose their padding, and
 # are sorted.
 _CACHE_ROW = re.compile(r"^[0-9a-z]{25}(\*?) +\t(.*)$")
+# Rule 10b: the same records in `system df -v` (its "Build cache usage" table): IDs cut to 12
+# characters, rows in the order the daemon streams them. Each row's ID becomes `<cache-id>`
+# (padded to the same width) and the rows are sorted.
+_CACHE_USAGE_ROW = re.compile(
+    r"^[0-9a-z]{12}( +(?:regular|source\.local|exec\.cachemount|frontend|internal) .*)$"
+)
 _CACHE_ID = re.compile(r"^[0-9a-z]{25}$")
 _CACHE_LIST_TITLE = "Deleted build cache objects:"
 
@@ -171,6 +177,10 @@ def _cache_records(text: str) -> str:
             continue
         if listing and _CACHE_ID.match(line):
             records.append("<cache-id>")
+            continue
+        usage_row = _CACHE_USAGE_ROW.match(line)
+        if usage_row:
+            records.append("<cache-id>  " + usage_row.group(1))
             continue
         output += sorted(records)
         records = []

@@ -421,6 +421,23 @@ def test_cache_records_in_a_prune_report_are_compared_without_ids_or_order() -> 
     )
 
 
+def test_cache_records_in_system_df_v_are_compared_without_ids_or_order() -> None:
+    """`system df -v` on Engine 26.1 twice: other IDs, another order; the counts still count."""
+    table = (
+        "Build cache usage: 45B\n\n"
+        "CACHE ID       CACHE TYPE     SIZE      CREATED        LAST USED      USAGE     SHARED\n"
+        "{}   regular        5B        1 second ago   1 second ago   1         true\n"
+        "{}   source.local   40B       1 second ago   1 second ago   3         false\n"
+    )
+    first = table.format("ynjk9j5gqikt", "sxx3nnvnpadp")
+    lines = table.format("r6fiw0f229hy", "eh4kd0heqsbu").split("\n")
+    second = "\n".join([*lines[:3], lines[4], lines[3], *lines[5:]])
+    assert normalize(first, IdMap()) == normalize(second, IdMap())
+    assert normalize(first.replace("1         true", "2         true"), IdMap()) != normalize(
+        second, IdMap()
+    )
+
+
 def test_a_vertex_printed_before_its_status_is_kept_once() -> None:
     """Engine 26.1 sometimes prints the Dockerfile's vertex done, then again with its
     transfer."""

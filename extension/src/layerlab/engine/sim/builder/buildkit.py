@@ -122,6 +122,7 @@ def build(
     try:
         image_id = solver.solve(dockerfile or "Dockerfile", labels, target)
     except Failed as failure:
+        cache_records.note_use(engine, solver.touched - solver.made)
         detail: Json = {"message": failure.message}
         if failure.lines:
             detail["source"] = {
@@ -131,6 +132,7 @@ def build(
             }
         trace.messages.append({"errorDetail": detail, "error": failure.message})
         return iter(trace.messages)
+    cache_records.note_use(engine, solver.touched - solver.made)
     _export(engine, trace, image_id, refs, names)
     return iter(trace.messages)
 
@@ -237,6 +239,10 @@ class _Solver:
         # The images COPY --from reads, by their word: the image, and its registry's record.
         self.sources: dict[str, tuple[Image, RemoteImage | None]] = {}
         self.stages: list[_Stage] = []
+        # The layers whose cache records this build touched (a step ran on one; the result),
+        # and those it made: a record counts one use per build (cache_records).
+        self.touched: set[str] = set()
+        self.made: set[str] = set()
 
     # -- the solve ------------------------------------------------------------------------------
     def solve(self, name: str, labels: dict[str, str], target: str = "") -> str:
@@ -297,6 +303,7 @@ class _Solver:
                     raise Failed(f"failed to solve: {err.message}", lines) from None
             self.results[stage.index] = (state, result)
         state, result = self.results[needed[-1].index]
+        self.touched.add(result.chain_id)
         # `--label` goes into the image's config last, with no step and no history row.
         state.run_config["Labels"] = {**(state.run_config.get("Labels") or {}), **labels} or None
         return self._image(state, result)
@@ -473,7 +480,8 @@ class _Solver:
             return key
         shown_from.add(f"{ref} {key}")
         for chain_id in fs.chain_ids(image.diff_ids):  # BuildKit's records of its layers
-            cache_records.note_base_layer(self.engine, chain_id)
+            if cache_records.note_base_layer(self.engine, chain_id):
+                self.made.add(chain_id)
         vertex = self.trace.start(name_of_step, key)
         cached = self._cached(key) is not None
         if not cached:  # the first build that uses it: BuildKit snapshots the image
@@ -573,6 +581,7 @@ class _Solver:
         vertex = vertex or self.trace.start(self._prefixed(shown), key)
         found = self._cached(key)
         if found is None:
+            self.touched.add(result.chain_id)  # the step runs on its parent's layer
             lower = self.engine.layers.tree(result.chain_id)
             try:
                 upper = make(dict(lower))
@@ -586,7 +595,8 @@ class _Solver:
         else:
             chain, created = found
             self.trace.complete(vertex, cached=True)
-        cache_records.note_step(self.engine, key, chain, history_text)
+        if cache_records.note_step(self.engine, key, chain, history_text):
+            self.made.add(chain)
         layer = self.engine.layers.get(chain)
         assert layer is not None
         # The layer's row has the time its layer was made: a cached rebuild is the same image.
