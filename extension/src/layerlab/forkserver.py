@@ -376,9 +376,12 @@ def _warm_up() -> None:
                 importlib.import_module(found.name)
     from layerlab.cli import grammar
 
-    for command in grammar.TOP_COMMANDS.values():
-        command.flagset()  # reads its help text, where its flags are defined
-    for group in grammar.GROUPS.values():
-        grammar.read_help(group.help_file)
-        for command in group.commands.values():
+    for profile in ("", "26.1"):  # each CLI's help texts, where its flags are defined
+        token = grammar.HELP_PROFILE.set(profile)
+        for command in grammar.TOP_COMMANDS.values():
             command.flagset()
+        for group in grammar.GROUPS.values():
+            grammar.read_help(group.help_file)
+            for command in group.commands.values():
+                command.flagset()
+        grammar.HELP_PROFILE.reset(token)

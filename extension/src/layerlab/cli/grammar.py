@@ -7,6 +7,7 @@ names the subset LayerLab implements, so any other real flag is refused by name.
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib import resources
@@ -70,8 +71,7 @@ class Command:
             return read_help(self.help_file)
         short = "docker " + self.derive_help_from.removesuffix(".txt")
         text = read_help(self.derive_help_from)
-        first, _, rest = text.partition("\n")
-        return first.replace(short, self.name, 1) + "\n" + rest
+        return text.replace(f"Usage:  {short} ", f"Usage:  {self.name} ", 1)
 
     @property
     def usage(self) -> str:
@@ -96,9 +96,23 @@ class Group:
     commands: dict[str, Command]  # every alias -> command
 
 
-@cache
+# Which CLI's help texts (and so flag definitions) the command line being run gets: "" for
+# the docker CLI 28.2.2 this module ports, "26.1" for Engine 26.1's own CLI (help/26.1/, the
+# simulator's 26.1 profile). Set by run_cli for the engine it runs against.
+HELP_PROFILE: ContextVar[str] = ContextVar("help_profile", default="")
+
+
 def read_help(file_name: str) -> str:
-    return resources.files("layerlab.cli").joinpath("help", file_name).read_text("utf-8")
+    """A command's ``--help`` text as the CLI of the current :data:`HELP_PROFILE` prints it."""
+    return _read_help(file_name, HELP_PROFILE.get())
+
+
+@cache
+def _read_help(file_name: str, profile: str) -> str:
+    folder = resources.files("layerlab.cli").joinpath("help")
+    if profile and folder.joinpath(profile, file_name).is_file():
+        return folder.joinpath(profile, file_name).read_text("utf-8")
+    return folder.joinpath(file_name).read_text("utf-8")
 
 
 def _cmd(

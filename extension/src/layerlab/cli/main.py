@@ -24,6 +24,7 @@ from layerlab.cli.grammar import (
     BUILDX_HELP,
     EXACT1,
     GROUPS,
+    HELP_PROFILE,
     TOP_COMMANDS,
     Command,
     Group,
@@ -52,6 +53,8 @@ def run_cli(
     """Run one docker command line (``argv`` without the leading ``docker``); write what the docker
     CLI writes to each stream and return its exit code. Never raises for user mistakes."""
     wire = cast(Engine, OverTheWire(engine))  # what reaches the daemon is JSON's
+    # The simulator's 26.1 profile speaks with Engine 26.1's CLI: its help texts and flags.
+    profile = HELP_PROFILE.set(getattr(engine, "profile", "") or "")
     try:
         return _dispatch(list(argv), wire, stdout, stderr, Path(cwd), stdin)
     except CliError as exc:
@@ -77,6 +80,8 @@ def run_cli(
             "(set LAYERLAB_DEBUG=1 to see the traceback).\n"
         )
         return 1
+    finally:
+        HELP_PROFILE.reset(profile)
 
 
 def _listed_commands(help_text: str) -> set[str]:
