@@ -231,7 +231,9 @@ def report(
         lines += [
             "## Docker Engine 26.1 with buildx (the simulator's 26.1 profile)",
             "",
-            "The scenarios marked `@profile 26.1` build with BuildKit. They run on the",
+            "The scenarios marked `@profile 26.1` build with BuildKit and speak Engine 26.1's CLI "
+            "(its help",
+            "and its words for mistakes). They run on the",
             "simulator with `LAYERLAB_PROFILE=26.1` and are compared with Engine 26.1, its own",
             f"CLI and buildx 0.13: with {engine_26_source}. The real-engine adapter",
             "builds with the classic builder only, so it is not compared here. The scenarios",

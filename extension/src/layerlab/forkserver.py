@@ -377,11 +377,11 @@ def _warm_up() -> None:
     from layerlab.cli import grammar
 
     for profile in ("", "26.1"):  # each CLI's help texts, where its flags are defined
-        token = grammar.HELP_PROFILE.set(profile)
+        token = grammar.CLI_PROFILE.set(profile)
         for command in grammar.TOP_COMMANDS.values():
             command.flagset()
         for group in grammar.GROUPS.values():
             grammar.read_help(group.help_file)
             for command in group.commands.values():
                 command.flagset()
-        grammar.HELP_PROFILE.reset(token)
+        grammar.CLI_PROFILE.reset(token)

@@ -96,15 +96,20 @@ class Group:
     commands: dict[str, Command]  # every alias -> command
 
 
-# Which CLI's help texts (and so flag definitions) the command line being run gets: "" for
-# the docker CLI 28.2.2 this module ports, "26.1" for Engine 26.1's own CLI (help/26.1/, the
-# simulator's 26.1 profile). Set by run_cli for the engine it runs against.
-HELP_PROFILE: ContextVar[str] = ContextVar("help_profile", default="")
+# Which docker CLI speaks for the command line being run: "" for the CLI 28.2.2 this package
+# ports, "26.1" for Engine 26.1's own CLI (the simulator's 26.1 profile): its help texts (and so
+# its flags, help/26.1/) and its words for mistakes. Set by run_cli for the engine it runs on.
+CLI_PROFILE: ContextVar[str] = ContextVar("cli_profile", default="")
+
+
+def cli_26() -> bool:
+    """Whether Engine 26.1's CLI speaks (its cobra words for mistakes differ from 28.2.2's)."""
+    return CLI_PROFILE.get() == "26.1"
 
 
 def read_help(file_name: str) -> str:
-    """A command's ``--help`` text as the CLI of the current :data:`HELP_PROFILE` prints it."""
-    return _read_help(file_name, HELP_PROFILE.get())
+    """A command's ``--help`` text as the CLI of the current :data:`CLI_PROFILE` prints it."""
+    return _read_help(file_name, CLI_PROFILE.get())
 
 
 @cache

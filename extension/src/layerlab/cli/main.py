@@ -22,13 +22,14 @@ from layerlab.cli.errors import CliError, UnsupportedFlag, args_error, daemon_er
 from layerlab.cli.flags import FlagError, FlagSet, ParsedArgs, specs_from_help
 from layerlab.cli.grammar import (
     BUILDX_HELP,
+    CLI_PROFILE,
     EXACT1,
     GROUPS,
-    HELP_PROFILE,
     TOP_COMMANDS,
     Command,
     Group,
     as_buildx,
+    cli_26,
     read_help,
 )
 from layerlab.cli.wire import OverTheWire
@@ -54,7 +55,8 @@ def run_cli(
     CLI writes to each stream and return its exit code. Never raises for user mistakes."""
     wire = cast(Engine, OverTheWire(engine))  # what reaches the daemon is JSON's
     # The simulator's 26.1 profile speaks with Engine 26.1's CLI: its help texts and flags.
-    profile = HELP_PROFILE.set(getattr(engine, "profile", "") or "")
+    named = getattr(engine, "profile", "")
+    profile = CLI_PROFILE.set(named if isinstance(named, str) else "")
     try:
         return _dispatch(list(argv), wire, stdout, stderr, Path(cwd), stdin)
     except CliError as exc:
@@ -81,7 +83,7 @@ def run_cli(
         )
         return 1
     finally:
-        HELP_PROFILE.reset(profile)
+        CLI_PROFILE.reset(profile)
 
 
 def _listed_commands(help_text: str) -> set[str]:
@@ -101,9 +103,11 @@ def _dispatch(
     try:
         parsed = root_flags.parse(argv)
     except FlagError as exc:
+        if cli_26():  # the pointer, then the whole help (its leading blank line too)
+            raise CliError(f"{exc}\nSee 'docker --help'.\n{root_help}", 125) from None
         raise usage_error(str(exc), _ROOT_USAGE, "docker") from None
     if parsed.help:
-        stderr.writelines(note + "\n" for note in parsed.notices)
+        stderr.writelines(_notice(note) + "\n" for note in parsed.notices)
         stdout.write(root_help)
         return 0
     if parsed.flag("version"):
@@ -122,6 +126,8 @@ def _dispatch(
         return _run_command(TOP_COMMANDS[name], rest, engine, stdout, stderr, cwd, stdin)
     if name in _listed_commands(root_help):
         raise CliError(f"layerlab: 'docker {name}' is not supported by LayerLab")
+    if cli_26():
+        raise CliError(f"docker: '{name}' is not a docker command.\nSee 'docker --help'")
     raise CliError(
         f"docker: unknown command: docker {name}\n\nRun 'docker --help' for more information"
     )
@@ -156,13 +162,15 @@ def _run_group(
     first = args[0]
     if first in ("--help", "-h"):
         if first == "-h":
-            stdout.write("Flag shorthand -h has been deprecated, use --help\n")
+            stdout.write(_notice("Flag shorthand -h has been deprecated, use --help") + "\n")
         stdout.write(help_text)
         return 0
     if first in group.commands:
         return _run_command(group.commands[first], args[1:], engine, stdout, stderr, cwd, stdin)
     if first in _listed_commands(help_text):
         raise CliError(f"layerlab: 'docker {group.name} {first}' is not supported by LayerLab")
+    if cli_26():  # cobra's NoArgs on a command with subcommands: its usage, as an error
+        raise CliError(help_text.removesuffix("\n"))
     raise CliError(
         f"docker: unknown command: docker {group.name} {first}\n\n"
         f"Usage:  docker {group.name}\n\n"
@@ -189,7 +197,51 @@ def _check_buildx_arg_count(command: Command, count: int) -> None:
     )
 
 
+def _notice(text: str) -> str:
+    return text.replace(", use --help", ", please use --help") if cli_26() else text
+
+
+def _check_arg_count_26(command: Command, count: int) -> None:
+    """Engine 26.1's CLI: ``"docker rm" requires at least 1 argument.``, a pointer to
+    ``--help``, the usage and the command's short description; exit 1."""
+    rule, least, most = command.args
+
+    def plural(number: int) -> str:
+        return "argument" if number == 1 else "arguments"
+
+    if rule == "min" and count < least:
+        wrong = f"requires at least {least} {plural(least)}"
+    elif rule == "exact" and count != least:
+        wrong = f"requires exactly {least} {plural(least)}"
+    elif rule == "max" and count > most:
+        wrong = f"requires at most {most} {plural(most)}"
+    elif rule == "range" and not least <= count <= most:
+        wrong = f"requires at least {least} and at most {most} {plural(most)}"
+    elif rule == "none" and count:
+        wrong = "accepts no arguments"
+    else:
+        return
+    raise CliError(
+        f"\"{command.name}\" {wrong}.\nSee '{command.name} --help'.\n\n"
+        f"Usage:  {command.usage}\n\n{_short(command)}"
+    )
+
+
+def _short(command: Command) -> str:
+    """cobra's short description of a command: its line in its parent's list of commands."""
+    parent = GROUPS[command.path[0]].help_file if len(command.path) > 1 else "docker.txt"
+    listed = re.search(rf"^  {re.escape(command.path[-1])} +(\S.*)$", read_help(parent), re.M)
+    if listed:
+        return listed[1]
+    lines = command.help_text.splitlines()  # an alias the list leaves out: its description
+    at = next(i for i, line in enumerate(lines) if line.startswith("Usage:"))
+    return next(line for line in lines[at + 1 :] if line and not line.startswith("\t"))
+
+
 def _check_arg_count(command: Command, count: int) -> None:
+    if cli_26():
+        _check_arg_count_26(command, count)
+        return
     rule, least, most = command.args
     noun = "argument" if max(least, most) == 1 else "arguments"
     name = command.name
@@ -233,13 +285,13 @@ def _run_command(
     try:
         parsed = command.flagset().parse(args)
     except FlagError as exc:
-        if buildx:
+        if buildx or cli_26():
             raise CliError(f"{exc}\nSee '{command.name} --help'.", 125) from None
         raise usage_error(str(exc), command.usage, command.name) from None
     notices = parsed.notices
     if buildx:
         notices = [note.replace(", use --help", ", please use --help") for note in notices]
-    stdout.writelines(note + "\n" for note in notices)
+    stdout.writelines(_notice(note) + "\n" for note in notices)
     if parsed.help:
         stdout.write(command.help_text)
         return 0

@@ -89,14 +89,14 @@ def cmd_run(ctx: CommandContext, parsed: ParsedArgs) -> int:
         try:
             ctx.engine.start(container_id)
         except EngineError as exc:
-            raise run_error(daemon_error(exc), start_error_code(exc.message)) from None
+            raise run_error(daemon_error(exc), start_error_code(exc.message), False) from None
         return 0
     streams = {s.lower() for s in parsed.items("attach")} or {"stdout", "stderr"}
     chunks = ctx.engine.attach(container_id, logs=False, stdin=_input(ctx, parsed))
     try:
         ctx.engine.start(container_id)
     except EngineError as exc:
-        raise run_error(daemon_error(exc), start_error_code(exc.message)) from None
+        raise run_error(daemon_error(exc), start_error_code(exc.message), False) from None
     _pump(ctx, chunks, streams)
     return _wait_attached(ctx, container_id)
 

@@ -9,13 +9,20 @@ from typing import Any
 from layerlab.cli.commands.base import key_values
 from layerlab.cli.errors import CliError
 from layerlab.cli.flags import ParsedArgs
+from layerlab.cli.grammar import cli_26
 from layerlab.cli.safety import refuse_unsafe
 
 RUN_HINT = "Run 'docker run --help' for more information"
 
 
-def run_error(message: str, code: int) -> CliError:
-    """``docker run``'s error rendering: ``docker: <err>``, blank line, the help hint."""
+def run_error(message: str, code: int, with_help: bool = True) -> CliError:
+    """``docker run``'s error rendering: ``docker: <err>``, blank line, the help hint. Engine
+    26.1's CLI ends the message with a period and points at ``--help`` on the next line, except
+    when the container failed to start (``with_help`` False)."""
+    if cli_26():
+        text = message.removesuffix(".") + "."
+        return CliError(f"docker: {text}" + ("\nSee 'docker run --help'." if with_help else ""),
+                        code)  # fmt: skip
     return CliError(f"docker: {message}\n\n{RUN_HINT}", code)
 
 
@@ -66,14 +73,19 @@ def _env(values: list[str]) -> list[str]:
     return [v if "=" in v or v not in os.environ else f"{v}={os.environ[v]}" for v in values]
 
 
+def _port_error(message: str) -> CliError:
+    """A bad ``-p``: Engine 26.1's CLI vendors a port library whose messages start upper-case."""
+    return run_error(message[0].upper() + message[1:] if cli_26() else message, 125)
+
+
 def _port_range(text: str, what: str, spec: str) -> list[int]:
     match = re.fullmatch(r"(\d+)(?:-(\d+))?", text)
     if not match:
-        raise run_error(f"invalid {what}: {spec}", 125)
+        raise _port_error(f"invalid {what}: {spec}")
     first = int(match[1])
     last = int(match[2] or first)
     if last < first:
-        raise run_error(f"invalid {what}: {spec}", 125)
+        raise _port_error(f"invalid {what}: {spec}")
     return list(range(first, last + 1))
 
 
@@ -89,11 +101,14 @@ def parse_publish(specs: list[str]) -> tuple[list[str], dict[str, list[dict[str,
         host_text = parts[-2] if len(parts) >= 2 else ""
         host_ip = parts[-3] if len(parts) == 3 else ""
         if not container_text:
-            raise run_error(f"no port specified: {spec}<empty>", 125)
+            raise _port_error(f"no port specified: {spec}<empty>")
         container_ports = _port_range(container_text, "containerPort", container_text)
         host_ports = _port_range(host_text, "hostPort", host_text) if host_text else []
         if host_ports and len(host_ports) != len(container_ports) and len(host_ports) != 1:
-            raise run_error(f"invalid ranges specified for container and host Ports: {spec}", 125)
+            raise _port_error(
+                f"invalid ranges specified for container and host Ports: {container_text} and "
+                f"{host_text}"
+            )
         for index, port in enumerate(container_ports):
             key = f"{port}/{proto}"
             if key not in exposed:

@@ -82,7 +82,7 @@ class SimEngine:
         self.clock = Clock(self.store)
         self.ids = IdSource(self.store)
         self.layers = LayerStore(self.store)
-        self.image_store = ImageStore(self.store, self.layers)
+        self.image_store = ImageStore(self.store, self.layers, self.profile)
         self.containers_store = ContainerStore(self)
         with self.store.transaction():
             if self.store.get_meta("initialised") is None:

@@ -632,7 +632,7 @@ class _Solver:
         chain_id: str,
         tree: fs.Tree,
     ) -> fs.Tree:
-        from layerlab.engine.sim.containers.runtime import oci_error, process_context
+        from layerlab.engine.sim.containers.runtime import exec_error_text, process_context
         from layerlab.engine.sim.programs.executable import ExecError
         from layerlab.engine.sim.programs.process import run_process
 
@@ -641,13 +641,17 @@ class _Solver:
         context = process_context(tree, env, user, workdir, hostname, started)
         if chain_id:  # a real program's files: the image's, prepared once (runtimes/overlay)
             context.base = (chain_id, self.engine.layers.tree(chain_id))
+        command = go_quote(" ".join(cmd))
         try:
             run = run_process(cmd, context)
-        except ExecError as err:
-            raise StepFailed(oci_error(err)) from None
+        except ExecError as err:  # runc's words in the step's log, and BuildKit's exit code 1
+            reason = f"runc run failed: unable to start container process: {exec_error_text(err)}"
+            self.trace.log(vertex, 2, reason + "\n", started)
+            raise StepFailed(
+                f"process {command} did not complete successfully: exit code: 1"
+            ) from None
         for stream, data, offset in run.output:
             self.trace.log(vertex, stream, data.decode("utf-8", errors="replace"), started + offset)
-        command = go_quote(" ".join(cmd))
         if run.runs_forever:
             raise StepFailed(
                 f"process {command} never finished: it keeps running (like a server), so the "

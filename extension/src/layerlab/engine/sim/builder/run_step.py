@@ -70,7 +70,7 @@ def run_step(build: Build, state: StageState, ins: Instruction) -> None:
         result = run_process(cmd, context)
     except ExecError as err:
         _leave_container(build, state, container_id, cmd, env, None, tree, now)
-        raise StepFailed(oci_error(err)) from None
+        raise StepFailed(oci_error(err, engine.profile)) from None
     for stream, data, _offset in result.output:
         build.emit(Output(stream, data.decode("utf-8", errors="replace")))
     if result.runs_forever:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from layerlab.engine.profiles import api_at_least
 from layerlab.engine.sim.images.config import DEFAULT_PATH
 from layerlab.engine.sim.programs.applets import users
 from layerlab.engine.sim.store import fs
@@ -84,11 +85,14 @@ def exec_error_text(err: ExecError) -> str:
     return f'exec: "{err.path}": exec format error'
 
 
-def oci_error(err: ExecError) -> str:
-    return (
+def oci_error(err: ExecError, profile: str) -> str:
+    """The daemon's error for a container whose program cannot start; Engine 26.1 says first
+    which step failed (measured: ``docker run busybox nosuchprogram``)."""
+    text = (
         "failed to create shim task: OCI runtime create failed: runc create failed: "
         f"unable to start container process: {exec_error_text(err)}: unknown"
     )
+    return f"failed to create task for container: {text}" if api_at_least(profile, "1.45") else text
 
 
 def exit_code_for(err: ExecError) -> int:

@@ -36,7 +36,7 @@ def create(engine: ContainerBackend, image: str, options: Json) -> Json:
         )
     found = engine.image_store.find(image)
     if found is None:
-        raise NotFound(f"No such image: {missing_name(image)}")
+        raise NotFound(f"No such image: {missing_name(image, engine.image_store.profile)}")
     name = options.get("name")
     if name is not None:
         name = name.removeprefix("/")

@@ -351,7 +351,7 @@ class ContainerStore:
             self.save(c)
             if c.doc["HostConfig"].get("AutoRemove"):
                 self.delete(c)  # the daemon cleans up an --rm container that failed to start
-            return InvalidArgument(oci_error(err))
+            return InvalidArgument(oci_error(err, self.engine.profile))
         self.set_tree(c, tree)
         c.state.update(
             Status="running",

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from layerlab.engine.errors import InvalidArgument, NotFound
+from layerlab.engine.profiles import api_at_least
 from layerlab.engine.reference import InvalidReference, Reference, parse_normalized
 from layerlab.engine.sim.store import fs
 from layerlab.engine.sim.store.database import Store
@@ -109,18 +110,21 @@ class LayerStore:
         return fs.tar_to_changes(self.tar(layer.diff_id))
 
 
-def missing_name(name: str) -> str:
+def missing_name(name: str, profile: str = "") -> str:
     """How the daemon names an image it cannot find: ``busybox`` becomes ``busybox:latest``."""
     if len(name) == 64 and all(c in "0123456789abcdef" for c in name):
         return "sha256:" + name
     try:
         return parse_normalized(name).with_default_tag().familiar()
     except InvalidReference as err:
-        raise InvalidArgument(daemon_wording(err.message)) from None
+        raise InvalidArgument(daemon_wording(err.message, profile)) from None
 
 
-def daemon_wording(message: str) -> str:
-    """The daemon vendors an older reference library that does not name the repository."""
+def daemon_wording(message: str, profile: str = "") -> str:
+    """Engine 20.10 vendors an older reference library that does not name the repository;
+    Engine 26.1's names it, as the CLI does (measured: ``docker rmi Busybox``)."""
+    if api_at_least(profile, "1.45"):
+        return message
     return re.sub(
         r"repository name \([^)]*\) must be lowercase", "repository name must be lowercase", message
     )
@@ -150,9 +154,10 @@ class Image:
 
 
 class ImageStore:
-    def __init__(self, store: Store, layers: LayerStore) -> None:
+    def __init__(self, store: Store, layers: LayerStore, profile: str = "") -> None:
         self.store = store
         self.layers = layers
+        self.profile = profile  # the daemon's words for a malformed name depend on it
 
     # -- images ---------------------------------------------------------------------------------
     def put(self, raw: bytes, parent: str, created: float) -> str:
@@ -244,7 +249,7 @@ class ImageStore:
         A malformed reference is the caller's mistake (400), with the daemon's wording."""
         image = self.find(name)
         if image is None:
-            raise NotFound(f"No such image: {missing_name(name)}")
+            raise NotFound(f"No such image: {missing_name(name, self.profile)}")
         return image
 
     def find(self, name: str) -> Image | None:
