@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from typing import TYPE_CHECKING, Any
 
 from layerlab.engine.errors import Conflict, InvalidArgument, NeverEnds, NotFound
+from layerlab.engine.profiles import api_at_least
 from layerlab.engine.sim.containers import names
 from layerlab.engine.sim.containers.runtime import (
     exec_error_text,
@@ -14,6 +16,7 @@ from layerlab.engine.sim.containers.runtime import (
     process_context,
 )
 from layerlab.engine.sim.containers.store import Container, new_container_doc
+from layerlab.engine.sim.filters import bool_value, check_keys, labels_match, until_cutoff, values
 from layerlab.engine.sim.images.config import parse_rfc3339, rfc3339
 from layerlab.engine.sim.images.service import graph_driver, sorted_labels
 from layerlab.engine.sim.images.store import missing_name
@@ -177,16 +180,15 @@ def _ports(c: Container) -> list[Json]:
 def list_containers(
     engine: ContainerBackend, all: bool, filters: Json | None, size: bool = False
 ) -> list[Json]:
-    from layerlab.engine.sim.images.service import _list_filter
-
     filters = filters or {}
+    _check_list_filters(engine, filters)
     now = engine.clock.now()
     everything = sorted(engine.containers_store.all(), key=lambda c: c.seq, reverse=True)
     before = _bound(engine, filters, "before")
     since = _bound(engine, filters, "since")
     result = []
     for c in everything:
-        if not (all or c.running or _list_filter(filters, "status")):
+        if not (all or c.running or values(filters, "status")):
             continue
         if before is not None and c.seq >= before.seq:
             continue
@@ -208,38 +210,50 @@ def _sizes(engine: ContainerBackend, c: Container) -> Json:
     return {"SizeRw": rw, "SizeRootFs": root} if rw else {"SizeRootFs": root}
 
 
-def _bound(engine: ContainerBackend, filters: Json, key: str) -> Container | None:
-    from layerlab.engine.sim.images.service import _list_filter
+def _check_list_filters(engine: ContainerBackend, filters: Json) -> None:
+    """The daemon's checks of ``ps``'s filters, before anything is listed (measured on Engine
+    20.10 and 26.1: the value's words differ between them)."""
+    check_keys(filters, "containers", engine.profile)
+    invalid = "invalid" if api_at_least(engine.profile, "1.45") else "Invalid"
+    for status in values(filters, "status"):
+        if status not in _STATUSES:
+            raise InvalidArgument(f"{invalid} filter 'status={status}'")
+    for code in values(filters, "exited"):
+        if not re.fullmatch(r"[+-]?\d+", code):
+            reason = f'strconv.Atoi: parsing "{code}": invalid syntax'
+            modern = api_at_least(engine.profile, "1.45")
+            raise InvalidArgument(f"invalid filter 'exited={code}': {reason}" if modern else reason)
+    bool_value(filters, "is-task", engine.profile)
 
-    values = _list_filter(filters, key)
-    return engine.containers_store.resolve(values[-1]) if values else None
+
+_STATUSES = {"created", "restarting", "running", "removing", "paused", "exited", "dead"}
+
+
+def _bound(engine: ContainerBackend, filters: Json, key: str) -> Container | None:
+    given = values(filters, key)
+    return engine.containers_store.resolve(given[-1]) if given else None
 
 
 def _matches(engine: ContainerBackend, c: Container, filters: Json) -> bool:
-    from layerlab.engine.sim.images.service import _labels_match, _list_filter
-
-    statuses = _list_filter(filters, "status")
-    valid = {"created", "restarting", "running", "removing", "paused", "exited", "dead"}
-    for status in statuses:
-        if status not in valid:
-            raise InvalidArgument(f"Invalid filter 'status={status}'")
+    statuses = values(filters, "status")
     if statuses and c.state["Status"] not in statuses:
         return False
-    names_wanted = _list_filter(filters, "name")
+    if bool_value(filters, "is-task", engine.profile):  # a swarm service's task: none here
+        return False
+    names_wanted = values(filters, "name")
     if names_wanted and not any(_regex_search(n, "/" + c.name) for n in names_wanted):
         return False
-    ids = _list_filter(filters, "id")
+    ids = values(filters, "id")
     if ids and not any(c.id.startswith(i) for i in ids):
         return False
-    labels = _list_filter(filters, "label")
-    if labels and not _labels_match(c.doc["Config"].get("Labels") or {}, labels):
+    if not labels_match(c.doc["Config"].get("Labels") or {}, filters):
         return False
-    exited = _list_filter(filters, "exited")
+    exited = values(filters, "exited")
     if exited and (
         c.running or c.state["Status"] == "created" or str(c.state["ExitCode"]) not in exited
     ):
         return False
-    ancestors = _list_filter(filters, "ancestor")
+    ancestors = values(filters, "ancestor")
     return not ancestors or any(_descends(engine, c, a) for a in ancestors)
 
 
@@ -468,11 +482,20 @@ def diff(engine: ContainerBackend, container: str) -> list[Json]:
 
 
 def prune(engine: ContainerBackend, filters: Json | None) -> Json:
+    """``POST /containers/prune``: the stopped containers its ``label``, ``label!`` and
+    ``until`` filters leave."""
+    filters = filters or {}
+    check_keys(filters, "container prune", engine.profile)
+    until = until_cutoff(filters, engine.clock.now())
     store = engine.containers_store
     deleted = []
     reclaimed = 0
     for c in store.all():
         if c.running:
+            continue
+        if not labels_match(c.doc["Config"].get("Labels") or {}, filters):
+            continue
+        if until is not None and parse_rfc3339(c.doc["Created"]) >= until:
             continue
         reclaimed += fs.layer_size(fs.tar_to_changes(c.upper)) if c.upper else 0
         store.delete(c)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from layerlab.engine.errors import Conflict, InvalidArgument, NotFound
 from layerlab.engine.profiles import api_at_least
 from layerlab.engine.reference import InvalidReference, Reference, parse_normalized
+from layerlab.engine.sim.filters import bool_value, check_keys, labels_match, until_cutoff, values
 from layerlab.engine.sim.images.config import config_doc, rfc3339
 from layerlab.engine.sim.images.store import Image
 from layerlab.engine.sim.store import fs
@@ -32,11 +33,12 @@ def list_images(
 ) -> list[Json]:
     images = engine.image_store
     filters = filters or {}
-    dangling = _bool_filter(filters, "dangling")
-    labels = _list_filter(filters, "label")
+    check_keys(filters, "images", engine.profile)
+    dangling = bool_value(filters, "dangling", engine.profile)
+    until = until_cutoff(filters, engine.clock.now())
     before = _image_bound(engine, filters, "before")
     since = _image_bound(engine, filters, "since")
-    references = _list_filter(filters, "reference") + ([name] if name else [])
+    references = values(filters, "reference") + ([name] if name else [])
     # One query per table, not per image: listing is the most frequent command.
     everything = images.all()
     parents = {image.parent for image in everything}
@@ -51,7 +53,9 @@ def list_images(
         if dangling is not None and dangling != (not tags and not digests):
             continue
         config, diff_ids = _listing_facts(image)
-        if labels and not _labels_match(config.get("Labels") or {}, labels):
+        if not labels_match(config.get("Labels") or {}, filters):
+            continue
+        if until is not None and image.created >= until:
             continue
         if before is not None and image.created >= before.created:
             continue
@@ -110,40 +114,9 @@ def _ref_matches(ref: str, pattern: str) -> bool:
     return ":" not in pattern.rsplit("/", 1)[-1] and fnmatch.fnmatchcase(name, pattern)
 
 
-def _bool_filter(filters: Json, key: str) -> bool | None:
-    values = _list_filter(filters, key)
-    if not values:
-        return None
-    value = values[-1].lower()
-    if value in ("true", "1"):
-        return True
-    if value in ("false", "0"):
-        return False
-    raise InvalidArgument(f"Invalid filter '{key}={values[-1]}'")
-
-
-def _list_filter(filters: Json, key: str) -> list[str]:
-    value = filters.get(key)
-    if value is None:
-        return []
-    if isinstance(value, dict):
-        return [k for k, v in value.items() if v]
-    if isinstance(value, str):
-        return [value]
-    return list(value)
-
-
-def _labels_match(labels: dict[str, str], wanted: list[str]) -> bool:
-    for item in wanted:
-        key, eq, value = item.partition("=")
-        if key not in labels or (eq and labels[key] != value):
-            return False
-    return True
-
-
 def _image_bound(engine: ImageBackend, filters: Json, key: str) -> Image | None:
-    values = _list_filter(filters, key)
-    return engine.image_store.resolve(values[-1]) if values else None
+    given = values(filters, key)
+    return engine.image_store.resolve(given[-1]) if given else None
 
 
 def inspect_image(engine: ImageBackend, name: str) -> Json:
@@ -401,9 +374,10 @@ def _delete_helper(
 
 def prune_images(engine: ImageBackend, filters: Json | None) -> Json:
     filters = filters or {}
-    dangling_only = _bool_filter(filters, "dangling")
+    check_keys(filters, "image prune", engine.profile)
+    dangling_only = bool_value(filters, "dangling", engine.profile)
     dangling_only = True if dangling_only is None else dangling_only
-    labels = _list_filter(filters, "label")
+    until = until_cutoff(filters, engine.clock.now())
     images = engine.image_store
     in_use = {c.image_id for c in engine.all_containers()}
     layer_sizes = {
@@ -417,7 +391,9 @@ def prune_images(engine: ImageBackend, filters: Json | None) -> Json:
         if images.get(image.id) is None or image.id in in_use:
             continue
         config = image.config.get("config") or {}
-        if labels and not _labels_match(config.get("Labels") or {}, labels):
+        if not labels_match(config.get("Labels") or {}, filters):
+            continue
+        if until is not None and image.created >= until:
             continue
         refs = _refs(engine, image.id)
         if dangling_only and refs:
