@@ -11,6 +11,7 @@ from layerlab.cli import gotemplate, render
 from layerlab.cli.commands.base import CommandContext, format_rows, go_json, write_format
 from layerlab.cli.errors import CliError, daemon_error
 from layerlab.cli.flags import ParsedArgs
+from layerlab.cli.grammar import cli_26
 from layerlab.cli.inspect_types import typed
 from layerlab.engine.api import CLIENT_API_VERSION, Json, negotiated_version
 from layerlab.engine.errors import EngineError, NotFound
@@ -74,6 +75,8 @@ def cmd_image_inspect(ctx: CommandContext, parsed: ParsedArgs) -> int:
 def cmd_inspect(ctx: CommandContext, parsed: ParsedArgs) -> int:
     kind = parsed.text("type")
     if kind and kind not in _TYPES:
+        if cli_26():  # Engine 26.1's CLI words it so (measured)
+            raise CliError(f'"{kind}" is not a valid value for --type')
         choices = ", ".join(f'"{t}"' for t in _TYPES)
         raise CliError(f'unknown type: "{kind}": must be one of {choices}')
     if kind == "container":

@@ -123,7 +123,9 @@ def inspect_image(engine: ImageBackend, name: str) -> Json:
     images = engine.image_store
     try:
         image = images.resolve(name)
-    except NotFound as err:
+    except NotFound as err:  # Engine 20.10 names the image twice, Engine 26.1 once (measured)
+        if api_at_least(engine.profile, "1.45"):
+            raise
         raise NotFound(f"no such image: {name}: {err.message}") from None
     config = image.config
     size = images.size(image)
