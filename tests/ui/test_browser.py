@@ -192,6 +192,15 @@ def test_a_committed_notebook_opens_with_its_graphs_drawn(trusted: bool) -> None
             browser.close()
 
 
+def _assert_within(outer: Any, lists: list[Any]) -> None:
+    """Each list ends inside the explorer's right edge (a width of 100% plus the list's
+    margins ran past it)."""
+    edge = outer.bounding_box()
+    for inner in lists:
+        box = inner.bounding_box()
+        assert box["x"] + box["width"] <= edge["x"] + edge["width"] + 0.5, (box, edge)
+
+
 def test_demo_notebook_renders_and_responds(lab: tuple[str, Path]) -> None:
     from playwright.sync_api import expect, sync_playwright
 
@@ -237,6 +246,7 @@ def test_demo_notebook_renders_and_responds(lab: tuple[str, Path]) -> None:
             info = images.locator(".layerlab-info")
             expect(info).to_contain_text("shared with: app:latest/app:v2")
             images.screenshot(path=str(shots / "image-explorer.png"))
+            _assert_within(images, [layers, files])
 
             explorer.scroll_into_view_if_needed()
             changes = explorer.locator(".layerlab-changes select option")
@@ -246,6 +256,11 @@ def test_demo_notebook_renders_and_responds(lab: tuple[str, Path]) -> None:
             expect(explorer.locator(".layerlab-log")).to_contain_text("gone for good")
             expect(changes).to_have_count(0)
             explorer.screenshot(path=str(shots / "container-explorer.png"))
+            _assert_within(explorer, [explorer.locator(".layerlab-changes select")])
+            # The message wraps between words: JupyterLab's <pre> style breaks anywhere.
+            log = explorer.locator(".layerlab-log pre")
+            assert log.evaluate("e => getComputedStyle(e).wordBreak") == "normal"
+            assert log.evaluate("e => getComputedStyle(e).overflowWrap") == "break-word"
 
             # A command in a new cell: the image explorer follows it by itself.
             page.locator(".jp-Notebook .jp-Cell .jp-InputPrompt").last.click()

@@ -85,8 +85,17 @@ def _heading(title: str, note_html: str) -> w.HTML:
     return w.HTML(f"<b>{html.escape(title)}</b> ({note_html})")
 
 
+def _full_width() -> w.Layout:
+    """A list as wide as the explorer: a width of 100% would add the list's margins on top of
+    the column's width and run past its right edge; "auto" lets the column stretch it."""
+    return w.Layout(width="auto")
+
+
 def _pre(text: str) -> str:
-    return f"<pre style='margin:0;white-space:pre-wrap'>{html.escape(text)}</pre>"
+    # Wrap long lines between words (JupyterLab's own style for <pre> breaks them anywhere,
+    # mid-word); only a word longer than the line is broken.
+    style = "margin:0;white-space:pre-wrap;word-break:normal;overflow-wrap:break-word"
+    return f"<pre style='{style}'>{html.escape(text)}</pre>"
 
 
 class _TextFallback:
@@ -111,8 +120,8 @@ class ImageExplorer(_TextFallback, w.VBox):
         self.state = collect_state(self.engine, diffs=False)
         self._files: dict[str, ImageFiles] = {}
         self.picker = w.Dropdown(description=tr("image"), options=image_choices(self.state))
-        self.layers = w.Select(rows=10, layout=w.Layout(width="100%"))
-        self.files = w.Select(rows=8, layout=w.Layout(width="100%"))
+        self.layers = w.Select(rows=10, layout=_full_width())
+        self.files = w.Select(rows=8, layout=_full_width())
         self.info = w.HTML()
         self.content = w.HTML()
         self.refresh_button = w.Button(description=tr("refresh"), icon="refresh")
@@ -231,7 +240,7 @@ class ContainerExplorer(_TextFallback, w.VBox):
         self.engine = _engine(engine)
         self.picker = w.Dropdown(description=tr("container"))
         self.summary = w.HTML()
-        self.changes = w.Select(rows=8, layout=w.Layout(width="100%"))
+        self.changes = w.Select(rows=8, layout=_full_width())
         self.messages = w.HTML()
         self.buttons = {
             action: w.Button(description=action, tooltip=f"docker {action}")
