@@ -100,6 +100,10 @@ def cmd_inspect(ctx: CommandContext, parsed: ParsedArgs) -> int:
 # -- version --------------------------------------------------------------------------------
 
 
+def _as_tuple(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split("."))
+
+
 def _ansic(timestamp: str) -> str:
     """The CLI shows the daemon's RFC 3339 build time in Go's ANSIC layout."""
     try:
@@ -109,13 +113,19 @@ def _ansic(timestamp: str) -> str:
     return moment.strftime("%a %b ") + f"{moment.day:>2}" + moment.strftime(" %H:%M:%S %Y")
 
 
+def _cli_release() -> tuple[str, str]:
+    """The docker CLI release whose behaviour this client reproduces, and its API version:
+    Engine 26.1's own CLI in the simulator's 26.1 profile (its help and words), else 28.2.2."""
+    return ("26.1.5+dfsg1", "1.45") if cli_26() else ("28.2.2", CLIENT_API_VERSION)
+
+
 def _client_info(ctx: CommandContext, server: Json) -> Json:
+    release, api_version = _cli_release()
     return {
         "Platform": {"Name": "LayerLab"},
-        # The docker CLI release whose behaviour this client reproduces.
-        "Version": "28.2.2",
-        "APIVersion": negotiated_version(server),
-        "DefaultAPIVersion": CLIENT_API_VERSION,
+        "Version": release,
+        "APIVersion": min(negotiated_version(server), api_version, key=_as_tuple),
+        "DefaultAPIVersion": api_version,
         "LayerLabVersion": LAYERLAB_VERSION,
         "PythonVersion": platform.python_version(),
         "Os": platform.system().lower(),
@@ -207,7 +217,7 @@ def cmd_info(ctx: CommandContext, parsed: ParsedArgs) -> int:
     ]  # fmt: skip
     lines = [
         "Client: LayerLab",
-        f" Version:    28.2.2 (LayerLab {LAYERLAB_VERSION})",
+        f" Version:    {_cli_release()[0]} (LayerLab {LAYERLAB_VERSION})",
         f" Context:    {ctx.engine.name}",
         "",
         "Server:",
