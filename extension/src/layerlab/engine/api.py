@@ -26,12 +26,12 @@ def _as_tuple(version: str) -> tuple[int, ...]:
     return tuple(int(part) for part in version.split(".") if part.isdigit())
 
 
-def negotiated_version(server: Json) -> str:
+def negotiated_version(server: Json, client: str = CLIENT_API_VERSION) -> str:
     """The API version to speak with a daemon whose ``/version`` answered ``server``: its
-    ``ApiVersion`` where that is not above the client's, else the client's (as the docker CLI
-    negotiates; a daemon that wants a newer one then refuses with its own message)."""
+    ``ApiVersion`` where that is not above the ``client``'s, else the client's (as the docker
+    CLI negotiates; a daemon that wants a newer one then refuses with its own message)."""
     offered = str(server.get("ApiVersion") or FALLBACK_API_VERSION)
-    return min(offered, CLIENT_API_VERSION, key=_as_tuple)
+    return min(offered, client, key=_as_tuple)
 
 
 @runtime_checkable

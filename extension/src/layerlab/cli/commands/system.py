@@ -100,10 +100,6 @@ def cmd_inspect(ctx: CommandContext, parsed: ParsedArgs) -> int:
 # -- version --------------------------------------------------------------------------------
 
 
-def _as_tuple(version: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in version.split("."))
-
-
 def _ansic(timestamp: str) -> str:
     """The CLI shows the daemon's RFC 3339 build time in Go's ANSIC layout."""
     try:
@@ -124,7 +120,7 @@ def _client_info(ctx: CommandContext, server: Json) -> Json:
     return {
         "Platform": {"Name": "LayerLab"},
         "Version": release,
-        "APIVersion": min(negotiated_version(server), api_version, key=_as_tuple),
+        "APIVersion": negotiated_version(server, api_version),
         "DefaultAPIVersion": api_version,
         "LayerLabVersion": LAYERLAB_VERSION,
         "PythonVersion": platform.python_version(),

@@ -58,7 +58,7 @@ def check_keys(filters: Json | None, endpoint: str, profile: str) -> None:
     accepted = _ACCEPTED[endpoint]
     for key in sorted(filters or {}):
         if key not in accepted or not api_at_least(profile, accepted[key]):
-            raise InvalidArgument(f"{_invalid(profile)} filter '{key}'")
+            raise InvalidArgument(f"{invalid_word(profile)} filter '{key}'")
     for key in _NOT_MODELLED.get(endpoint, ()):
         if values(filters or {}, key):
             raise InvalidArgument(
@@ -82,7 +82,7 @@ def bool_value(filters: Json, key: str, profile: str) -> bool | None:
         return True
     if value in ("false", "0"):
         return False
-    raise InvalidArgument(f"{_invalid(profile)} filter '{key}={_go_list(given)}'")
+    raise InvalidArgument(f"{invalid_word(profile)} filter '{key}={_go_list(given)}'")
 
 
 def labels_match(labels: dict[str, str], filters: Json) -> bool:
@@ -141,7 +141,8 @@ def _parse_duration(text: str) -> float | None:
     return sign * total if body and at == len(body) else None
 
 
-def _invalid(profile: str) -> str:
+def invalid_word(profile: str) -> str:
+    """How the daemon starts a refused filter: Engine 26.1 lower-case, 20.10 upper-case."""
     return "invalid" if api_at_least(profile, "1.45") else "Invalid"
 
 

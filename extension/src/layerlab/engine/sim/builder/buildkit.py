@@ -64,8 +64,8 @@ from layerlab.engine.sim.builder.dockerfile import (
     DockerfileError,
     Instruction,
     expand,
-    parse_dockerfile,
     parse_dockerfile_result,
+    parse_trigger,
     substitute,
 )
 from layerlab.engine.sim.builder.job import Build, StepFailed, allowed_args
@@ -166,8 +166,7 @@ def _reads_context(steps: list[Instruction]) -> bool:
 
 def _trigger(text: str, from_ins: Instruction) -> Instruction:
     """An ONBUILD trigger as a step of the stage that fires it; its errors point at FROM."""
-    # The parser wants a stage; the FROM line only frames the trigger.
-    step = parse_dockerfile(f"FROM scratch\n{text}\n")[1]
+    step = parse_trigger(text)
     step.line, step.end_line = from_ins.line, from_ins.end_line
     return step
 

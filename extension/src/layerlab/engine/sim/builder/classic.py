@@ -26,8 +26,8 @@ from layerlab.engine.sim.builder.dockerfile import (
     NO_IMAGE_GENERATED,
     Instruction,
     expand,
-    parse_dockerfile,
     parse_dockerfile_result,
+    parse_trigger,
 )
 from layerlab.engine.sim.builder.events import (
     Built,
@@ -181,9 +181,7 @@ def _begin_stage(build: Build, ins: Instruction) -> StageState:
     if triggers:
         build.emit(TriggersStarted(len(triggers)))
         for trigger in triggers:
-            # The parser wants a stage; the FROM line only frames the trigger.
-            step = parse_dockerfile(f"FROM scratch\n{trigger}\n")[1]
-            dispatch(build, state, step)
+            dispatch(build, state, parse_trigger(trigger))
     return state
 
 

@@ -16,7 +16,14 @@ from layerlab.engine.sim.containers.runtime import (
     process_context,
 )
 from layerlab.engine.sim.containers.store import Container, new_container_doc
-from layerlab.engine.sim.filters import bool_value, check_keys, labels_match, until_cutoff, values
+from layerlab.engine.sim.filters import (
+    bool_value,
+    check_keys,
+    invalid_word,
+    labels_match,
+    until_cutoff,
+    values,
+)
 from layerlab.engine.sim.images.config import parse_rfc3339, rfc3339
 from layerlab.engine.sim.images.service import graph_driver, sorted_labels
 from layerlab.engine.sim.images.store import missing_name
@@ -214,13 +221,14 @@ def _check_list_filters(engine: ContainerBackend, filters: Json) -> None:
     """The daemon's checks of ``ps``'s filters, before anything is listed (measured on Engine
     20.10 and 26.1: the value's words differ between them)."""
     check_keys(filters, "containers", engine.profile)
-    invalid = "invalid" if api_at_least(engine.profile, "1.45") else "Invalid"
+    invalid = invalid_word(engine.profile)
     for status in values(filters, "status"):
         if status not in _STATUSES:
             raise InvalidArgument(f"{invalid} filter 'status={status}'")
     for code in values(filters, "exited"):
         if not re.fullmatch(r"[+-]?\d+", code):
             reason = f'strconv.Atoi: parsing "{code}": invalid syntax'
+            # Engine 20.10 passes on the parser's words alone; 26.1 names the filter first.
             modern = api_at_least(engine.profile, "1.45")
             raise InvalidArgument(f"invalid filter 'exited={code}': {reason}" if modern else reason)
     bool_value(filters, "is-task", engine.profile)

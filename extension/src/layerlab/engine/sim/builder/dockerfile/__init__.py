@@ -53,6 +53,7 @@ __all__ = [
     "parse_dockerfile",
     "parse_dockerfile_result",
     "parse_go_duration",
+    "parse_trigger",
     "substitute",
 ]
 
@@ -82,3 +83,9 @@ def parse_dockerfile_result(text: str, name: str = "Dockerfile") -> ParsedDocker
 def parse_dockerfile(text: str, name: str = "Dockerfile") -> list[Instruction]:
     """The instructions of a Dockerfile, or :class:`DockerfileError` with docker's message."""
     return parse_dockerfile_result(text, name).instructions
+
+
+def parse_trigger(text: str) -> Instruction:
+    """An ONBUILD trigger (``RUN echo hi``) as the instruction it becomes in a child build."""
+    # The parser wants a stage; the FROM line only frames the trigger.
+    return parse_dockerfile(f"FROM scratch\n{text}\n")[1]
