@@ -236,7 +236,7 @@ def report(
             "and its words for mistakes). They run on the",
             "simulator with `LAYERLAB_PROFILE=26.1` and are compared with Engine 26.1, its own",
             f"CLI and buildx 0.13: with {engine_26_source}. The real-engine adapter",
-            "builds with the classic builder only, so it is not compared here. The scenarios",
+            "is not compared here yet. The scenarios",
             "run through pipes and so show the plain progress; the view buildx draws on a",
             "terminal is compared by `tests/cli/test_buildkit_tty.py` (7 builds in",
             "pseudo-terminals 52 to 100 columns wide, the last view and what follows it, with the",

@@ -129,6 +129,20 @@ def test_a_daemon_too_new_for_this_client_says_so_in_its_own_words(daemon: _Daem
     )
 
 
+@pytest.mark.parametrize("daemon", [("1.45", "1.24")], indirect=True)
+def test_docker_23_and_later_are_spoken_to_as_buildx_speaks(daemon: _Daemon) -> None:
+    """The daemon says it is 26.1.5: the command line is Engine 26.1's CLI, with BuildKit."""
+    assert _engine(daemon).profile == "26.1"
+
+
+def test_an_unreachable_daemon_leaves_the_command_to_say_so(tmp_path: Path) -> None:
+    engine = RealEngine(f"unix://{tmp_path}/nothing.sock", timeout=2)
+    assert engine.profile == ""
+    out, err, code = docker(engine, "images")
+    assert (out, code) == ("", 1)
+    assert "Cannot connect to the Docker daemon" in err
+
+
 def test_the_choice_is_the_lower_of_the_two() -> None:
     assert negotiated_version({"ApiVersion": "1.41"}) == "1.41"
     assert negotiated_version({"ApiVersion": "1.9"}) == "1.9"  # numbers, not text, compared
@@ -139,6 +153,7 @@ def test_the_choice_is_the_lower_of_the_two() -> None:
 def test_engine_20_10_is_spoken_to_in_1_41(real_engine: RealEngine) -> None:  # noqa: F811
     fresh = RealEngine(real_engine.base_url, timeout=30)
     assert fresh.api_version == real_engine.version()["ApiVersion"] == "1.41"
+    assert fresh.profile == ""  # 20.10's CLI and its classic builder
 
 
 def test_engine_26_1_is_spoken_to_in_1_45() -> None:

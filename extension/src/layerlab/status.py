@@ -34,7 +34,7 @@ def describe(session: Session) -> str:
     lines = [tr("engine: {name}", name=session.engine_name), safe_mode_line(session)]
     store = getattr(engine, "store", None)
     profile = getattr(engine, "profile", "")
-    if profile in PROFILES:
+    if store is not None and profile in PROFILES:  # a real engine is what it is
         lines.append(tr("profile: {name} ({what})", name=profile, what=tr(PROFILES[profile])))
     if store is not None:
         deterministic = getattr(getattr(engine, "clock", None), "deterministic", False)

@@ -63,49 +63,103 @@ class _Vertex:
     kept: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # to print next
     completed: bool = False
+    completed_at: float = 0.0
     cached: bool = False
     error: str = ""
+    seen: tuple[Any, ...] = ()  # the last state announced, to tell a change from a repeat
+    count: int = 0  # updates since it was last shown: the busiest vertex is shown next
 
 
 class PlainPrinter:
-    """Feed it the daemon's trace messages; it writes what buildx writes to ``out``."""
+    """Feed it the daemon's trace messages; it writes what buildx writes to ``out``.
+
+    As BuildKit's printer does, it keeps which vertices have something new (``update``) and
+    prints them on each refresh (``refresh``): the completed ones first, in the order they
+    completed, then the one in progress. While a vertex is in progress, another that starts
+    waits until it ends, so that the steps of a build do not interleave line by line. ``feed``
+    does both, for a daemon whose messages are each one refresh; a daemon streaming in real
+    time is refreshed at buildx's pace instead (:func:`layerlab.cli.buildkit_pacing.follow`)."""
 
     def __init__(self, out: TextIO) -> None:
         self.out = out
         self.vertices: dict[str, _Vertex] = {}
         self.current = ""
         self.started = False
+        self.updates: dict[str, None] = {}  # vertices with something to print, in order
 
     def feed(self, status: Json) -> None:
-        touched: list[str] = []
+        self.update(status)
+        self.refresh()
+
+    def update(self, status: Json) -> None:
         for raw in status.get("vertexes") or []:
             digest = raw["digest"]
             vertex = self.vertices.get(digest)
             if vertex is None:
                 vertex = self.vertices[digest] = _Vertex(0, raw["name"])
-            if raw.get("started") is not None:
-                vertex.started = raw["started"]
-            if raw.get("completed") is not None and vertex.started is not None:
-                vertex.intervals.append((vertex.started, raw["completed"]))
+            if raw.get("started") is None:
+                continue  # announced, not started: there is nothing to show yet
+            state = (raw["name"], raw["started"], raw.get("completed"), bool(raw.get("cached")),
+                     raw.get("error") or "")  # fmt: skip
+            vertex.started = raw["started"]
+            if raw.get("completed") is not None:
+                if (vertex.started, raw["completed"]) not in vertex.intervals:
+                    vertex.intervals.append((vertex.started, raw["completed"]))
                 vertex.completed = True
+                vertex.completed_at = raw["completed"]
                 vertex.cached = bool(raw.get("cached"))
                 vertex.error = raw.get("error") or ""
-            touched.append(digest)
+            else:
+                vertex.completed = False
+            if state != vertex.seen:
+                vertex.seen = state
+                self._touch(digest)
+        # As progressui does, what names a vertex not announced yet is left out.
         for raw in status.get("statuses") or []:
-            vertex = self.vertices[raw["vertex"]]
-            vertex.statuses[raw["id"]] = raw
-            vertex.updated.append(raw["id"])
-            touched.append(raw["vertex"])
+            if vertex := self.vertices.get(raw["vertex"]):
+                vertex.statuses[raw["id"]] = raw
+                vertex.updated.append(raw["id"])
+                self._touch(raw["vertex"])
         for raw in status.get("warnings") or []:
-            vertex = self.vertices[raw["vertex"]]
-            vertex.warnings.append(raw["short"])
-            touched.append(raw["vertex"])
+            if vertex := self.vertices.get(raw["vertex"]):
+                vertex.warnings.append(raw["short"])
+                self._touch(raw["vertex"])
         for raw in status.get("logs") or []:
-            vertex = self.vertices[raw["vertex"]]
-            self._add_log(vertex, raw["data"], raw["timestamp"])
-            touched.append(raw["vertex"])
-        for digest in dict.fromkeys(touched):
-            self._print(digest)
+            if vertex := self.vertices.get(raw["vertex"]):
+                self._add_log(vertex, raw["data"], raw["timestamp"])
+                self._touch(raw["vertex"])
+
+    def _touch(self, digest: str) -> None:
+        self.updates[digest] = None
+        self.vertices[digest].count += 1
+
+    def refresh(self) -> None:
+        """Print what is new: completed vertices first (the current one, then by the time
+        they completed), then the vertex in progress, or the busiest waiting one when none
+        is."""
+        current = self.current
+        completed = [d for d in self.updates if self.vertices[d].completed]
+        rest = [d for d in self.updates if not self.vertices[d].completed]
+        if current in completed:
+            self._print(current)
+        for digest in sorted(completed, key=lambda d: self.vertices[d].completed_at):
+            if digest != current:
+                self._print(digest)
+        if not rest:
+            if current and not self.vertices[current].completed:
+                return
+            for digest, vertex in self.vertices.items():  # show a vertex still in progress
+                if vertex.started is not None and not vertex.completed:
+                    self._print(digest)
+                    return
+            return
+        if current in rest:
+            self._print(current)
+            return
+        if current and not self.vertices[current].completed:
+            return  # the others wait until the current one ends
+        busiest = max(rest, key=lambda d: self.vertices[d].count)
+        self._print(busiest)
 
     def _add_log(self, vertex: _Vertex, data: str, at: float) -> None:
         vertex.partial = add_log_lines(
@@ -120,6 +174,7 @@ class PlainPrinter:
         if digest != self.current:
             if self.current:
                 old = self.vertices[self.current]
+                old.count = 0
                 if old.partial:
                     write("\n")
                 write(f"#{old.index} ...\n")
@@ -142,7 +197,9 @@ class PlainPrinter:
                 vertex.kept = [*vertex.kept, line][-_LOGS_KEPT:]
         vertex.logs = vertex.logs[-1:] if vertex.partial else []
         self.current = digest
+        self.updates.pop(digest, None)
         if vertex.completed:
+            vertex.count = 0
             self.current = ""
             if vertex.partial:
                 write("\n")

@@ -130,12 +130,16 @@ class TtyPrinter:
             vertex.intervals.append((started, raw.get("completed")))
             vertex.cached = bool(raw.get("cached"))
             vertex.error = raw.get("error") or ""
+        # As progressui does, what names a vertex not announced yet is left out.
         for raw in status.get("statuses") or []:
-            self.vertices[raw["vertex"]].statuses[raw["id"]] = raw
+            if raw["vertex"] in self.vertices:
+                self.vertices[raw["vertex"]].statuses[raw["id"]] = raw
         for raw in status.get("warnings") or []:
-            self.vertices[raw["vertex"]].warnings.append(raw["short"])
+            if raw["vertex"] in self.vertices:
+                self.vertices[raw["vertex"]].warnings.append(raw["short"])
         for raw in status.get("logs") or []:
-            self._add_log(self.vertices[raw["vertex"]], raw["data"], raw["timestamp"])
+            if raw["vertex"] in self.vertices:
+                self._add_log(self.vertices[raw["vertex"]], raw["data"], raw["timestamp"])
 
     def _add_log(self, vertex: _Vertex, data: str, at: float) -> None:
         vertex.output += data

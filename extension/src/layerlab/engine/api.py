@@ -40,8 +40,9 @@ class Engine(Protocol):
     a name, a reference or an ID prefix, resolved by the engine as the daemon resolves them."""
 
     name: str  # "sim" or "real"
-    # The simulator's Docker (layerlab.engine.profiles: "20.10", "26.1"); "" for a real engine,
-    # which LayerLab's client builds on with the classic builder.
+    # Which Docker the command line speaks to (layerlab.engine.profiles): the simulator's
+    # profile, "20.10" or "26.1"; for a real engine "26.1" from Docker 23 on (BuildKit) and ""
+    # before (the classic builder).
     profile: str
 
     # -- system ---------------------------------------------------------------------------------
@@ -102,6 +103,7 @@ class Engine(Protocol):
         version: str = "1",
         shared_key: str = "",
         target: str = "",
+        network: str = "",
     ) -> Iterator[Json]:
         """``fileobj`` is the build context as an uncompressed tar (what the CLI sends). With
         ``version`` "1" (the classic builder) yields ``{"stream": …}``, ``{"aux": {"ID": …}}``
@@ -109,7 +111,7 @@ class Engine(Protocol):
         (BuildKit) the solve status (``{"id": "moby.buildkit.trace", "aux": …}``) and
         ``{"id": "moby.image.id", "aux": {"ID": …}}``. ``shared_key`` names the client's
         context folder, whose files BuildKit keeps between builds; ``target`` the stage to
-        build."""
+        build; ``network`` the RUN steps' network mode (``--network``, "" for the default)."""
         ...
 
     def pull(

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from layerlab.cli import render
 from layerlab.cli.buildkit_progress import PlainPrinter, source_excerpt
+from layerlab.cli.buildkit_stream import follow, follow_paced
 from layerlab.cli.buildkit_tty import TtyPrinter, terminal_size
 from layerlab.cli.commands.base import CommandContext, StreamError, display_stream, key_values
 from layerlab.cli.context import build_context_tar, resolve_context, stdin_context
@@ -81,6 +82,7 @@ def _check_network(ctx: CommandContext, network: str) -> None:
 
 def _options(parsed: ParsedArgs, tags: list[str], dockerfile: str) -> dict[str, Any]:
     """What both builders are asked for, from the command line."""
+    network = parsed.text("network") or "default"
     return {
         "tags": tags,
         "dockerfile": dockerfile,
@@ -90,6 +92,7 @@ def _options(parsed: ParsedArgs, tags: list[str], dockerfile: str) -> dict[str, 
         "labels": key_values(parsed.items("label")) or None,
         "pull": parsed.flag("pull"),
         "target": parsed.text("target") or "",
+        "network": "" if network == "default" else network,
     }
 
 
@@ -210,12 +213,15 @@ def _buildkit(
     if terminal is not None and not quiet:
         view = TtyPrinter(ctx.stderr, *terminal)
         try:
-            image_id, error = _follow(messages, view.feed)
+            image_id, error = follow(messages, view.feed)
         finally:
             view.close()  # the last view, whole, then the failed steps' logs
     else:
         printer = PlainPrinter(ctx.stderr if not quiet else io.StringIO())
-        image_id, error = _follow(messages, printer.feed)
+        if ctx.engine.name == "real":  # a daemon building in real time
+            image_id, error = follow_paced(messages, printer)
+        else:
+            image_id, error = follow(messages, printer.feed)
         if error is not None and not quiet:
             ctx.stderr.write(printer.failed_logs())
     if error is not None:
@@ -227,19 +233,3 @@ def _buildkit(
     if quiet and image_id:
         ctx.out(image_id)
     return 0
-
-
-def _follow(
-    messages: Iterator[dict[str, Any]], show: Callable[[dict[str, Any]], None]
-) -> tuple[str, dict[str, Any] | None]:
-    """Show the build's solve status as it comes; return the image ID it made, or the error
-    message it ended with."""
-    image_id = ""
-    for message in messages:
-        if message.get("id") == "moby.buildkit.trace":
-            show(message["aux"])
-        elif message.get("id") == "moby.image.id":
-            image_id = message["aux"]["ID"]
-        elif message.get("error"):
-            return "", message
-    return image_id, None

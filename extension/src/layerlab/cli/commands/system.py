@@ -109,14 +109,18 @@ def _ansic(timestamp: str) -> str:
     return moment.strftime("%a %b ") + f"{moment.day:>2}" + moment.strftime(" %H:%M:%S %Y")
 
 
-def _cli_release() -> tuple[str, str]:
+def _cli_release(engine_name: str) -> tuple[str, str]:
     """The docker CLI release whose behaviour this client reproduces, and its API version:
-    Engine 26.1's own CLI in the simulator's 26.1 profile (its help and words), else 28.2.2."""
-    return ("26.1.5+dfsg1", "1.45") if cli_26() else ("28.2.2", CLIENT_API_VERSION)
+    Engine 26.1's own CLI in the simulator's 26.1 profile (its help and words), else 28.2.2.
+    Before a real daemon the client speaks the version it negotiated from its own, newest one
+    (``layerlab.engine.real``), whichever CLI's words it uses."""
+    if cli_26() and engine_name != "real":
+        return "26.1.5+dfsg1", "1.45"
+    return "28.2.2", CLIENT_API_VERSION
 
 
 def _client_info(ctx: CommandContext, server: Json) -> Json:
-    release, api_version = _cli_release()
+    release, api_version = _cli_release(ctx.engine.name)
     return {
         "Platform": {"Name": "LayerLab"},
         "Version": release,
@@ -213,7 +217,7 @@ def cmd_info(ctx: CommandContext, parsed: ParsedArgs) -> int:
     ]  # fmt: skip
     lines = [
         "Client: LayerLab",
-        f" Version:    {_cli_release()[0]} (LayerLab {LAYERLAB_VERSION})",
+        f" Version:    {_cli_release(ctx.engine.name)[0]} (LayerLab {LAYERLAB_VERSION})",
         f" Context:    {ctx.engine.name}",
         "",
         "Server:",

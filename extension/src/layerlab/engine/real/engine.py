@@ -35,6 +35,7 @@ from layerlab.engine.errors import (
 from layerlab.engine.real import records as real_records
 from layerlab.engine.real.labels import CONTAINER, MANAGED_LABEL, managed_value
 from layerlab.engine.real.ledger import Ledger
+from layerlab.engine.real.solve_status import TRACE_ID, BadStatus, StatusDecoder
 
 _BY_STATUS: dict[int, type[EngineError]] = {
     304: NotModified, 400: InvalidArgument, 404: NotFound, 409: Conflict,
@@ -90,11 +91,31 @@ def log_frames(raw: Any, tty: bool) -> Iterator[tuple[bytes | None, bytes | None
         yield (data, None) if stream == 1 else (None, data)
 
 
+def _buildx_messages(messages: Iterator[Json]) -> Iterator[Json]:
+    """The daemon's BuildKit messages in the form LayerLab's engines share: the solve status
+    decoded from protobuf, and a failure worded as buildx words it (``failed to solve: …``,
+    buildx's wrapping of the error its solve returns)."""
+    decoder = StatusDecoder()
+    for message in messages:
+        if message.get("id") == TRACE_ID and isinstance(message.get("aux"), str):
+            try:
+                yield {**message, "aux": decoder.decode(message["aux"])}
+            except BadStatus as exc:
+                raise EngineError(
+                    f"layerlab: unreadable build status from the daemon: {exc}"
+                ) from None
+        elif message.get("error"):
+            text = f"failed to solve: {message['error']}"
+            detail = {**(message.get("errorDetail") or {}), "message": text}
+            yield {**message, "error": text, "errorDetail": detail}
+        else:
+            yield message
+
+
 class RealEngine:
     """A real Docker daemon reached through the Docker SDK's low-level client."""
 
     name = "real"
-    profile = ""  # LayerLab builds on a real engine with the classic builder
 
     def __init__(self, base_url: str, timeout: int = 600) -> None:
         self.base_url = base_url
@@ -106,6 +127,7 @@ class RealEngine:
         except docker.errors.DockerException as exc:
             raise _unavailable(base_url, exc) from None
         self._api_version: str | None = None  # negotiated on the first request
+        self._server_version = ""  # the daemon's own version, as /version gave it
         # Safe mode (layerlab.engine.real.safety): for whom created containers are labelled and
         # created images recorded in the ledger; None: safe mode is off.
         self.safe_owner: str | None = None
@@ -133,10 +155,24 @@ class RealEngine:
             except Exception as exc:
                 raise translate(exc, self.base_url) from None
             self._api_version = negotiated_version(server)
+            self._server_version = str(server.get("Version") or "")
             # docker-py keeps the version it puts in every URL here; its own "auto" sets the
             # same attribute, but takes the daemon's version even above what this client knows.
             self._api._version = self._api_version
         return self._api
+
+    @property
+    def profile(self) -> str:
+        """Which docker CLI LayerLab speaks as before this daemon (``layerlab.engine.profiles``).
+        Docker 23 and later come with buildx and build with BuildKit, so their CLI is spoken as
+        Engine 26.1's; an older daemon gets 20.10's CLI and the classic builder (""). "" too
+        while the daemon cannot be reached: the command then says why."""
+        try:
+            self.api  # noqa: B018 (negotiates, and learns the daemon's version)
+        except EngineError:
+            return ""
+        major = self._server_version.split(".", 1)[0]
+        return "26.1" if major.isdigit() and int(major) >= 23 else ""
 
     @property
     def api_version(self) -> str:
@@ -260,12 +296,11 @@ class RealEngine:
         version: str = "1",
         shared_key: str = "",
         target: str = "",
+        network: str = "",
     ) -> Iterator[Json]:
-        if version != "1":
-            # BuildKit over the API needs a session the client serves (the context's files,
-            # pulled by the daemon over gRPC), which LayerLab's client does not implement.
-            raise EngineError(
-                "LayerLab builds on a real engine with the classic builder only (DOCKER_BUILDKIT=0)"
+        if version == "2":
+            return self._build_with_buildkit(
+                fileobj, tags, dockerfile, nocache, buildargs, labels, pull, target, network
             )
         # docker-py sends one `t`; the Engine API takes it repeated, as the CLI sends it.
         params: dict[str, Any] = {
@@ -274,12 +309,55 @@ class RealEngine:
         }  # fmt: skip
         if target:
             params["target"] = target
+        if network:
+            params["networkmode"] = network
         if buildargs:
             params["buildargs"] = json.dumps(buildargs)
         # No label in safe mode: the classic builder would show it as one more step. The
         # ledger records the image instead.
         if labels:
             params["labels"] = json.dumps(labels)
+        return self._recording(real_records.build, partial(self._post_build, fileobj, params), tags)
+
+    def _build_with_buildkit(
+        self,
+        fileobj: bytes,
+        tags: list[str],
+        dockerfile: str,
+        nocache: bool,
+        buildargs: dict[str, str] | None,
+        labels: dict[str, str] | None,
+        pull: bool,
+        target: str,
+        network: str,
+    ) -> Iterator[Json]:
+        """BuildKit through ``POST /build?version=2``, the context uploaded as a tar.
+
+        buildx itself reaches BuildKit over gRPC and serves the context's files from the client
+        in a session; LayerLab's client sends the tar instead, which the daemon's BuildKit reads
+        as a remote context. So the first vertices are BuildKit's for an uploaded context
+        (``[internal] load remote build context``, ``copy /context /``) where buildx shows
+        ``load build definition``, ``load .dockerignore`` and ``load build context``, and an
+        error comes without the Dockerfile lines it points at (the gRPC error's source, which
+        the Engine API does not pass on). The rest is the daemon's own solve status."""
+        params: dict[str, Any] = {"t": list(tags), "dockerfile": dockerfile, "version": "2",
+                                  "nocache": nocache, "pull": pull}  # fmt: skip
+        if target:
+            params["target"] = target
+        if network:
+            params["networkmode"] = network
+        if buildargs:
+            params["buildargs"] = json.dumps(buildargs)
+        if labels:
+            params["labels"] = json.dumps(labels)
+
+        def start() -> Iterator[Json]:
+            return _buildx_messages(self._post_build(fileobj, params))
+
+        return self._recording(real_records.build, start, tags)
+
+    def _post_build(self, fileobj: bytes, params: dict[str, Any]) -> Iterator[Json]:
+        """``POST /build`` with the context's tar: the daemon's messages as they come."""
 
         def start() -> Iterator[Json]:
             response = self.api._post(
@@ -293,7 +371,7 @@ class RealEngine:
             self.api._raise_for_status(response)
             return self.api._stream_helper(response, decode=True)
 
-        return self._recording(real_records.build, lambda: self._stream(self._call(start)), tags)
+        return self._stream(self._call(start))
 
     def pull(
         self, repository: str, tag: str | None = None, all_tags: bool = False

@@ -281,6 +281,7 @@ class SimEngine:
         version: str = "1",
         shared_key: str = "",
         target: str = "",
+        network: str = "",  # simulated builds have no network; the CLI refuses modes beyond it
     ) -> Iterator[Json]:
         if version == "2":
             from layerlab.engine.sim.builder import buildkit
