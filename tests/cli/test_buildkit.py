@@ -5,6 +5,7 @@ normalised: BuildKit prints how long each step took, and the base images differ.
 from __future__ import annotations
 
 import io
+import tarfile
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -636,3 +637,32 @@ def test_copy_from_a_stage_further_down_is_refused_as_buildkit_refuses_it(
         'ERROR: failed to solve: cannot copy from stage "later", it needs to be defined before '
         'current stage "first"\n'
     )
+
+
+def test_an_uploaded_context_is_cached_until_the_build_cache_is_pruned(
+    engine: SimEngine, tmp_path: Path
+) -> None:
+    """A tar on stdin is the context as it is (`buildkit_stdin` compares the text with Engine
+    26.1); the same upload comes from the cache until `builder prune` takes its records."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.USTAR_FORMAT) as archive:
+        for name, data in (("Dockerfile", b"FROM busybox\nCOPY . /c\n"), (".dockerignore", b"x\n"),
+                           ("x", b"kept\n")):  # fmt: skip
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+
+    def build() -> str:
+        out, err = io.StringIO(), io.StringIO()
+        args = ["build", "--network=none", "-t", "up", "-"]
+        code = run_cli(args, engine, out, err, cwd=tmp_path, stdin=buffer.getvalue())
+        assert code == 0, err.getvalue()
+        return err.getvalue()
+
+    first = build()
+    assert "#1 [internal] load remote build context\n#1 DONE" in first
+    assert "load .dockerignore" not in first and "load build context" not in first
+    assert "#2 copy /context /\n#2 CACHED" in build()
+    assert docker(engine, tmp_path, "run", "--rm", "up", "cat", "/c/x")[0] == "kept\n"
+    assert docker(engine, tmp_path, "builder", "prune", "-af")[2] == 0
+    assert "#1 [internal] load remote build context\n#1 DONE" in build()

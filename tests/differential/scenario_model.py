@@ -1,8 +1,8 @@
 """What a scenario is: its steps, its results, and where scenario files and goldens live.
 
 The step types mirror the scenario format (``tests/scenarios/README.md``): ``$ docker ...``
-commands, ``@file``, ``@tar``, ``@sleep``, ``@capture`` and ``@image``; ``@profile`` says which
-Docker the scenario is for. A
+commands, ``@file``, ``@tar``, ``@stdin``, ``@sleep``, ``@capture`` and ``@image``;
+``@profile`` says which Docker the scenario is for. A
 :class:`CommandResult` is what one command printed, from either engine.
 """
 
@@ -45,6 +45,15 @@ class TarCreate:
 
 
 @dataclass(frozen=True)
+class StdinFrom:
+    """`@stdin PATH`: the next command reads PATH (relative to the work dir) on its stdin, as
+    `docker build - < PATH` does in a shell; other commands read nothing."""
+
+    path: str
+    line: int
+
+
+@dataclass(frozen=True)
 class Sleep:
     """`@sleep N`: wait N seconds (only where a detached container must get going)."""
 
@@ -80,7 +89,7 @@ class Command:
     line: int
 
 
-Step = FileWrite | TarCreate | Sleep | Capture | UsesImage | Command
+Step = FileWrite | TarCreate | StdinFrom | Sleep | Capture | UsesImage | Command
 
 
 CAPTURE_REFERENCE = re.compile(r"\$\{([A-Z_][A-Z0-9_]*)\}")

@@ -20,6 +20,7 @@ from .scenario_model import (
     Scenario,
     ScenarioSyntaxError,
     Sleep,
+    StdinFrom,
     Step,
     TarCreate,
     UsesImage,
@@ -88,6 +89,9 @@ def parse_scenario_text(text: str, name: str, path: Path | None = None) -> Scena
                     number,
                 )
             )
+        elif stripped.startswith("@stdin"):
+            source = _single_argument(stripped, "@stdin", where, number)
+            steps.append(StdinFrom(_relative_path(source, where, number), number))
         elif stripped.startswith("@profile"):
             profile = _single_argument(stripped, "@profile", where, number)
             if profile not in PROFILES or steps:
@@ -105,6 +109,10 @@ def parse_scenario_text(text: str, name: str, path: Path | None = None) -> Scena
             steps.append(Sleep(seconds, number))
         else:
             raise ScenarioSyntaxError(f"{where}:{number}: cannot parse line: {stripped}")
+    for number, step in enumerate(steps):
+        after = steps[number + 1] if number + 1 < len(steps) else None
+        if isinstance(step, StdinFrom) and not isinstance(after, Command):
+            raise ScenarioSyntaxError(f"{where}:{step.line}: @stdin must come before a command")
     scenario = Scenario(name=name, steps=tuple(steps), path=path, profile=profile)
     if not scenario.commands():
         raise ScenarioSyntaxError(f"{where}: scenario has no commands")

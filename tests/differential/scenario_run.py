@@ -30,6 +30,7 @@ from .scenario_model import (
     FileWrite,
     Scenario,
     Sleep,
+    StdinFrom,
     TarCreate,
     UsesImage,
 )
@@ -51,6 +52,7 @@ def run_scenario(
     workdir.mkdir(parents=True, exist_ok=True)
     results: list[CommandResult] = []
     captures: dict[str, str] = {}
+    stdin: Path | None = None  # what the next command reads (`@stdin`)
     # A private client config dir: `login`/`logout` and the CLI's config never depend on the
     # host user's ~/.docker, and nothing lands in a build context under the work dir.
     with tempfile.TemporaryDirectory(prefix="docker-config-") as config_dir:
@@ -62,8 +64,13 @@ def run_scenario(
             for step in scenario.steps:
                 if isinstance(step, Capture):
                     captures[step.name] = results[-1].stdout.strip()
+                elif isinstance(step, StdinFrom):
+                    stdin = workdir / step.path
                 elif isinstance(step, Command):
-                    results.append(_run_command(step, captures, docker, env, workdir, timeout))
+                    results.append(
+                        _run_command(step, captures, docker, env, workdir, timeout, stdin)
+                    )
+                    stdin = None
                 elif isinstance(step, UsesImage):
                     _ensure_image(step.reference, docker, env, provide_image or _pull_quietly)
                 else:
@@ -119,19 +126,24 @@ def _run_command(
     env: dict[str, str],
     workdir: Path,
     timeout: float,
+    stdin: Path | None = None,
 ) -> CommandResult:
     args = [
         CAPTURE_REFERENCE.sub(lambda match: captures[match.group(1)], arg) for arg in command.args
     ]
+    # Nothing to read is /dev/null, as the scenarios were recorded; `@stdin` a file's bytes.
+    reads: dict[str, object] = (
+        {"input": stdin.read_bytes()} if stdin is not None else {"stdin": subprocess.DEVNULL}
+    )
     try:
         completed = subprocess.run(
             [*docker, *args],
             cwd=workdir,
             env=env,
-            stdin=subprocess.DEVNULL,
             capture_output=True,
             timeout=timeout,
             check=False,
+            **reads,  # type: ignore[call-overload]
         )
     except subprocess.TimeoutExpired as expired:
         return CommandResult(

@@ -19,6 +19,7 @@ from .scenario import (
     IdMap,
     ScenarioSyntaxError,
     Sleep,
+    StdinFrom,
     TarCreate,
     load_golden,
     normalize,
@@ -92,6 +93,9 @@ def test_empty_file_block_writes_empty_content() -> None:
         ("# nothing but a comment\n", "no commands"),
         ("@profile 25\n$ docker ps\n", "@profile comes first"),
         ("$ docker ps\n@profile 26.1\n", "@profile comes first"),
+        ("$ docker ps\n@stdin ctx.tar\n", "@stdin must come before a command"),
+        ("@stdin ctx.tar\n@sleep 1\n$ docker ps\n", "@stdin must come before a command"),
+        ("@stdin /etc/passwd\n$ docker ps\n", "stay in the work dir"),
     ],
 )
 def test_rejects_malformed_scenarios_naming_the_line(text: str, message: str) -> None:
@@ -154,6 +158,15 @@ $ docker use ${FIRST}-x fail
     with tarfile.open(tmp_path / "work" / "ctx.tar") as archive:
         members = archive.getmembers()
     assert [(m.name, m.uid, m.mtime) for m in members] == [("a.txt", 0, 0)]
+
+
+def test_stdin_feeds_the_next_command_only(tmp_path: Path) -> None:
+    reader = [sys.executable, "-c", "import sys; print(repr(sys.stdin.buffer.read()))"]
+    text = "@file in.txt\nthe input\n@end\n@stdin in.txt\n$ docker build -\n$ docker ps\n"
+    scenario = parse_scenario_text(text, "stdin")
+    assert scenario.steps[1] == StdinFrom("in.txt", 4)
+    first, second = run_scenario(scenario, reader, {}, tmp_path / "work")
+    assert (first.stdout, second.stdout) == ("b'the input\\n'\n", "b''\n")
 
 
 def test_run_scenario_reports_a_timeout_as_exit_code_minus_one(tmp_path: Path) -> None:

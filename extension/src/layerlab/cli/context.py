@@ -91,7 +91,7 @@ def stdin_context(data: bytes, dockerfile: str | None, now: float) -> tuple[byte
     ``-f``, else ``Dockerfile``, inside it), else the Dockerfile alone, in a context of its own."""
     if dockerfile == "-":
         raise CliError("invalid argument: can't use stdin for both build context and dockerfile")
-    if _is_archive(data):
+    if is_archive(data):
         return data, dockerfile or "Dockerfile"
     info = tarfile.TarInfo("Dockerfile")
     info.size, info.mode, info.mtime = len(data), 0o644, int(now)
@@ -105,7 +105,7 @@ def stdin_context(data: bytes, dockerfile: str | None, now: float) -> tuple[byte
 _COMPRESSED_MAGIC = (b"\x1f\x8b\x08", b"BZh", b"\xfd7zXZ\x00", b"\x28\xb5\x2f\xfd")
 
 
-def _is_archive(data: bytes) -> bool:
+def is_archive(data: bytes) -> bool:
     """The CLI's IsArchive: a compressed stream, or a first block that is a valid tar header."""
     if data.startswith(_COMPRESSED_MAGIC):
         return True

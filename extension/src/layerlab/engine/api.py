@@ -104,6 +104,7 @@ class Engine(Protocol):
         shared_key: str = "",
         target: str = "",
         network: str = "",
+        uploaded: bool = False,
     ) -> Iterator[Json]:
         """``fileobj`` is the build context as an uncompressed tar (what the CLI sends). With
         ``version`` "1" (the classic builder) yields ``{"stream": …}``, ``{"aux": {"ID": …}}``
@@ -111,7 +112,9 @@ class Engine(Protocol):
         (BuildKit) the solve status (``{"id": "moby.buildkit.trace", "aux": …}``) and
         ``{"id": "moby.image.id", "aux": {"ID": …}}``. ``shared_key`` names the client's
         context folder, whose files BuildKit keeps between builds; ``target`` the stage to
-        build; ``network`` the RUN steps' network mode (``--network``, "" for the default)."""
+        build; ``network`` the RUN steps' network mode (``--network``, "" for the default);
+        ``uploaded`` says BuildKit gets the context as the tar itself, as buildx sends a tar
+        on stdin, rather than from the client's folder (a real engine always gets the tar)."""
         ...
 
     def pull(

@@ -15,7 +15,7 @@ from layerlab.cli.buildkit_progress import PlainPrinter, source_excerpt
 from layerlab.cli.buildkit_stream import follow, follow_paced
 from layerlab.cli.buildkit_tty import TtyPrinter, terminal_size
 from layerlab.cli.commands.base import CommandContext, StreamError, display_stream, key_values
-from layerlab.cli.context import build_context_tar, resolve_context, stdin_context
+from layerlab.cli.context import build_context_tar, is_archive, resolve_context, stdin_context
 from layerlab.cli.errors import CliError
 from layerlab.cli.flags import ParsedArgs
 from layerlab.engine.reference import ERR_NAME_UPPERCASE, InvalidReference, parse_normalized
@@ -129,8 +129,10 @@ def cmd_build(ctx: CommandContext, parsed: ParsedArgs) -> int:
                 "See 'docker build --help'."
             ) from None
     shared_key = ""
+    uploaded = False  # buildx uploads a tar on stdin as it is, the context of the build
     if context == "-":
         data = ctx.stdin or b""
+        uploaded = is_archive(data)
         archive, dockerfile = stdin_context(data, parsed.text("file") or None, ctx.now())
     else:
         try:
@@ -144,7 +146,7 @@ def cmd_build(ctx: CommandContext, parsed: ParsedArgs) -> int:
         archive = build_context_tar(root, dockerfile)
         shared_key = str(root)
     if uses_buildkit(ctx.engine):
-        return _buildkit(ctx, parsed, tags, archive, dockerfile, shared_key)
+        return _buildkit(ctx, parsed, tags, archive, dockerfile, shared_key, uploaded)
     quiet = parsed.flag("quiet")
     if not quiet:
         size = render.human_size(len(archive), 4)
@@ -181,6 +183,7 @@ def _buildkit(
     archive: bytes,
     dockerfile: str,
     shared_key: str,
+    uploaded: bool,
 ) -> int:
     """buildx's build: the daemon's solve status on stderr, as the terminal view when stderr is
     a terminal and as plain progress otherwise (nothing with ``-q``), the image ID on stdout
@@ -202,7 +205,7 @@ def _buildkit(
     quiet = quiet or progress == "quiet"
     messages = ctx.engine.build(
         archive, **{**_options(parsed, tags, dockerfile), "quiet": quiet}, version="2",
-        shared_key=shared_key,
+        shared_key=shared_key, uploaded=uploaded,
     )  # fmt: skip
     global last_build
     last_build = BuildRecord(

@@ -297,6 +297,7 @@ class RealEngine:
         shared_key: str = "",
         target: str = "",
         network: str = "",
+        uploaded: bool = False,  # LayerLab uploads every context to a real daemon
     ) -> Iterator[Json]:
         if version == "2":
             return self._build_with_buildkit(

@@ -282,6 +282,7 @@ class SimEngine:
         shared_key: str = "",
         target: str = "",
         network: str = "",  # simulated builds have no network; the CLI refuses modes beyond it
+        uploaded: bool = False,
     ) -> Iterator[Json]:
         if version == "2":
             from layerlab.engine.sim.builder import buildkit
@@ -297,6 +298,7 @@ class SimEngine:
                 pull=pull,
                 shared_key=shared_key,
                 target=target,
+                uploaded=uploaded,
             )
         if target:
             raise InvalidArgument(tr(N_("LayerLab's classic builder does not build --target yet")))

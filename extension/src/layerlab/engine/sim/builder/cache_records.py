@@ -74,6 +74,20 @@ def note_step(engine: ContainerBackend, key: str, chain_id: str, description: st
     return _add(engine, f"step:{key}", "regular", chain_id, description, size)
 
 
+def note_upload(engine: ContainerBackend, key: str, description: str, size: int) -> bool:
+    """What BuildKit keeps of a context uploaded as a tar (the tar; the copy of its files the
+    build reads): a ``regular`` record on no layer. True if it is new; False when the same
+    upload is still in the cache, which the build shows as CACHED. (Engine 26.1 also keeps
+    one more record of the tar per upload; those are not counted here.)"""
+    if _add(engine, key, "regular", "", description, size):
+        return True
+    engine.store.execute(
+        "UPDATE build_records SET last_used = ?, usage = usage + 1 WHERE key = ?",
+        engine.clock.now(), key,
+    )  # fmt: skip
+    return False
+
+
 def note_use(engine: ContainerBackend, chain_ids: set[str]) -> None:
     """One more use of the ``regular`` records of these layers, by the build that just ended."""
     now = engine.clock.now()
