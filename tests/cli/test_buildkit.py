@@ -5,8 +5,8 @@ normalised: BuildKit prints how long each step took, and the base images differ.
 from __future__ import annotations
 
 import io
-import tarfile
 import re
+import tarfile
 from collections.abc import Iterator
 from pathlib import Path
 
