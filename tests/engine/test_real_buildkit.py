@@ -19,6 +19,7 @@ from layerlab.cli.main import run_cli
 from layerlab.engine.errors import EngineError
 from layerlab.engine.real.engine import RealEngine
 from layerlab.engine.real.solve_status import BadStatus, StatusDecoder
+from layerlab.viz.explain import explain_build
 
 # -- protobuf, written by hand for the tests (the wire format the daemon sends) -------------
 
@@ -238,6 +239,12 @@ def test_engine_26_builds_with_buildkit_through_layerlab(
         # The Engine API's /build names the image with its tag made explicit (buildx: as typed).
         assert f"naming to docker.io/library/{tag}:latest done\n" in err
         assert "DEPRECATED" not in err
+        steps = [(step.instruction, step.outcome) for step in explain_build(engine_26).steps]
+        assert steps == [
+            ("FROM docker.io/library/busybox:latest", "base"),
+            ("RUN echo built-with-buildkit", "built"),
+            ("COPY a.txt /a.txt", "built"),
+        ]
         history = _docker(engine_26, tmp_path, "history", tag)[0]
         assert "buildkit.dockerfile.v0" in history
         assert _docker(engine_26, tmp_path, "run", "--rm", tag) == ("a\n", "", 0)
@@ -246,6 +253,8 @@ def test_engine_26_builds_with_buildkit_through_layerlab(
                                  ".")  # fmt: skip
         assert (err, code) == ("", 0)
         assert out.startswith("sha256:")
+        outcomes = [step.outcome for step in explain_build(engine_26).steps]
+        assert outcomes == ["base", "cached", "cached"]  # -q hides the status, not from LayerLab
 
         (tmp_path / "Dockerfile").write_text("FROM busybox\nRUN echo out; exit 3\n")
         out, err, code = _docker(engine_26, tmp_path, "build", "--network=none", "-t", tag, ".")
