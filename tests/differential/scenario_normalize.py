@@ -138,7 +138,8 @@ TABLE_SEPARATOR = " | "
 _CACHE_ROW = re.compile(r"^[0-9a-z]{25}(\*?) +\t(.*)$")
 # Rule 10b: the same records in `system df -v` (its "Build cache usage" table): IDs cut to 12
 # characters, rows in the order the daemon streams them. Each row's ID becomes `<cache-id>`
-# (padded to the same width) and the rows are sorted.
+# (padded to the same width) and the rows are sorted, their ages already made `<duration> ago`
+# (two records of one build may be a second apart on one engine and not on the other).
 _CACHE_USAGE_ROW = re.compile(
     r"^[0-9a-z]{12}( +(?:regular|source\.local|exec\.cachemount|frontend|internal) .*)$"
 )
@@ -172,15 +173,16 @@ def _cache_records(text: str) -> str:
     listing = False  # under "Deleted build cache objects:"
     for line in text.split("\n"):
         row = _CACHE_ROW.match(line)
-        if row:
-            records.append("<cache-id>" + row.group(1) + "\t" + re.sub("\t+", "\t", row.group(2)))
+        if row:  # sorted by what is compared: the times they show are not
+            fields = re.sub("\t+", "\t", row.group(2))
+            records.append(_AGO.sub("<duration> ago", "<cache-id>" + row.group(1) + "\t" + fields))
             continue
         if listing and _CACHE_ID.match(line):
             records.append("<cache-id>")
             continue
         usage_row = _CACHE_USAGE_ROW.match(line)
         if usage_row:
-            records.append("<cache-id>  " + usage_row.group(1))
+            records.append(_AGO.sub("<duration> ago", "<cache-id>  " + usage_row.group(1)))
             continue
         output += sorted(records)
         records = []

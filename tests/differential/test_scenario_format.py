@@ -451,6 +451,17 @@ def test_cache_records_in_system_df_v_are_compared_without_ids_or_order() -> Non
     )
 
 
+def test_cache_records_of_the_same_size_sort_alike_whatever_their_ages() -> None:
+    """Two 0 B records a second apart on one engine and made in the same second on the other:
+    the rows still pair up by what they count."""
+    row = "{}   regular   0B   {} ago   {} ago   {}   true\n"
+    first = "CACHE ID  CACHE TYPE\n" + row.format("ynjk9j5gqikt", "10 seconds", "10 seconds", 2)
+    first += row.format("sxx3nnvnpadp", "9 seconds", "9 seconds", 1)
+    second = "CACHE ID  CACHE TYPE\n" + row.format("r6fiw0f229hy", "9 seconds", "9 seconds", 1)
+    second += row.format("eh4kd0heqsbu", "9 seconds", "9 seconds", 2)
+    assert normalize(first, IdMap()) == normalize(second, IdMap())
+
+
 def test_a_vertex_printed_before_its_status_is_kept_once() -> None:
     """Engine 26.1 sometimes prints the Dockerfile's vertex done, then again with its
     transfer."""
