@@ -666,3 +666,10 @@ def test_an_uploaded_context_is_cached_until_the_build_cache_is_pruned(
     assert docker(engine, tmp_path, "run", "--rm", "up", "cat", "/c/x")[0] == "kept\n"
     assert docker(engine, tmp_path, "builder", "prune", "-af")[2] == 0
     assert "#1 [internal] load remote build context\n#1 DONE" in build()
+
+
+def test_a_simulated_build_has_no_host_network(engine: SimEngine, tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM busybox\nRUN echo hi\n")
+    out, err, code = docker(engine, tmp_path, "build", "--network=host", ".")
+    assert (out, code) == ("", 1)
+    assert err.startswith("layerlab: a build on network 'host' is not modelled by LayerLab")

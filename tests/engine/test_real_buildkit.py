@@ -256,6 +256,11 @@ def test_engine_26_builds_with_buildkit_through_layerlab(
         outcomes = [step.outcome for step in explain_build(engine_26).steps]
         assert outcomes == ["base", "cached", "cached"]  # -q hides the status, not from LayerLab
 
+        # A real daemon has a host network, which safe mode (off here) would refuse.
+        out, err, code = _docker(engine_26, tmp_path, "build", "--network=host", "-q", "-t", tag,
+                                 ".")  # fmt: skip
+        assert (err, code) == ("", 0) and out.startswith("sha256:")
+
         (tmp_path / "Dockerfile").write_text("FROM busybox\nRUN echo out; exit 3\n")
         out, err, code = _docker(engine_26, tmp_path, "build", "--network=none", "-t", tag, ".")
         assert code == 1

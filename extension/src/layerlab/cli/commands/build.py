@@ -65,7 +65,9 @@ def build_banner(engine: Any) -> str:
 
 
 def _check_network(ctx: CommandContext, network: str) -> None:
-    """Simulated builds have no network: --network=none and the default say just that."""
+    """Simulated builds have no network: --network=none and the default say just that. A
+    real daemon has its own modes (``host``, a network of its own; safe mode refuses host),
+    past what buildx itself refuses."""
     if network in ("default", "none") or (network == "bridge" and not uses_buildkit(ctx.engine)):
         return
     if uses_buildkit(ctx.engine) and network != "host":
@@ -74,6 +76,8 @@ def _check_network(ctx: CommandContext, network: str) -> None:
             "custom network for your builder using the network driver-opt in buildx create",
             1,
         )
+    if ctx.engine.name == "real":
+        return
     raise CliError(
         f"layerlab: a build on network {network!r} is not modelled by LayerLab: simulated "
         "builds have no network (use --network=none, or leave it out)"
