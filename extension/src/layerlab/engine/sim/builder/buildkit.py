@@ -44,13 +44,13 @@ import json
 import math
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from layerlab.engine.errors import EngineError
 from layerlab.engine.reference import InvalidReference, parse_normalized
-from layerlab.engine.sim.builder import cache_records
-from layerlab.engine.sim.builder.classic import meta_arg, read_context, tag_reference
+from layerlab.engine.sim.builder import cache_records, stage_plan
+from layerlab.engine.sim.builder.classic import read_context, tag_reference
 from layerlab.engine.sim.builder.context import (
     BuildContext,
     CopyError,
@@ -65,12 +65,19 @@ from layerlab.engine.sim.builder.dockerfile import (
     Instruction,
     expand,
     parse_dockerfile_result,
-    parse_trigger,
     substitute,
+)
+from layerlab.engine.sim.builder.image_records import (
+    dated,
+    declared_args,
+    export,
+    history_row,
+    metadata_text,
 )
 from layerlab.engine.sim.builder.job import Build, StepFailed, allowed_args
 from layerlab.engine.sim.builder.solve_status import Trace, Vertex
-from layerlab.engine.sim.builder.stage import StageState, base_run_config, go_quote, go_quote_list
+from layerlab.engine.sim.builder.stage import StageState, base_run_config, go_quote
+from layerlab.engine.sim.builder.stage_plan import SolveStage
 from layerlab.engine.sim.builder.steps import dispatch, stage_env
 from layerlab.engine.sim.builder.transfer import included, signature, transfer_size
 from layerlab.engine.sim.images.config import go_json, rfc3339
@@ -83,7 +90,6 @@ if TYPE_CHECKING:
 
 Json = dict[str, Any]
 
-HISTORY_COMMENT = "buildkit.dockerfile.v0"
 _LAYER_STEPS = ("RUN", "COPY", "ADD", "WORKDIR")
 
 
@@ -136,7 +142,7 @@ def build(
         trace.messages.append({"errorDetail": detail, "error": failure.message})
         return iter(trace.messages)
     cache_records.note_use(engine, solver.touched - solver.made)
-    _export(engine, trace, image_id, refs, names)
+    export(engine, trace, image_id, refs, names)
     return iter(trace.messages)
 
 
@@ -146,68 +152,6 @@ class Failed(EngineError):
     def __init__(self, message: str, lines: tuple[int, int] | None = None) -> None:
         super().__init__(message)
         self.lines = lines
-
-
-@dataclass
-class _Stage:
-    """One stage of the Dockerfile, as the solve meets it."""
-
-    index: int
-    name: str  # its AS name, lower case ("" for none)
-    from_ins: Instruction
-    base_name: str  # FROM's word, variables expanded
-    steps: list[Instruction] = field(default_factory=list)
-    base_stage: int | None = None  # FROM an earlier stage
-    label: str = ""  # in step names when there are several stages: "build", "stage-1"
-    total: int = 0  # its steps that count: FROM an image, RUN, COPY, ADD, WORKDIR
-    counted: int = 0
-
-
-def _reads_context(steps: list[Instruction]) -> bool:
-    return any(ins.keyword in ("COPY", "ADD") and not ins.flags.get("from") for ins in steps)
-
-
-def _trigger(text: str, from_ins: Instruction) -> Instruction:
-    """An ONBUILD trigger as a step of the stage that fires it; its errors point at FROM."""
-    step = parse_trigger(text)
-    step.line, step.end_line = from_ins.line, from_ins.end_line
-    return step
-
-
-def _image_sources(stages: list[_Stage], among: list[_Stage]) -> list[tuple[Instruction, str]]:
-    """The ``COPY --from`` words of ``among``'s steps that name no stage of ``stages`` but an
-    image, with their instructions, in the Dockerfile's order."""
-    named = {stage.name for stage in stages if stage.name}
-    found = []
-    for stage in among:
-        for ins in stage.steps:
-            word = ins.flags.get("from") if ins.keyword == "COPY" else None
-            if not word or word.lower() in named:
-                continue
-            if word.isdigit() and int(word) < len(stages):
-                continue
-            found.append((ins, word))
-    return found
-
-
-def _reference(name: str) -> str:
-    """An image's full name (``busybox`` and ``docker.io/library/busybox:latest`` are one)."""
-    try:
-        return str(parse_normalized(name).with_default_tag())
-    except InvalidReference:
-        return name
-
-
-def _source_stage(stages: list[_Stage], ins: Instruction) -> int | None:
-    """The index of the stage a ``COPY --from`` reads (by name or number), if it names one."""
-    word = (ins.flags.get("from") or "").lower() if ins.keyword == "COPY" else ""
-    named = {stage.name: stage.index for stage in stages if stage.name}
-    found = named.get(word, int(word) if word.isdigit() else None)
-    return found if found is not None and found < len(stages) else None
-
-
-def _stage_name(stage: _Stage) -> str:
-    return stage.name or f"stage-{stage.index}"
 
 
 def _cache_key(*parts: object) -> str:
@@ -237,11 +181,11 @@ class _Solver:
         self.dockerfile_name = ""
         self.upload: bytes | None = None  # the tar of a context uploaded whole
         self.remote: RemoteImage | None = None  # the stage's base, read from its registry
-        self.stage = _Stage(0, "", Instruction("FROM", "", []), "")  # the stage being built
+        self.stage = SolveStage(0, "", Instruction("FROM", "", []), "")  # the stage being built
         self.results: dict[int, tuple[StageState, Result]] = {}  # the stages built so far
         # The images COPY --from reads, by their word: the image, and its registry's record.
         self.sources: dict[str, tuple[Image, RemoteImage | None]] = {}
-        self.stages: list[_Stage] = []
+        self.stages: list[SolveStage] = []
         # The layers whose cache records this build touched (a step ran on one; the result),
         # and those it made: a record counts one use per build (cache_records).
         self.touched: set[str] = set()
@@ -255,11 +199,11 @@ class _Solver:
         except DockerfileError as err:
             raise Failed(f"failed to solve: dockerfile parse error: {err.message}") from None
         self.build.escape = parsed.escape_token
-        stages = self.stages = self._stages(list(parsed.instructions))
+        stages = self.stages = stage_plan.plan(self.build, list(parsed.instructions))
         chosen = [stage for stage in stages if target and stage.name == target.lower()]
         if target and not chosen:
             raise Failed(f'failed to solve: target stage "{target}" could not be found')
-        needed = self._needed(stages, chosen[0] if chosen else stages[-1])
+        needed = stage_plan.needed(stages, chosen[0] if chosen else stages[-1])
         self._check_sources(needed, lambda source, stage: source == stage.index,
                             "circular dependency detected on stage: {stage}")  # fmt: skip
         bases: dict[str, tuple[Image, RemoteImage | None]] = {}
@@ -267,19 +211,21 @@ class _Solver:
             image_base = stage.base_stage is None and stage.base_name.lower() != "scratch"
             if image_base and stage.base_name not in bases:
                 bases[stage.base_name] = self._base(stage.from_ins, stage.base_name)
-        loaded = {_reference(name): found for name, found in bases.items()}
-        for ins, word in _image_sources(stages, needed):  # then the images COPY --from reads
+        loaded = {stage_plan.reference(name): found for name, found in bases.items()}
+        # then the images COPY --from reads
+        for ins, word in stage_plan.image_sources(stages, needed):
             if word not in self.sources:
-                found = loaded.get(_reference(word)) or self._base(ins, word)
-                self.sources[word] = loaded[_reference(word)] = found
+                found = loaded.get(stage_plan.reference(word)) or self._base(ins, word)
+                self.sources[word] = loaded[stage_plan.reference(word)] = found
         self._check_sources(needed, lambda source, stage: source > stage.index,
                             'cannot copy from stage "{word}", it needs to be defined before '
                             'current stage "{stage}"')  # fmt: skip
         if self.upload is None:  # an uploaded context is taken whole: no .dockerignore
             self._load_ignore_file()
-        triggers = {stage.index: self._triggers(stage, bases) for stage in needed}
+        triggers = {stage.index: stage_plan.triggers(stages, stage, bases) for stage in needed}
         steps = {stage.index: [*triggers[stage.index], *stage.steps] for stage in needed}
-        reads_context = _reads_context([ins for each in needed for ins in steps[each.index]])
+        every_step = [ins for each in needed for ins in steps[each.index]]
+        reads_context = stage_plan.reads_context(every_step)
         context_loaded = self.upload is not None  # loaded before the Dockerfile was read
         shown_from: set[str] = set()  # a FROM shared by stages is one vertex, shown once
         for stage in needed:
@@ -293,10 +239,11 @@ class _Solver:
                 state = StageState(image.id if image else "", base_run_config(image), stage.name)
                 state.run_config["Image"] = ""
                 result = self._from(stage.base_name, image, shown_from)
-            for _, word in _image_sources(stages, [stage]):  # each image COPY --from reads
+            # each image COPY --from reads
+            for _, word in stage_plan.image_sources(stages, [stage]):
                 self._image_vertex(word, *self.sources[word], shown_from)
             if not context_loaded and reads_context:
-                self._load_context([ins for each in needed for ins in steps[each.index]])
+                self._load_context(every_step)
                 context_loaded = True
             state.run_config["OnBuild"] = None  # fired here, not handed down
             for ins in steps[stage.index]:
@@ -312,74 +259,19 @@ class _Solver:
         state.run_config["Labels"] = {**(state.run_config.get("Labels") or {}), **labels} or None
         return self._image(state, result)
 
-    def _stages(self, instructions: list[Instruction]) -> list[_Stage]:
-        """The Dockerfile's stages; ARGs before the first FROM are the build's own."""
-        stages: list[_Stage] = []
-        for ins in instructions:
-            if ins.keyword == "FROM":
-                base = expand(ins.args[0], self.build.meta_env(), self.build.escape)
-                stages.append(_Stage(len(stages), (ins.stage_name or "").lower(), ins, base))
-            elif stages:
-                stages[-1].steps.append(ins)
-            else:
-                meta_arg(self.build, ins)
-        named = {stage.name: stage.index for stage in stages if stage.name}
-        for stage in stages:
-            stage.base_stage = named.get(stage.base_name.lower())
-            if stage.base_stage is not None and stage.base_stage >= stage.index:
-                stage.base_stage = None
-            # An image COPY --from reads is a stage of its own for BuildKit: steps get names.
-            if len(stages) > 1 or _image_sources(stages, stages):
-                stage.label = _stage_name(stage)
-        return stages
-
-    def _triggers(
-        self, stage: _Stage, bases: dict[str, tuple[Image, RemoteImage | None]]
-    ) -> list[Instruction]:
-        """The ONBUILD triggers the stage's base hands it: an image's, or the ONBUILD lines of
-        the earlier stage it starts from (whose own base's triggers it fired itself)."""
-        if stage.base_stage is not None:
-            earlier = self.stages[stage.base_stage].steps
-            texts = [ins.args[0] for ins in earlier if ins.keyword == "ONBUILD"]
-        elif stage.base_name in bases:
-            image = bases[stage.base_name][0]
-            texts = list((image.config.get("config") or {}).get("OnBuild") or [])
-        else:
-            texts = []
-        return [_trigger(text, stage.from_ins) for text in texts]
-
     def _check_sources(
-        self, needed: list[_Stage], wrong: Callable[[int, _Stage], bool], message: str
+        self, needed: list[SolveStage], wrong: Callable[[int, SolveStage], bool], message: str
     ) -> None:
         """Fail on the first ``COPY --from`` of the needed stages that names a stage ``wrong``
         for its own, with BuildKit's ``message`` and the instruction's lines."""
-        for stage in needed:
-            for ins in stage.steps:
-                source = _source_stage(self.stages, ins)
-                if source is not None and wrong(source, stage):
-                    text = message.format(word=ins.flags["from"], stage=_stage_name(stage))
-                    raise Failed(f"failed to solve: {text}", (ins.line, ins.end_line))
-
-    def _needed(self, stages: list[_Stage], target: _Stage) -> list[_Stage]:
-        """The target and the stages it builds on or copies from, in the Dockerfile's order."""
-        wanted: set[int] = set()
-        pending = [target.index]
-        while pending:
-            index = pending.pop()
-            if index in wanted:
-                continue
-            wanted.add(index)
-            stage = stages[index]
-            if stage.base_stage is not None:
-                pending.append(stage.base_stage)
-            for ins in stage.steps:
-                found = _source_stage(stages, ins)
-                if found is not None:
-                    pending.append(found)
-        return [stage for stage in stages if stage.index in wanted]
+        found = stage_plan.wrong_source(self.stages, needed, wrong)
+        if found is not None:
+            ins, stage = found
+            text = message.format(word=ins.flags["from"], stage=stage_plan.stage_name(stage))
+            raise Failed(f"failed to solve: {text}", (ins.line, ins.end_line))
 
     def _continue(
-        self, earlier: tuple[StageState, Result], stage: _Stage
+        self, earlier: tuple[StageState, Result], stage: SolveStage
     ) -> tuple[StageState, Result]:
         """A stage built FROM an earlier one: that stage's config and result, to go on from."""
         state, result = earlier
@@ -481,8 +373,8 @@ class _Solver:
             return Result("", [], [], _cache_key("scratch"))
         history = list(base.config.get("history") or [])
         # The same image as one the stage copies from is one vertex, named by neither.
-        copied = _image_sources(self.stages, [self.stage])
-        shared = any(_reference(word) == _reference(name) for _, word in copied)
+        copied = stage_plan.image_sources(self.stages, [self.stage])
+        shared = any(stage_plan.reference(word) == stage_plan.reference(name) for _, word in copied)
         key = self._image_vertex(name, base, self.remote, shown_from, step=True, plain=shared)
         return Result(base.chain_id, list(base.diff_ids), history, key)
 
@@ -575,14 +467,14 @@ class _Solver:
             dispatch(self.build, state, ins)
             state.run_config["Image"] = ""
             if ins.keyword != "ONBUILD":  # BuildKit keeps a trigger in the config only
-                result.history.append(_history(_metadata_text(self.build, state, ins), None))
+                result.history.append(history_row(metadata_text(self.build, state, ins), None))
             return result
         if ins.keyword == "WORKDIR":
             dispatch(self.build, state, ins)
             state.run_config["Image"] = ""
             workdir = state.run_config.get("WorkingDir") or "/"
             if workdir == "/":
-                result.history.append(_history("WORKDIR /", None))
+                result.history.append(history_row("WORKDIR /", None))
                 return result
             user = state.run_config.get("User") or ""
             shown = f"WORKDIR {workdir}"
@@ -630,7 +522,7 @@ class _Solver:
         layer = self.engine.layers.get(chain)
         assert layer is not None
         # The layer's row has the time its layer was made: a cached rebuild is the same image.
-        entry = _history(history_text + (" # buildkit" if marked else ""), created)
+        entry = history_row(history_text + (" # buildkit" if marked else ""), created)
         return Result(chain, [*result.diff_ids, layer.diff_id], [*result.history, entry], key)
 
     # -- RUN ------------------------------------------------------------------------------------
@@ -639,7 +531,7 @@ class _Solver:
         cmd = list(ins.args) if ins.json_form else [*state.shell, *ins.args]
         env = [*(config.get("Env") or []), *allowed_args(self.build, state)]
         user, workdir = config.get("User") or "", config.get("WorkingDir") or "/"
-        declared = [f"{k}={v}" for k, v in _declared_args(self.build, state)]
+        declared = [f"{k}={v}" for k, v in declared_args(self.build, state)]
         prefix = [f"|{len(declared)}", *declared] if declared else []
         history_text = "RUN " + " ".join([*prefix, *cmd])
         shown = substitute(ins.original, stage_env(self.build, state), self.build.escape)
@@ -761,7 +653,7 @@ class _Solver:
         config.pop("Image", None)
         if state.cmd_set:
             config["ArgsEscaped"] = True
-        history = _dated(result.history)
+        history = dated(result.history)
         doc: Json = {
             "architecture": "amd64",
             "config": config,
@@ -829,55 +721,12 @@ def _stand_in_notice(ref: Any) -> str | None:
     return stand_in_notice(ref.path, ref.tag)
 
 
-def _history(text: str, created: float | None) -> Json:
-    """A history row; ``created`` None for a row that makes no layer (dated by :func:`_dated`)."""
-    entry: Json = {"created": created, "created_by": text, "comment": HISTORY_COMMENT}
-    if created is None:
-        entry["empty_layer"] = True
-    return entry
-
-
-def _dated(history: list[Json]) -> list[Json]:
-    """The exporter's dates for rows that make no layer: the first new layer's time for rows
-    before it, then the time of the layer before each (BuildKit's exporter fills them so)."""
-    rows = [dict(row) for row in history]
-    first: Any = None
-    seen_undated = False
-    for row in rows:
-        if row["created"] is not None:
-            first = row["created"]
-            if seen_undated:
-                break
-        else:
-            seen_undated = True
-    current, seen_undated = first, False
-    for row in rows:
-        if row["created"] is None:
-            seen_undated = True
-            row["created"] = current
-        elif seen_undated:
-            current = row["created"]
-    for row in rows:
-        if isinstance(row["created"], float | int):
-            row["created"] = rfc3339(row["created"])
-    return rows
-
-
 def _found(origin: SourceTree, original: str, command: str) -> bool:
     try:
         origin.resolve(original, command)
     except CopyError:
         return False
     return True
-
-
-def _declared_args(build: Build, state: StageState) -> list[tuple[str, str]]:
-    """The stage's ARGs with their values, as BuildKit writes them before a RUN's command."""
-    out = []
-    for key in state.allowed_args:
-        value = build.arg_value(key, state.allowed_args)
-        out.append((key, value if value is not None else ""))
-    return out
 
 
 def _make_dir(engine: ContainerBackend, workdir: str, user: str, tree: fs.Tree) -> fs.Tree:
@@ -895,48 +744,3 @@ def _make_dir(engine: ContainerBackend, workdir: str, user: str, tree: fs.Tree) 
     for path in reversed(missing):
         tree[path] = fs.directory(mtime=int(engine.clock.now()), uid=uid, gid=gid)
     return tree
-
-
-def _metadata_text(build: Build, state: StageState, ins: Instruction) -> str:
-    """The history row BuildKit writes for an instruction that only changes the config."""
-    config = state.run_config
-    keyword = ins.keyword
-    env = stage_env(build, state)
-    if keyword in ("ENV", "LABEL"):
-        pairs = [(expand(k, env, build.escape), expand(v, env, build.escape)) for k, v in ins.pairs]
-        return keyword + "".join(f" {k}={v}" for k, v in pairs)
-    if keyword == "ARG":
-        return "ARG " + " ".join(k if v is None else f"{k}={v}" for k, v in ins.pairs)
-    if keyword == "CMD":
-        return f"CMD {go_quote_list(list(config.get('Cmd') or []))}"
-    if keyword == "ENTRYPOINT":
-        return f"ENTRYPOINT {go_quote_list(list(config.get('Entrypoint') or []))}"
-    if keyword == "EXPOSE":
-        ports = " ".join(f"{p}:{{}}" for p in sorted(config.get("ExposedPorts") or {}))
-        return f"EXPOSE map[{ports}]"
-    if keyword == "VOLUME":
-        return f"VOLUME [{' '.join(sorted(config.get('Volumes') or {}))}]"
-    if keyword == "USER":
-        return f"USER {config.get('User') or ''}"
-    if keyword == "STOPSIGNAL":
-        return f"STOPSIGNAL {config.get('StopSignal') or ''}"
-    if keyword == "SHELL":
-        return f"SHELL [{' '.join(config.get('Shell') or [])}]"
-    if keyword == "MAINTAINER":
-        return f"MAINTAINER {' '.join(ins.args)}"
-    return ins.original
-
-
-def _export(
-    engine: ContainerBackend, trace: Trace, image_id: str, refs: list[Any], names: list[str]
-) -> None:
-    vertex = trace.start("exporting to image")
-    trace.status(vertex, "exporting layers")
-    trace.status(vertex, f"writing image {image_id}")
-    now = rfc3339(engine.clock.now())
-    for ref in refs:
-        engine.image_store.set_ref(ref, image_id, now)
-    for name in names:
-        trace.status(vertex, f"naming to {name}")
-    trace.complete(vertex)
-    trace.image(image_id)
