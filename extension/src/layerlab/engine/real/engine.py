@@ -33,9 +33,9 @@ from layerlab.engine.errors import (
     NotModified,
 )
 from layerlab.engine.real import records as real_records
+from layerlab.engine.real.build import build_params, buildx_messages
 from layerlab.engine.real.labels import CONTAINER, MANAGED_LABEL, managed_value
 from layerlab.engine.real.ledger import Ledger
-from layerlab.engine.real.solve_status import TRACE_ID, BadStatus, StatusDecoder
 
 _BY_STATUS: dict[int, type[EngineError]] = {
     304: NotModified, 400: InvalidArgument, 404: NotFound, 409: Conflict,
@@ -89,27 +89,6 @@ def log_frames(raw: Any, tty: bool) -> Iterator[tuple[bytes | None, bytes | None
         stream, length = struct.unpack(">BxxxL", header)
         data = raw.read(length) if length else b""
         yield (data, None) if stream == 1 else (None, data)
-
-
-def _buildx_messages(messages: Iterator[Json]) -> Iterator[Json]:
-    """The daemon's BuildKit messages in the form LayerLab's engines share: the solve status
-    decoded from protobuf, and a failure worded as buildx words it (``failed to solve: …``,
-    buildx's wrapping of the error its solve returns)."""
-    decoder = StatusDecoder()
-    for message in messages:
-        if message.get("id") == TRACE_ID and isinstance(message.get("aux"), str):
-            try:
-                yield {**message, "aux": decoder.decode(message["aux"])}
-            except BadStatus as exc:
-                raise EngineError(
-                    f"layerlab: unreadable build status from the daemon: {exc}"
-                ) from None
-        elif message.get("error"):
-            text = f"failed to solve: {message['error']}"
-            detail = {**(message.get("errorDetail") or {}), "message": text}
-            yield {**message, "error": text, "errorDetail": detail}
-        else:
-            yield message
 
 
 class RealEngine:
@@ -299,63 +278,17 @@ class RealEngine:
         network: str = "",
         uploaded: bool = False,  # LayerLab uploads every context to a real daemon
     ) -> Iterator[Json]:
-        if version == "2":
-            return self._build_with_buildkit(
-                fileobj, tags, dockerfile, nocache, buildargs, labels, pull, target, network
-            )
-        # docker-py sends one `t`; the Engine API takes it repeated, as the CLI sends it.
-        params: dict[str, Any] = {
-            "t": list(tags), "dockerfile": dockerfile, "q": quiet, "nocache": nocache,
-            "rm": rm, "pull": pull, "forcerm": False,
-        }  # fmt: skip
-        if target:
-            params["target"] = target
-        if network:
-            params["networkmode"] = network
-        if buildargs:
-            params["buildargs"] = json.dumps(buildargs)
-        # No label in safe mode: the classic builder would show it as one more step. The
-        # ledger records the image instead.
-        if labels:
-            params["labels"] = json.dumps(labels)
+        params = build_params(
+            tags, dockerfile, nocache, pull, target, network, buildargs, labels,
+            buildkit=version == "2", quiet=quiet, rm=rm,
+        )  # fmt: skip
+        if version == "2":  # BuildKit: see layerlab.engine.real.build for what differs
+
+            def start() -> Iterator[Json]:
+                return buildx_messages(self._post_build(fileobj, params))
+
+            return self._recording(real_records.build, start, tags)
         return self._recording(real_records.build, partial(self._post_build, fileobj, params), tags)
-
-    def _build_with_buildkit(
-        self,
-        fileobj: bytes,
-        tags: list[str],
-        dockerfile: str,
-        nocache: bool,
-        buildargs: dict[str, str] | None,
-        labels: dict[str, str] | None,
-        pull: bool,
-        target: str,
-        network: str,
-    ) -> Iterator[Json]:
-        """BuildKit through ``POST /build?version=2``, the context uploaded as a tar.
-
-        buildx itself reaches BuildKit over gRPC and serves the context's files from the client
-        in a session; LayerLab's client sends the tar instead, which the daemon's BuildKit reads
-        as a remote context. So the first vertices are BuildKit's for an uploaded context
-        (``[internal] load remote build context``, ``copy /context /``) where buildx shows
-        ``load build definition``, ``load .dockerignore`` and ``load build context``, and an
-        error comes without the Dockerfile lines it points at (the gRPC error's source, which
-        the Engine API does not pass on). The rest is the daemon's own solve status."""
-        params: dict[str, Any] = {"t": list(tags), "dockerfile": dockerfile, "version": "2",
-                                  "nocache": nocache, "pull": pull}  # fmt: skip
-        if target:
-            params["target"] = target
-        if network:
-            params["networkmode"] = network
-        if buildargs:
-            params["buildargs"] = json.dumps(buildargs)
-        if labels:
-            params["labels"] = json.dumps(labels)
-
-        def start() -> Iterator[Json]:
-            return _buildx_messages(self._post_build(fileobj, params))
-
-        return self._recording(real_records.build, start, tags)
 
     def _post_build(self, fileobj: bytes, params: dict[str, Any]) -> Iterator[Json]:
         """``POST /build`` with the context's tar: the daemon's messages as they come."""
