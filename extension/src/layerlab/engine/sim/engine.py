@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from layerlab.engine.errors import Conflict, InvalidArgument, NeverEnds, NotFound
 from layerlab.engine.home import default_home
 from layerlab.engine.profiles import choose_profile
+from layerlab.engine.sim.containers import execs, listing
 from layerlab.engine.sim.containers import files as container_files
 from layerlab.engine.sim.containers import service as container_ops
 from layerlab.engine.sim.containers.store import Container, ContainerStore
@@ -406,7 +407,7 @@ class SimEngine:
     def containers(
         self, all: bool = False, filters: Json | None = None, size: bool = False
     ) -> list[Json]:
-        return container_ops.list_containers(self, all, filters, size)
+        return listing.list_containers(self, all, filters, size)
 
     @transactional
     def inspect_container(self, container: str) -> Json:
@@ -541,7 +542,7 @@ class SimEngine:
         tty: bool = False,
         stdin: bool = False,
     ) -> Json:
-        return container_ops.exec_create(self, container, cmd, environment, workdir, user, tty)
+        return execs.exec_create(self, container, cmd, environment, workdir, user, tty)
 
     def exec_start(
         self, exec_id: str, detach: bool = False, stdin: bytes | None = None
@@ -549,9 +550,9 @@ class SimEngine:
         # What a program that never ends wrote is committed before LayerLab refuses to wait.
         with self.store.transaction():
             self.settle()
-            out, err, never_ends = container_ops.exec_start(self, exec_id, detach, stdin)
+            out, err, never_ends = execs.exec_start(self, exec_id, detach, stdin)
             if never_ends:
-                container_id = container_ops.exec_inspect(self, exec_id)["ContainerID"]
+                container_id = execs.exec_inspect(self, exec_id)["ContainerID"]
                 name = self.containers_store.resolve(container_id).name
         if never_ends:
             raise NeverEnds(
@@ -569,4 +570,4 @@ class SimEngine:
 
     @transactional
     def exec_inspect(self, exec_id: str) -> Json:
-        return container_ops.exec_inspect(self, exec_id)
+        return execs.exec_inspect(self, exec_id)

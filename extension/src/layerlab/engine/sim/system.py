@@ -99,7 +99,7 @@ def disk_usage(engine: ContainerBackend) -> Json:
     lists them) with their container counts and shared sizes, every container with its sizes,
     no volumes, and BuildKit's cache records (the classic builder keeps none)."""
     from layerlab.engine.sim.builder.cache_records import usage
-    from layerlab.engine.sim.containers.service import list_containers
+    from layerlab.engine.sim.containers.listing import list_containers
     from layerlab.engine.sim.images.service import list_images
 
     layers_size = sum(row[0] for row in engine.store.query("SELECT size FROM layers"))
