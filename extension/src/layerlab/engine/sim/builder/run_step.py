@@ -102,8 +102,9 @@ def _leave_container(
     started: float,
 ) -> None:
     """Keep the failed step's container, as the daemon does (``docker ps -a`` shows it)."""
+    from layerlab.engine.sim.containers.config import new_container_doc
     from layerlab.engine.sim.containers.service import generated_name
-    from layerlab.engine.sim.containers.store import Container, new_container_doc
+    from layerlab.engine.sim.containers.store import Container
 
     engine = build.engine
     run_config = state.run_config

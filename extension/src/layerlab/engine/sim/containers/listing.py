@@ -165,7 +165,7 @@ def _descends(engine: ContainerBackend, c: Container, ancestor: str) -> bool:
 
 def _networks(c: Container) -> Json:
     """The endpoints the daemon lists: the default network mode joins "bridge"."""
-    from layerlab.engine.sim.containers.store import container_defaults
+    from layerlab.engine.sim.containers.config import container_defaults
 
     mode = c.doc["HostConfig"].get("NetworkMode") or "default"
     name = "bridge" if mode == "default" else mode

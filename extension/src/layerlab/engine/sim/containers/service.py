@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from layerlab.engine.errors import Conflict, InvalidArgument, NeverEnds, NotFound
 from layerlab.engine.sim.containers import names
-from layerlab.engine.sim.containers.store import Container, new_container_doc
+from layerlab.engine.sim.containers.config import new_container_doc
+from layerlab.engine.sim.containers.store import Container
 from layerlab.engine.sim.filters import (
     check_keys,
     labels_match,
@@ -185,7 +186,7 @@ def inspect(engine: ContainerBackend, container: str) -> Json:
                 "LogPath": f"{base}/{c.id}-json.log",
             }[key]
         elif key == "NetworkSettings":
-            from layerlab.engine.sim.containers.store import container_defaults
+            from layerlab.engine.sim.containers.config import container_defaults
 
             ordered[key] = json.loads(json.dumps(container_defaults()["NetworkSettings"]))
     return ordered
