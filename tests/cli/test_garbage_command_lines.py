@@ -63,3 +63,19 @@ def test_no_traceback(argv: list[str], engine: SimEngine, tmp_path: Path) -> Non
     assert isinstance(code, int) and 0 <= code <= 255
     assert "Traceback" not in text
     assert "internal error" not in text, (argv, text)
+
+
+@pytest.mark.parametrize(
+    "argv", [["save", "busybox", "-o", "\x00"], ["load", "-i", "a\x00b"], ["run", "busy\x00box"]]
+)
+def test_a_nul_in_an_argument_is_refused_plainly(
+    argv: list[str], engine: SimEngine, tmp_path: Path
+) -> None:
+    """No shell can pass a NUL to docker; from Python it would reach a system call that refuses
+    it (found by the test above)."""
+    out, err = io.StringIO(), io.StringIO()
+    assert run_cli(argv, engine, out, err, cwd=tmp_path) == 1
+    assert (out.getvalue(), err.getvalue()) == (
+        "",
+        "layerlab: a docker command line cannot hold a NUL character (\\x00)\n",
+    )

@@ -53,6 +53,11 @@ def run_cli(
 ) -> int:
     """Run one docker command line (``argv`` without the leading ``docker``); write what the docker
     CLI writes to each stream and return its exit code. Never raises for user mistakes."""
+    if any("\x00" in arg for arg in argv):
+        # No shell can pass one (arguments are C strings), so docker never sees it; paths with
+        # one would reach the system only to be refused.
+        stderr.write("layerlab: a docker command line cannot hold a NUL character (\\x00)\n")
+        return 1
     wire = cast(Engine, OverTheWire(engine))  # what reaches the daemon is JSON's
     # The simulator's 26.1 profile speaks with Engine 26.1's CLI: its help texts and flags.
     named = getattr(engine, "profile", "")
