@@ -37,15 +37,14 @@ import ctypes
 import functools
 import os
 import resource
-import selectors
 import shutil
 import signal
 import subprocess
 import sys
-import termios
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+
+from layerlab.engine.sim.runtimes import streams
 
 # What a program may use before it is stopped: generous for a lesson, small enough that a
 # runaway loop ends quickly and cannot take the machine's memory.
@@ -293,19 +292,6 @@ def command(
     return [*cmd, "--", job.executable, *options, *job.argv[1:]]
 
 
-def file_pipes(files: Mapping[str, bytes]) -> dict[str, int]:
-    """For each file, the read end of a pipe that holds its (small) contents, for bwrap's
-    ``--file``; the caller passes them on and closes them."""
-    fds = {}
-    for target, data in files.items():
-        read, write = os.pipe()
-        os.set_inheritable(read, True)
-        with os.fdopen(write, "wb") as pipe:
-            pipe.write(data)  # far below a pipe's 64 KiB: never blocks
-        fds[target] = read
-    return fds
-
-
 def check_user(job: Job) -> None:
     """Refuse what cannot run faithfully here: a non-root user without root whose files do not
     show its rights (see above)."""
@@ -353,28 +339,6 @@ def _prlimit_arguments(prlimit: str, limits: Limits) -> list[str]:
     return [prlimit, cpu, f"--as={limits.memory_bytes}", "--core=0", "--"]
 
 
-def open_terminal(onlcr: bool) -> tuple[int, int]:
-    """A pseudo-terminal (master, slave) for a program's terminal. ``onlcr``: the terminal turns
-    each newline into CRLF itself (runc's default); off where LayerLab does it for the whole
-    output of a run, the simulated programs' too (``containers.runtime.on_terminal``)."""
-    master, slave = os.openpty()
-    if not onlcr:
-        attributes = termios.tcgetattr(slave)
-        attributes[1] &= ~termios.ONLCR
-        termios.tcsetattr(slave, termios.TCSANOW, attributes)
-    return master, slave
-
-
-def standard_streams(terminal: frozenset[int], slave: int, stdin: int) -> tuple[int, int, int]:
-    """What the program gets as fds 0, 1 and 2: the terminal's slave for those in
-    ``terminal``, else ``stdin`` and pipes."""
-    return (
-        slave if 0 in terminal else stdin,
-        slave if 1 in terminal else subprocess.PIPE,
-        slave if 2 in terminal else subprocess.PIPE,
-    )
-
-
 def run(
     job: Job,
     stdin: bytes,
@@ -395,10 +359,10 @@ def run(
     # exec would make Python fork this whole process instead of vfork, about 10 ms a run.
     prlimit = shutil.which("prlimit") if not network_of else None
     prefix = _prlimit_arguments(prlimit, limits) if prlimit else []
-    master, slave = open_terminal(onlcr=False) if job.terminal else (-1, -1)
-    file_fds = file_pipes(job.dev_files)
+    master, slave = streams.open_terminal(onlcr=False) if job.terminal else (-1, -1)
+    file_fds = streams.file_pipes(job.dev_files)
     try:
-        fd0, fd1, fd2 = standard_streams(job.terminal, slave, subprocess.PIPE)
+        fd0, fd1, fd2 = streams.standard_streams(job.terminal, slave, subprocess.PIPE)
         report_fd = report_write if job.report_signal else None
         process = subprocess.Popen(
             [*prefix, *command(bwrap, job, report_fd, file_fds)],
@@ -422,12 +386,12 @@ def run(
         for fd in file_fds.values():
             os.close(fd)
     try:
-        limit = _pump(process, master, stdin, keep_stdin_open, on_output, limits)
+        limit = streams.pump(process, master, stdin, keep_stdin_open, on_output, limits)
     except BaseException:
-        _kill(process)
+        streams.kill(process)
         raise
     finally:
-        killed_by = _read_report(report_read) if job.report_signal else 0
+        killed_by = streams.read_report(report_read) if job.report_signal else 0
     code = process.wait()
     if limit is not None:
         return Outcome(137, limit)
@@ -436,102 +400,3 @@ def run(
     if code == 128 + signal.SIGXCPU:
         limit = "cpu"
     return Outcome(code, limit, killed_by)
-
-
-def _read_report(fd: int) -> int:
-    with os.fdopen(fd, "rb") as report:
-        text = report.read().decode("ascii", "replace").strip()
-    return int(text) if text.isdigit() else 0
-
-
-def _pump(
-    process: subprocess.Popen[bytes],
-    terminal: int,
-    stdin: bytes,
-    keep_stdin_open: bool,
-    on_output: Callable[[int, bytes], None],
-    limits: Limits,
-) -> str | None:
-    """Feed stdin and read the outputs (``terminal``: a pseudo-terminal's master, or -1) until
-    the program ends or a limit stops it. Input for a terminal is left out: nothing types
-    there (the CLI refuses -i with -t where its own input is no terminal)."""
-    deadline = time.monotonic() + limits.wall_seconds
-    selector = selectors.DefaultSelector()
-    streams = {terminal: 1} if terminal >= 0 else {}
-    if process.stdout is not None:
-        streams[process.stdout.fileno()] = 1
-    if process.stderr is not None:
-        streams[process.stderr.fileno()] = 2
-    for fileno in streams:
-        os.set_blocking(fileno, False)
-        selector.register(fileno, selectors.EVENT_READ)
-    pending = memoryview(stdin)
-    writer: int | None = process.stdin.fileno() if process.stdin is not None else None
-    if writer is not None and pending:
-        os.set_blocking(writer, False)
-        selector.register(writer, selectors.EVENT_WRITE)
-    elif writer is not None and not keep_stdin_open:
-        assert process.stdin is not None
-        process.stdin.close()
-        writer = None
-    written = 0
-    open_streams = len(streams)
-    try:
-        while open_streams:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                _kill(process)
-                return "time"
-            for key, _ in selector.select(min(remaining, 1.0)):
-                fileno = int(key.fd)
-                if fileno == writer:
-                    try:
-                        sent = os.write(fileno, pending[:65536])
-                    except (BrokenPipeError, BlockingIOError) as error:
-                        sent = 0 if isinstance(error, BlockingIOError) else len(pending)
-                    pending = pending[sent:]
-                    if not pending:
-                        selector.unregister(fileno)
-                        if not keep_stdin_open and process.stdin is not None:
-                            process.stdin.close()
-                            writer = None
-                    continue
-                try:
-                    data = os.read(fileno, 65536)
-                except BlockingIOError:
-                    continue
-                except OSError:  # a terminal whose every slave is closed: the program ended
-                    data = b""
-                if not data:
-                    selector.unregister(fileno)
-                    open_streams -= 1
-                    continue
-                written += len(data)
-                if written > limits.output_bytes:
-                    _kill(process)
-                    return "output"
-                on_output(streams[fileno], data)
-        # Both outputs are closed; the program may still be running (it closed them itself).
-        try:
-            process.wait(timeout=max(0.0, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            _kill(process)
-            return "time"
-        return None
-    finally:
-        selector.close()
-        for stream in (process.stdin, process.stdout, process.stderr):
-            if stream is not None:
-                with contextlib.suppress(OSError):
-                    stream.close()
-        if terminal >= 0:
-            os.close(terminal)
-
-
-def _kill(process: subprocess.Popen[bytes]) -> None:
-    """Kill the program and everything in its sandbox (its session), then reap it."""
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(process.pid, signal.SIGKILL)
-    with contextlib.suppress(ProcessLookupError):
-        process.kill()
-    process.wait()

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from layerlab.engine.sim.programs.applets.base import RunsLive
-from layerlab.engine.sim.runtimes import confinement, rootfs
+from layerlab.engine.sim.runtimes import confinement, rootfs, streams
 from layerlab.engine.sim.store.fs import Entry, Tree, changes_to_tar, tar_to_changes
 
 
@@ -43,7 +43,7 @@ def launch(
     if directory.exists():
         shutil.rmtree(directory)
     directory.mkdir(parents=True)
-    file_fds = confinement.file_pipes(job.dev_files)
+    file_fds = streams.file_pipes(job.dev_files)
     try:
         command = confinement.command(bwrap, job, file_fds=file_fds)
         (directory / "job.json").write_text(json.dumps({

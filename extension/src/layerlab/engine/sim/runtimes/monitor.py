@@ -26,7 +26,7 @@ import sys
 import time
 from pathlib import Path
 
-from layerlab.engine.sim.runtimes import confinement
+from layerlab.engine.sim.runtimes import confinement, streams
 
 LOG_LIMIT = 64 << 20  # what one container may log: past it, output is dropped (and said so)
 
@@ -43,10 +43,10 @@ def run(directory: Path) -> int:
     command = [job["command"][0], "--info-fd", str(info_write), *job["command"][1:]]
     terminal = frozenset(job.get("terminal") or ())
     # A terminal (-t) turns newlines into CRLF itself, as runc's does: the log keeps that.
-    master, slave = confinement.open_terminal(onlcr=True) if terminal else (-1, -1)
+    master, slave = streams.open_terminal(onlcr=True) if terminal else (-1, -1)
     # An open stdin (-i, -t) that nobody writes to, as the daemon keeps it; else none.
     stdin = subprocess.PIPE if job.get("stdin_open") else subprocess.DEVNULL
-    fd0, fd1, fd2 = confinement.standard_streams(terminal, slave, stdin)
+    fd0, fd1, fd2 = streams.standard_streams(terminal, slave, stdin)
     process = subprocess.Popen(
         command,
         stdin=fd0,
@@ -66,17 +66,17 @@ def run(directory: Path) -> int:
     with os.fdopen(info_read) as info:
         child = json.loads(info.read() or "{}").get("child-pid")
     _write_atomically(directory / "child.json", {"pid": child, "bwrap": process.pid})
-    streams = {master: 1} if terminal else {}
+    outputs = {master: 1} if terminal else {}
     if process.stdout is not None:
-        streams[process.stdout.fileno()] = 1
+        outputs[process.stdout.fileno()] = 1
     if process.stderr is not None:
-        streams[process.stderr.fileno()] = 2
+        outputs[process.stderr.fileno()] = 2
     selector = selectors.DefaultSelector()
-    for fileno in streams:
+    for fileno in outputs:
         selector.register(fileno, selectors.EVENT_READ)
     logged = 0
     with open(directory / "log", "ab", buffering=0) as log:
-        while streams:
+        while outputs:
             if not directory.exists():  # removed with its container: end the program too
                 process.kill()
                 break
@@ -88,14 +88,14 @@ def run(directory: Path) -> int:
                     data = b""
                 if not data:
                     selector.unregister(fileno)
-                    del streams[fileno]
+                    del outputs[fileno]
                     continue
                 if logged > LOG_LIMIT:
                     continue
                 logged += len(data)
                 if logged > LOG_LIMIT:
                     data = b"\nLayerLab: this container's log reached 64 MiB; the rest is dropped\n"
-                record = {"fd": streams[fileno], "t": time.time(), "data": _b64(data)}
+                record = {"fd": outputs[fileno], "t": time.time(), "data": _b64(data)}
                 log.write(json.dumps(record).encode() + b"\n")
     code = process.wait()
     if code < 0:
