@@ -47,7 +47,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from layerlab.engine.errors import EngineError
 from layerlab.engine.reference import InvalidReference, parse_normalized
 from layerlab.engine.sim.builder import cache_records, stage_plan
 from layerlab.engine.sim.builder.classic import read_context, tag_reference
@@ -60,6 +59,7 @@ from layerlab.engine.sim.builder.context import (
     parse_chown,
     sources_hash,
 )
+from layerlab.engine.sim.builder.context_load import ContextLoader
 from layerlab.engine.sim.builder.dockerfile import (
     DockerfileError,
     Instruction,
@@ -75,11 +75,10 @@ from layerlab.engine.sim.builder.image_records import (
     metadata_text,
 )
 from layerlab.engine.sim.builder.job import Build, StepFailed, allowed_args
-from layerlab.engine.sim.builder.solve_status import Trace, Vertex
+from layerlab.engine.sim.builder.solve_status import Failed, Trace, Vertex
 from layerlab.engine.sim.builder.stage import StageState, base_run_config, go_quote
 from layerlab.engine.sim.builder.stage_plan import SolveStage
 from layerlab.engine.sim.builder.steps import dispatch, stage_env
-from layerlab.engine.sim.builder.transfer import included, signature, transfer_size
 from layerlab.engine.sim.images.config import go_json, rfc3339
 from layerlab.engine.sim.images.store import Image
 from layerlab.engine.sim.store import fs
@@ -126,8 +125,8 @@ def build(
     names = [str(parse_normalized(tag)) for tag in tags]
     context = read_context(engine, context_tar)
     trace = Trace(engine.clock.now)
-    solver = _Solver(engine, context, trace, nocache, buildargs, pull, shared_key)
-    solver.upload = context_tar if uploaded else None
+    loader = ContextLoader(engine, context, trace, shared_key, context_tar if uploaded else None)
+    solver = _Solver(engine, context, trace, nocache, buildargs, pull, loader)
     try:
         image_id = solver.solve(dockerfile or "Dockerfile", labels, target)
     except Failed as failure:
@@ -146,14 +145,6 @@ def build(
     return iter(trace.messages)
 
 
-class Failed(EngineError):
-    """The build failed: the client's last line, and the Dockerfile lines to show, if any."""
-
-    def __init__(self, message: str, lines: tuple[int, int] | None = None) -> None:
-        super().__init__(message)
-        self.lines = lines
-
-
 def _cache_key(*parts: object) -> str:
     return "sha256:" + hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
@@ -167,19 +158,18 @@ class _Solver:
         nocache: bool,
         buildargs: dict[str, str],
         pull: bool,
-        shared_key: str,
+        loader: ContextLoader,
     ) -> None:
         self.engine = engine
         self.context = context
         self.trace = trace
         self.nocache = nocache
-        self.shared_key = shared_key
+        self.loader = loader  # what comes from the client: the Dockerfile, the files
         # The classic builder's instruction handlers edit the config; here they commit nothing.
         self.build = Build(engine, context, "\\", nocache, buildargs, pull)
         self.build.commits = False
         self.dockerfile = ""
         self.dockerfile_name = ""
-        self.upload: bytes | None = None  # the tar of a context uploaded whole
         self.remote: RemoteImage | None = None  # the stage's base, read from its registry
         self.stage = SolveStage(0, "", Instruction("FROM", "", []), "")  # the stage being built
         self.results: dict[int, tuple[StageState, Result]] = {}  # the stages built so far
@@ -193,7 +183,10 @@ class _Solver:
 
     # -- the solve ------------------------------------------------------------------------------
     def solve(self, name: str, labels: dict[str, str], target: str = "") -> str:
-        text = self._load_upload(name) if self.upload is not None else self._load_definition(name)
+        loader = self.loader
+        uploaded = loader.upload is not None
+        text = loader.upload_definition(name) if uploaded else loader.definition(name)
+        self.dockerfile, self.dockerfile_name = text, name
         try:
             parsed = parse_dockerfile_result(text, name)
         except DockerfileError as err:
@@ -220,13 +213,13 @@ class _Solver:
         self._check_sources(needed, lambda source, stage: source > stage.index,
                             'cannot copy from stage "{word}", it needs to be defined before '
                             'current stage "{stage}"')  # fmt: skip
-        if self.upload is None:  # an uploaded context is taken whole: no .dockerignore
-            self._load_ignore_file()
+        if not uploaded:  # an uploaded context is taken whole: no .dockerignore
+            loader.ignore_file()
         triggers = {stage.index: stage_plan.triggers(stages, stage, bases) for stage in needed}
         steps = {stage.index: [*triggers[stage.index], *stage.steps] for stage in needed}
         every_step = [ins for each in needed for ins in steps[each.index]]
         reads_context = stage_plan.reads_context(every_step)
-        context_loaded = self.upload is not None  # loaded before the Dockerfile was read
+        context_loaded = uploaded  # loaded before the Dockerfile was read
         shown_from: set[str] = set()  # a FROM shared by stages is one vertex, shown once
         for stage in needed:
             image, self.remote = bases.get(stage.base_name, (None, None))
@@ -243,7 +236,7 @@ class _Solver:
             for _, word in stage_plan.image_sources(stages, [stage]):
                 self._image_vertex(word, *self.sources[word], shown_from)
             if not context_loaded and reads_context:
-                self._load_context(every_step)
+                loader.files(every_step)
                 context_loaded = True
             state.run_config["OnBuild"] = None  # fired here, not handed down
             for ins in steps[stage.index]:
@@ -279,65 +272,6 @@ class _Solver:
         return mine, Result(
             result.chain_id, list(result.diff_ids), list(result.history), result.key
         )
-
-    def _load_definition(self, name: str) -> str:
-        # buildx sends the Dockerfile's folder with that file alone in it: the Dockerfile goes
-        # by its own name, and the transfer counts only it.
-        shown = name.rsplit("/", 1)[-1]
-        vertex = self.trace.start(f"[internal] load build definition from {shown}")
-        outside = name.startswith("../")  # a missing Dockerfile beside the context, not in it
-        found = name if not outside and self.context.read(name) is not None else ""
-        if not found and name == "Dockerfile" and self.context.read("dockerfile") is not None:
-            found = "dockerfile"
-        alone = {"/" + shown: self.context.tree[fs.normpath(found)]} if found else {}
-        self.trace.status(vertex, "transferring dockerfile:", transfer_size(alone, [*alone], {}))
-        self.trace.complete(vertex)
-        if not found:  # the folder came, without the file
-            raise Failed(f"failed to solve: failed to read dockerfile: open {shown}: no such "
-                         "file or directory")  # fmt: skip
-        data = self.context.read(found) or b""
-        cache_records.note_source(self.engine, self.shared_key, "dockerfile", len(data))
-        self.dockerfile = data.decode("utf-8", errors="replace")
-        self.dockerfile_name = name
-        return self.dockerfile
-
-    def _load_upload(self, name: str) -> str:
-        """A context uploaded as a tar: BuildKit loads it, copies its files into a snapshot,
-        and reads the Dockerfile there (measured on Engine 26.1: no transfer is shown, and
-        both are CACHED while the build cache holds the same upload, even with
-        ``--no-cache``)."""
-        assert self.upload is not None
-        digest = hashlib.sha256(self.upload).hexdigest()
-        files = sum(entry.size for entry in self.context.tree.values() if not entry.is_dir)
-        loads = (("[internal] load remote build context", "upload", len(self.upload)),
-                 ("copy /context /", "upload-copy", files))  # fmt: skip
-        for shown, key, size in loads:
-            vertex = self.trace.start(shown)
-            new = cache_records.note_upload(self.engine, f"{key}:{digest}", shown, size)
-            self.trace.complete(vertex, cached=not new)
-        data = self.context.read(name)
-        if data is None and name == "Dockerfile":
-            data = self.context.read("dockerfile")
-        if data is None:
-            raise Failed(
-                f"failed to solve: failed to read dockerfile: open {name}: no such file or "
-                "directory"
-            )
-        self.dockerfile = data.decode("utf-8", errors="replace")
-        self.dockerfile_name = name
-        return self.dockerfile
-
-    def _load_ignore_file(self) -> None:
-        vertex = self.trace.start("[internal] load .dockerignore")
-        data = self.context.read(".dockerignore")
-        present = [".dockerignore"] if data is not None else []
-        self._transfer(vertex, "transferring context:", present)
-        cache_records.note_source(self.engine, self.shared_key, "dockerignore", len(data or b""))
-        self.trace.complete(vertex)
-
-    def _transfer(self, vertex: Vertex, what: str, names: list[str]) -> None:
-        paths = ["/" + name for name in names]
-        self.trace.status(vertex, what, transfer_size(self.context.tree, paths, {}))
 
     def _base(self, ins: Instruction, name: str) -> tuple[Image, RemoteImage | None]:
         """The base image: a local one, else the registry's (its manifest and config are read
@@ -440,26 +374,6 @@ class _Solver:
             self.trace.status(vertex, digest, size, total=size)
         for i in missing:
             self.trace.status(vertex, remote.layers[i].digest, sizes[i], total=sizes[i])
-
-    def _load_context(self, steps: list[Instruction]) -> None:
-        """The context's transfer: only what COPY and ADD read (with the folders on the way)."""
-        vertex = self.trace.start("[internal] load build context")
-        sources: list[str] = []
-        for ins in steps:
-            if ins.keyword in ("COPY", "ADD"):
-                for word in ins.args[:-1]:
-                    literal = "$" not in word and not any(c in word for c in "*?[")
-                    sources.append(fs.normpath("/" + word.lstrip("/")) if literal else "/")
-        paths = included(self.context.tree, sources)
-        known = self._known_context()
-        size = transfer_size(self.context.tree, paths, known)
-        self.trace.status(vertex, "transferring context:", size)
-        for path in paths:
-            known[path] = signature(self.context.tree[path])
-        self._keep_context(known)
-        held = sum(self.context.tree[path].size for path in paths)
-        cache_records.note_source(self.engine, self.shared_key, "context", held)
-        self.trace.complete(vertex)
 
     # -- one instruction ------------------------------------------------------------------------
     def _step(self, state: StageState, ins: Instruction, result: Result) -> Result:
@@ -698,18 +612,6 @@ class _Solver:
             key, chain_id, description, now, now,
         )  # fmt: skip
         return now
-
-    def _known_context(self) -> dict[str, list[int | str]]:
-        if not self.shared_key:
-            return {}
-        value = self.engine.store.get_meta(cache_records.CONTEXT_META + self.shared_key)
-        return dict(json.loads(value)) if value else {}
-
-    def _keep_context(self, known: dict[str, list[int | str]]) -> None:
-        if self.shared_key:
-            self.engine.store.set_meta(
-                cache_records.CONTEXT_META + self.shared_key, json.dumps(known)
-            )
 
 
 def _stand_in_notice(ref: Any) -> str | None:

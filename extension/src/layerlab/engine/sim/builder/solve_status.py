@@ -17,6 +17,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from layerlab.engine.errors import EngineError
+
 Json = dict[str, Any]
 
 TRACE_ID = "moby.buildkit.trace"
@@ -114,3 +116,11 @@ class Trace:
             "warnings": [asdict(w) for w in warnings or []],
         }
         self.messages.append({"id": TRACE_ID, "aux": aux})
+
+
+class Failed(EngineError):
+    """The build failed: the client's last line, and the Dockerfile lines to show, if any."""
+
+    def __init__(self, message: str, lines: tuple[int, int] | None = None) -> None:
+        super().__init__(message)
+        self.lines = lines
