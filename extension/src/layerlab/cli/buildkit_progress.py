@@ -78,7 +78,8 @@ class PlainPrinter:
     completed, then the one in progress. While a vertex is in progress, another that starts
     waits until it ends, so that the steps of a build do not interleave line by line. ``feed``
     does both, for a daemon whose messages are each one refresh; a daemon streaming in real
-    time is refreshed at buildx's pace instead (:func:`layerlab.cli.buildkit_pacing.follow`)."""
+    time is refreshed at buildx's pace instead
+    (:func:`layerlab.cli.buildkit_stream.follow_paced`)."""
 
     def __init__(self, out: TextIO) -> None:
         self.out = out

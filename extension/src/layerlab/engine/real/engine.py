@@ -148,7 +148,7 @@ class RealEngine:
         while the daemon cannot be reached: the command then says why."""
         try:
             self.api  # noqa: B018 (negotiates, and learns the daemon's version)
-        except EngineError:
+        except Exception:  # asked before the command runs: the command reports the failure
             return ""
         major = self._server_version.split(".", 1)[0]
         return "26.1" if major.isdigit() and int(major) >= 23 else ""
