@@ -138,7 +138,7 @@ TABLE_SEPARATOR = " | "
 _CACHE_ROW = re.compile(r"^[0-9a-z]{25}(\*?) +\t(.*)$")
 # Rule 10b: the same records in `system df -v` (its "Build cache usage" table): IDs cut to 12
 # characters, rows in the order the daemon streams them. Each row's ID becomes `<cache-id>`
-# (padded to the same width) and the rows are sorted, their ages already made `<duration> ago`
+# and the rows are sorted, their ages already made `<duration> ago` and their padding one width
 # (two records of one build may be a second apart on one engine and not on the other).
 _CACHE_USAGE_ROW = re.compile(
     r"^[0-9a-z]{12}( +(?:regular|source\.local|exec\.cachemount|frontend|internal) .*)$"
@@ -181,8 +181,9 @@ def _cache_records(text: str) -> str:
             records.append("<cache-id>")
             continue
         usage_row = _CACHE_USAGE_ROW.match(line)
-        if usage_row:
-            records.append(_AGO.sub("<duration> ago", "<cache-id>  " + usage_row.group(1)))
+        if usage_row:  # its columns' padding follows the ages' lengths: not compared either
+            fields = re.sub(" {2,}", "  ", _AGO.sub("<duration> ago", usage_row.group(1)))
+            records.append("<cache-id>" + fields)
             continue
         output += sorted(records)
         records = []

@@ -454,12 +454,19 @@ def test_cache_records_in_system_df_v_are_compared_without_ids_or_order() -> Non
 def test_cache_records_of_the_same_size_sort_alike_whatever_their_ages() -> None:
     """Two 0 B records a second apart on one engine and made in the same second on the other:
     the rows still pair up by what they count."""
-    row = "{}   regular   0B   {} ago   {} ago   {}   true\n"
-    first = "CACHE ID  CACHE TYPE\n" + row.format("ynjk9j5gqikt", "10 seconds", "10 seconds", 2)
-    first += row.format("sxx3nnvnpadp", "9 seconds", "9 seconds", 1)
-    second = "CACHE ID  CACHE TYPE\n" + row.format("r6fiw0f229hy", "9 seconds", "9 seconds", 1)
-    second += row.format("eh4kd0heqsbu", "9 seconds", "9 seconds", 2)
+    header = "CACHE ID       CACHE TYPE   SIZE   CREATED   LAST USED   USAGE   SHARED\n"
+
+    def row(cache_id: str, age: str, usage: int) -> str:  # padded as the CLI pads its columns
+        return (
+            f"{cache_id}   regular      0B     {age + ' ago':<25}{age + ' ago':<25}{usage}   true\n"
+        )
+
+    first = header + row("ynjk9j5gqikt", "10 seconds", 2) + row("sxx3nnvnpadp", "9 seconds", 1)
+    second = header + row("r6fiw0f229hy", "9 seconds", 1) + row("eh4kd0heqsbu", "9 seconds", 2)
     assert normalize(first, IdMap()) == normalize(second, IdMap())
+    third = header + row("ynjk9j5gqikt", "7 seconds", 2)
+    third += row("sxx3nnvnpadp", "Less than a second", 1)
+    assert normalize(third, IdMap()) == normalize(second, IdMap())
 
 
 def test_a_vertex_printed_before_its_status_is_kept_once() -> None:
