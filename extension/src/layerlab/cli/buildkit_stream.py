@@ -18,11 +18,10 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from layerlab.cli.buildkit_progress import PlainPrinter
+from layerlab.engine.api import IMAGE_ID, TRACE_ID
 
 Json = dict[str, Any]
 
-TRACE_ID = "moby.buildkit.trace"
-IMAGE_ID = "moby.image.id"
 _DISPLAY_EVERY = 0.1  # at most one refresh per 100 ms as updates come
 _TICK = 0.15  # and one 150 ms after the last update
 _END = object()

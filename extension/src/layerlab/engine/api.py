@@ -20,6 +20,10 @@ Json = dict[str, Any]
 CLIENT_API_VERSION = "1.50"
 # What a daemon that does not say its version is taken to speak (API 1.24 began negotiation).
 FALLBACK_API_VERSION = "1.24"
+# The ``id`` of a BuildKit build's messages (``build`` with version "2"): the solve status in
+# ``aux``, and the image it made.
+TRACE_ID = "moby.buildkit.trace"
+IMAGE_ID = "moby.image.id"
 
 
 def _as_tuple(version: str) -> tuple[int, ...]:

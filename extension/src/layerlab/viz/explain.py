@@ -21,6 +21,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+from layerlab.engine.api import TRACE_ID
 from layerlab.engine.errors import EngineError
 from layerlab.i18n import tr
 from layerlab.viz.layerfiles import image_files
@@ -149,7 +150,7 @@ def buildkit_steps(messages: list[Json]) -> tuple[list[BuildStep], str]:
     steps: dict[int, BuildStep] = {}
     error = ""
     for message in messages:
-        if message.get("id") != "moby.buildkit.trace":
+        if message.get("id") != TRACE_ID:
             if "error" in message:
                 error = str(message["error"]).strip()
             continue
@@ -201,7 +202,7 @@ def explain_build(engine: Engine, record: BuildRecord | None = None) -> BuildExp
         record = build.last_build
     if record is None:
         return BuildExplanation([], note=tr("no build has run in this session yet"))
-    buildkit = any(m.get("id") == "moby.buildkit.trace" for m in record.messages)
+    buildkit = any(m.get("id") == TRACE_ID for m in record.messages)
     steps, error = (buildkit_steps if buildkit else parse_steps)(record.messages)
     result = BuildExplanation(list(record.tags), steps, error)
     if not steps and not error and not buildkit:  # `build -q`: the daemon sent only the ID

@@ -17,8 +17,9 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+from layerlab.engine.api import TRACE_ID
 from layerlab.engine.errors import EngineError
-from layerlab.engine.real.solve_status import TRACE_ID, BadStatus, StatusDecoder
+from layerlab.engine.real.solve_status import BadStatus, StatusDecoder
 
 Json = dict[str, Any]
 

@@ -21,7 +21,6 @@ from typing import Any
 
 Json = dict[str, Any]
 
-TRACE_ID = "moby.buildkit.trace"  # the ``id`` of a message whose ``aux`` is a StatusResponse
 
 # Wire types (https://protobuf.dev/programming-guides/encoding/).
 _VARINT, _FIXED64, _LENGTH, _FIXED32 = 0, 1, 2, 5

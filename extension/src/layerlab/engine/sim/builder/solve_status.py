@@ -17,12 +17,10 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from layerlab.engine.api import IMAGE_ID, TRACE_ID
 from layerlab.engine.errors import EngineError
 
 Json = dict[str, Any]
-
-TRACE_ID = "moby.buildkit.trace"
-IMAGE_ID = "moby.image.id"
 
 
 @dataclass
