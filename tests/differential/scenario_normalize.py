@@ -102,7 +102,8 @@ _NPM_LOG = re.compile(r"(?<=/_logs/)\d{4}-\d{2}-\d{2}T\d{2}_\d{2}_\d{2}_\d{3}Z")
 # metadata of several images loads at once: those blocks are put in the order of the images'
 # names. (e) The name of the context's snapshot in a COPY error (`ref <uuid>::<id>`) is a
 # session's random ID. (f) A status printed while under way
-# (`writing image sha256:…`) and again when done is kept once, done. (g) Stages that start
+# (`writing image sha256:…`, `transferring dockerfile:` before its size) and again when done is
+# kept once, done. (g) Stages that start
 # from the same image share one FROM vertex, named after whichever of them BuildKit met first
 # (`[build 1/3]` in one run, `[stage-2 1/2]` in the next), and a stage's FROM of the image a
 # COPY --from reads is named after the stage or after neither: a FROM in a build of several
@@ -227,7 +228,16 @@ def _buildkit_progress(text: str) -> str:
         # A status printed while under way, then again when done: only the second is kept.
         lines = block.split("\n")
         finished = {line.removesuffix(" done") for line in lines if line.endswith(" done")}
-        block = "\n".join(line for line in lines if line not in finished)
+        transfers = {_status_name(line) for line in lines[1:] if line.endswith(" done")}
+        block = "\n".join(
+            [lines[0]]
+            + [
+                line
+                for line in lines[1:]
+                if line not in finished
+                and (line.endswith(" done") or _status_name(line) not in transfers)
+            ]
+        )
 
         def number(match: re.Match[str]) -> str:
             return "#" + numbers.setdefault(match.group(1), str(len(numbers) + 1)) + " "
@@ -236,6 +246,14 @@ def _buildkit_progress(text: str) -> str:
     if tail:
         tail = _sort_blocks(tail, _ACCOUNT_LOG, lambda line: line)
     return head + "\n\n" + "\n\n".join(renumbered) + tail
+
+
+def _status_name(line: str) -> str:
+    """A status line's name without its progress: ``#1 transferring dockerfile:`` for both
+    ``#1 transferring dockerfile: 102B done`` and the ``#1 transferring dockerfile:`` printed
+    while nothing had arrived yet."""
+    name, colon, _ = line.partition(": ")
+    return name + ":" if colon else line
 
 
 def _shown_early(block: str, shown_again: set[str]) -> bool:

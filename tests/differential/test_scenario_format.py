@@ -485,3 +485,22 @@ def test_a_vertex_printed_before_its_status_is_kept_once() -> None:
     )
     assert twice != once
     assert normalize(twice, IdMap()) == normalize(once, IdMap())
+
+
+def test_a_transfer_shown_under_way_is_kept_once_done() -> None:
+    """When a redraw falls during the Dockerfile's transfer, buildx prints its status before the
+    size is known, then again done."""
+    done = (
+        '#0 building with "default" instance using docker driver\n\n'
+        "#1 [internal] load build definition from Dockerfile\n"
+        "#1 transferring dockerfile: 102B done\n#1 DONE 0.0s\n\n"
+        "#2 exporting to image\n#2 exporting layers done\n#2 DONE 0.0s\n"
+    )
+    under_way = done.replace(
+        "#1 transferring dockerfile: 102B done",
+        "#1 transferring dockerfile:\n#1 transferring dockerfile: 102B done",
+    )
+    assert under_way != done
+    assert normalize(under_way, IdMap()) == normalize(done, IdMap())
+    other_size = done.replace("102B done", "103B done")
+    assert normalize(other_size, IdMap()) != normalize(done, IdMap())
