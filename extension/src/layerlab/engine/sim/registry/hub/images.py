@@ -6,28 +6,22 @@ step objects shared between recipes, so images share exactly the layers the real
 (node:20 and python:3.12 share the buildpack-deps layers, nginx the debian:bookworm one, and
 node:20-alpine the alpine:3.19 one). Layer tars are built on first use and cached per process:
 importing this module is cheap. Declared sizes make `docker images` show the real sizes while
-the stored files stay small (see :mod:`hub_catalog` for what the files are).
+the stored files stay small (see :mod:`trees` for what the files are).
 
 ``busybox`` is the baseline image itself (:func:`rootfs.busybox_rootfs` at a fixed mtime), so a
 `docker pull busybox` in the baseline state finds it up to date.
 
-The recipes are in :mod:`hub_official` (vocabulary in :mod:`hub_recipes`), image building in
-:mod:`hub_build`, the file trees in :mod:`hub_catalog`.
+The recipes are in :mod:`official` (vocabulary in :mod:`recipes`), image building in
+:mod:`build`, the file trees in :mod:`trees`, the files they hold in ``files/`` (:mod:`data`).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from layerlab.engine.sim.registry.hub.build import HubImage, HubLayer, build
-from layerlab.engine.sim.registry.hub.official import BUSYBOX_CREATED, official_catalog
+from layerlab.engine.sim.registry.hub.official import official_catalog
 from layerlab.engine.sim.registry.hub.recipes import Recipe
 
-if TYPE_CHECKING:
-    pass
-
 __all__ = [
-    "BUSYBOX_CREATED",
     "CATALOG",
     "HubImage",
     "HubLayer",

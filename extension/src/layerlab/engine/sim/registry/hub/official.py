@@ -1,18 +1,20 @@
-"""The official images of the simulated Docker Hub, as recipes: names, tags, dates and sizes.
+"""The official images of the simulated Docker Hub, as recipes built from ``catalog.toml``.
 
 Debian, Ubuntu, Alpine and busybox bases; buildpack-deps, node, python and nginx on top, like
-docker-library's Dockerfiles, with layers shared where the real images share them. Dates,
-versions and sizes are those of the real images around early 2024 (node:14 and node:16 from
-their last builds); sizes are what ``docker images`` shows.
+docker-library's Dockerfiles, with layers shared where the real images share them. Which images
+exist, their tags, dates, versions and sizes are data (``catalog.toml``, read by :mod:`data`);
+each family's steps are here.
 """
 
 from __future__ import annotations
 
 import functools
 import re
+from typing import Any
 
 from layerlab.engine.sim.images.config import DEFAULT_PATH, parse_rfc3339
-from layerlab.engine.sim.registry.hub import catalog as cat
+from layerlab.engine.sim.registry.hub import trees
+from layerlab.engine.sim.registry.hub.data import catalog_table
 from layerlab.engine.sim.registry.hub.recipes import (
     REST,
     LayerStep,
@@ -35,20 +37,18 @@ from layerlab.engine.sim.runtimes.interpreter import host_version, pip_wheel, si
 from layerlab.engine.sim.store.fs import Tree
 from layerlab.i18n import tr
 
-BUSYBOX_CREATED = "2025-12-15T21:50:28Z"
-
 
 def _debian(codename: str, version: str, point: str, created: str, size: int) -> Recipe:
-    tree = functools.partial(cat.debian_tree, version, point, codename)
+    tree = functools.partial(trees.debian_tree, version, point, codename)
     return Recipe(f"debian:{codename}", created, (add_root(tree, size), cmd("bash")))
 
 
-def _buildpack(base: Recipe, codename: str, created: str, sizes: tuple[int, int, int]) -> Recipe:
+def _buildpack(base: Recipe, codename: str, sizes: tuple[int, int, int]) -> Recipe:
     curl = run(
         "set -eux; \tapt-get update; \tapt-get install -y --no-install-recommends \t\t"
         "ca-certificates \t\tcurl \t\tgnupg \t\tnetbase \t\twget \t; \trm -rf /var/lib/apt/lists/*",
         functools.partial(
-            cat.tools_tree,
+            trees.tools_tree,
             {"/usr/bin/curl": "curl", "/usr/bin/wget": "wget", "/usr/bin/gpg": "gpg"},
         ),
         sizes[0],
@@ -57,7 +57,7 @@ def _buildpack(base: Recipe, codename: str, created: str, sizes: tuple[int, int,
         "apt-get update && apt-get install -y --no-install-recommends \t\tgit \t\tmercurial "
         "\t\topenssh-client \t\tsubversion \t\t\t\tprocps \t&& rm -rf /var/lib/apt/lists/*",
         functools.partial(
-            cat.tools_tree, {"/usr/bin/git": "git", "/usr/bin/ssh": "ssh", "/usr/bin/ps": "ps"}
+            trees.tools_tree, {"/usr/bin/git": "git", "/usr/bin/ssh": "ssh", "/usr/bin/ps": "ps"}
         ),
         sizes[1],
     )
@@ -68,7 +68,8 @@ def _buildpack(base: Recipe, codename: str, created: str, sizes: tuple[int, int,
         " \t\tlibc6-dev \t\tlibcurl4-openssl-dev \t\tlibssl-dev \t\tmake \t\tpatch \t\tunzip "
         "\t\txz-utils \t\tzlib1g-dev \t; \trm -rf /var/lib/apt/lists/*",
         functools.partial(
-            cat.tools_tree, {"/usr/bin/gcc": "gcc", "/usr/bin/g++": "gcc", "/usr/bin/make": "make"}
+            trees.tools_tree,
+            {"/usr/bin/gcc": "gcc", "/usr/bin/g++": "gcc", "/usr/bin/make": "make"},
         ),
         sizes[2],
     )
@@ -104,12 +105,12 @@ def _node(
         '--compressed "https://yarnpkg.com/downloads/$YARN_VERSION/yarn-v$YARN_VERSION.tar.gz"   '
         "&& tar -xzf yarn-v$YARN_VERSION.tar.gz -C /opt/   && ln -s /opt/yarn-v$YARN_VERSION/bin/"
         "yarn /usr/local/bin/yarn   && yarn --version",
-        functools.partial(cat.yarn_tree, "1.22.19"),
+        functools.partial(trees.yarn_tree, "1.22.19"),
         5_350_000,
     )
     entry = copy(
         functools.partial(
-            cat.file_tree, "/usr/local/bin/docker-entrypoint.sh", cat.NODE_ENTRYPOINT
+            trees.file_tree, "/usr/local/bin/docker-entrypoint.sh", trees.NODE_ENTRYPOINT
         ),
         "/usr/local/bin/",
     )
@@ -128,11 +129,14 @@ def _node(
 
 def _node_tree() -> Tree:
     # Asked when the image is first made, not when the catalog is: it reads npm's files.
-    return cat.node_tree(nodejs.npm_files())
+    return trees.node_tree(nodejs.npm_files())
 
 
+@functools.cache  # one step per release: the node images of a release share its layer
 def _node_user(codename: str) -> LayerStep:
-    tree = functools.partial(cat.node_user_tree, cat.DEBIAN_PASSWD, cat.DEBIAN_GROUP, "/bin/bash")
+    tree = functools.partial(
+        trees.node_user_tree, trees.DEBIAN_PASSWD, trees.DEBIAN_GROUP, "/bin/bash"
+    )
     return run(
         "groupadd --gid 1000 node   && useradd --uid 1000 --gid node --shell /bin/bash "
         "--create-home node",
@@ -155,7 +159,7 @@ def _python(base: Recipe, name: str, created: str, size: int, slim: bool) -> Rec
         f"set -eux; \tapt-get update; \tapt-get install -y --no-install-recommends \t\t{packages} "
         "\t; \trm -rf /var/lib/apt/lists/*",
         functools.partial(
-            cat.tools_tree, {}, [("/etc/ssl/certs/ca-certificates.crt", "file", 0o644, "")]
+            trees.tools_tree, {}, [("/etc/ssl/certs/ca-certificates.crt", "file", 0o644, "")]
         ),
         9_300_000 if slim else 19_100_000,
     )
@@ -175,7 +179,7 @@ def _python(base: Recipe, name: str, created: str, size: int, slim: bool) -> Rec
         'tr -d 3)"; \t\t[ -s "/usr/local/bin/$src" ]; \t\t[ ! -e "/usr/local/bin/$dst" ]; '
         "\t\tln -svT "
         '"$src" "/usr/local/bin/$dst"; \tdone',
-        cat.python_links_tree,
+        trees.python_links_tree,
     )
     steps: tuple[Step, ...] = (
         env("PATH", "/usr/local/bin:" + DEFAULT_PATH.removeprefix("PATH=")),
@@ -192,7 +196,7 @@ def _python(base: Recipe, name: str, created: str, size: int, slim: bool) -> Rec
 
 def _python_tree(version: str) -> Tree:
     # Asked when the image is first made, not when the catalog is: it runs the interpreter.
-    return cat.python_tree(version, pip_wheel(), site_dir())
+    return trees.python_tree(version, pip_wheel(), site_dir())
 
 
 def stand_in_notice(repository: str, tag: str) -> str | None:
@@ -216,7 +220,9 @@ def stand_in_notice(repository: str, tag: str) -> str | None:
 
 def _nginx(base: Recipe, name: str, created: str, size: int, alpine: bool) -> Recipe:
     passwd, group = (
-        (cat.ALPINE_PASSWD, cat.ALPINE_GROUP) if alpine else (cat.DEBIAN_PASSWD, cat.DEBIAN_GROUP)
+        (trees.ALPINE_PASSWD, trees.ALPINE_GROUP)
+        if alpine
+        else (trees.DEBIAN_PASSWD, trees.DEBIAN_GROUP)
     )
     nologin = "/sbin/nologin" if alpine else "/bin/false"
     install = run(
@@ -234,7 +240,7 @@ def _nginx(base: Recipe, name: str, created: str, size: int, alpine: bool) -> Re
         )
         + "     && ln -sf /dev/stdout /var/log/nginx/access.log     && ln -sf /dev/stderr "
         "/var/log/nginx/error.log     && mkdir /docker-entrypoint.d",
-        functools.partial(cat.nginx_tree, passwd, group, nologin),
+        functools.partial(trees.nginx_tree, passwd, group, nologin),
         REST,
     )
     steps: list[Step] = [
@@ -243,10 +249,12 @@ def _nginx(base: Recipe, name: str, created: str, size: int, alpine: bool) -> Re
         env("NJS_VERSION", "0.8.3"),
         env("PKG_RELEASE", "1"),
         install,
-        copy(functools.partial(cat.file_tree, "/docker-entrypoint.sh", cat.NGINX_ENTRYPOINT), "/"),
+        copy(
+            functools.partial(trees.file_tree, "/docker-entrypoint.sh", trees.NGINX_ENTRYPOINT), "/"
+        ),
     ]
-    for script, text in cat.NGINX_SCRIPTS.items():
-        tree = functools.partial(cat.file_tree, f"/docker-entrypoint.d/{script}", text)
+    for script, text in trees.NGINX_SCRIPTS.items():
+        tree = functools.partial(trees.file_tree, f"/docker-entrypoint.d/{script}", text)
         steps.append(copy(tree, "/docker-entrypoint.d"))
     steps += [
         entrypoint("/docker-entrypoint.sh"),
@@ -258,7 +266,7 @@ def _nginx(base: Recipe, name: str, created: str, size: int, alpine: bool) -> Re
 
 
 def _alpine(version: str, created: str, size: int) -> Recipe:
-    tree = functools.partial(cat.alpine_tree, version)
+    tree = functools.partial(trees.alpine_tree, version)
     return Recipe(f"alpine:{version}", created, (add_root(tree, size), cmd("/bin/sh")))
 
 
@@ -268,7 +276,7 @@ def _busybox(created: str) -> Recipe:
 
 
 def _ubuntu(version: str, full: str, codename: str, created: str, size: int) -> Recipe:
-    tree = functools.partial(cat.ubuntu_tree, version, full, codename)
+    tree = functools.partial(trees.ubuntu_tree, version, full, codename)
     steps = (
         MetaStep("/bin/sh -c #(nop)  ARG RELEASE"),
         MetaStep("/bin/sh -c #(nop)  ARG LAUNCHPAD_BUILD_ARCH"),
@@ -280,112 +288,57 @@ def _ubuntu(version: str, full: str, codename: str, created: str, size: int) -> 
     return Recipe(f"ubuntu:{version}", created, steps)
 
 
-def official_catalog() -> dict[str, dict[str, Recipe]]:
-    bookworm = _debian("bookworm", "12", "12.5", "2024-03-12T01:21:06Z", 116_600_000)
-    bullseye = _debian("bullseye", "11", "11.9", "2024-03-12T01:21:40Z", 124_000_000)
-    buster = _debian("buster", "10", "10.13", "2023-05-23T01:20:17Z", 114_000_000)
-    bp_bookworm = _buildpack(
-        bookworm, "bookworm", "2024-03-12T03:25:10Z", (24_100_000, 63_900_000, 587_000_000)
-    )
-    bp_bullseye = _buildpack(
-        bullseye, "bullseye", "2023-09-07T07:01:12Z", (17_600_000, 56_100_000, 539_000_000)
-    )
-    bp_buster = _buildpack(
-        buster, "buster", "2023-05-23T06:43:51Z", (17_600_000, 49_400_000, 510_000_000)
-    )
-    alpine319 = _alpine("3.19.1", "2024-01-27T00:30:48Z", 7_380_000)
-    alpine318 = _alpine("3.18.6", "2024-01-27T00:32:14Z", 7_330_000)
-    alpine317 = _alpine("3.17.3", "2023-03-29T18:19:24Z", 7_050_000)
-    busybox136 = _busybox(BUSYBOX_CREATED)
-    jammy = _ubuntu("22.04", "22.04.4", "jammy", "2024-02-27T18:52:59Z", 77_900_000)
-    user = _node_user("bookworm")
-    node20 = _node(bp_bookworm, "node:20", "20.11.1", "2024-03-15T21:43:10Z", 1_100_000_000, user)
-    python312 = _python(bp_bookworm, "python:3.12", "2024-03-12T06:05:23Z", 1_020_000_000, False)
-    python311 = _python(bp_bookworm, "python:3.11", "2024-03-12T06:07:31Z", 1_010_000_000, False)
-    python311_slim = _python(
-        bookworm, "python:3.11-slim", "2024-03-12T05:22:01Z", 131_000_000, True
-    )
-    nginx = _nginx(bookworm, "nginx:1.25", "2024-02-14T18:16:55Z", 187_000_000, alpine=False)
-    return {
-        "busybox": {
-            "latest": busybox136,
-            "1.36": busybox136,
-            "1.35": _busybox("2024-01-18T19:11:13Z"),
-        },
-        "alpine": {"latest": alpine319, "3.19": alpine319, "3.18": alpine318},
-        "ubuntu": {
-            "latest": jammy,
-            "22.04": jammy,
-            "20.04": _ubuntu("20.04", "20.04.6", "focal", "2024-02-23T05:02:24Z", 72_800_000),
-        },
-        "debian": {"latest": bookworm, "bookworm": bookworm, "bullseye": bullseye},
-        "node": {
-            "latest": node20,
-            "20": node20,
-            "18": _node(
-                bp_bookworm,
-                "node:18",
-                "18.19.1",
-                "2024-03-15T21:30:02Z",
-                1_090_000_000,
-                user,
-            ),
-            "16": _node(
-                bp_bullseye,
-                "node:16",
-                "16.20.2",
-                "2023-09-08T04:13:15Z",
-                909_000_000,
-                _node_user("bullseye"),
-            ),
-            "14": _node(
-                bp_buster,
-                "node:14",
-                "14.21.3",
-                "2023-04-12T02:50:07Z",
-                912_000_000,
-                _node_user("buster"),
-            ),
-            "14-alpine": _node(
-                alpine317,
-                "node:14-alpine",
-                "14.21.3",
-                "2023-04-12T03:10:44Z",
-                119_000_000,
-                None,
-            ),
-            "20-alpine": _node(
-                alpine319,
-                "node:20-alpine",
-                "20.11.1",
-                "2024-03-15T21:28:43Z",
-                135_000_000,
-                None,
-            ),
-        },
-        "python": {
-            "latest": python312,
-            "3": python312,
-            "3.12": python312,
-            "3.11": python311,
-            "3.11-slim": python311_slim,
-            "3.9": _python(bp_bookworm, "python:3.9", "2024-03-12T06:24:48Z", 997_000_000, False),
-        },
-        "nginx": {
-            "latest": nginx,
-            "1.25": nginx,
-            "alpine": _nginx(
-                alpine318, "nginx:alpine", "2024-02-15T03:05:03Z", 43_200_000, alpine=True
-            ),
-        },
-        "hello-world": {
-            "latest": Recipe(
-                "hello-world",
-                "2023-05-02T16:49:27Z",
-                (copy(cat.hello_tree, "/", 13_256), cmd("/hello")),
+def _recipe(row: dict[str, Any], base: Recipe | None) -> Recipe:
+    """The recipe of one image of ``catalog.toml``, by its family."""
+    match row["family"]:
+        case "debian":
+            return _debian(
+                row["codename"], row["version"], row["point"], row["created"], row["size"]
             )
-        },
+        case "buildpack-deps":
+            assert base is not None
+            return _buildpack(base, row["codename"], tuple(row["sizes"]))
+        case "alpine":
+            return _alpine(row["version"], row["created"], row["size"])
+        case "busybox":
+            return _busybox(row["created"])
+        case "ubuntu":
+            return _ubuntu(
+                row["version"], row["full"], row["codename"], row["created"], row["size"]
+            )
+        case "node":
+            assert base is not None
+            user = _node_user(row["user"]) if "user" in row else None
+            return _node(base, row["name"], row["version"], row["created"], row["size"], user)
+        case "python":
+            assert base is not None
+            return _python(base, row["name"], row["created"], row["size"], row.get("slim", False))
+        case "nginx":
+            assert base is not None
+            return _nginx(base, row["name"], row["created"], row["size"], row.get("alpine", False))
+        case "hello-world":
+            return Recipe(
+                "hello-world",
+                row["created"],
+                (copy(trees.hello_tree, "/", row["size"]), cmd("/hello")),
+            )
+    raise ValueError(f"catalog.toml: unknown image family {row['family']!r}")
+
+
+def official_catalog() -> dict[str, dict[str, Recipe]]:
+    """``{repository: {tag: recipe}}`` from ``catalog.toml``; an image named by several tags (or
+    built on by several images) is one recipe, so they share its layers."""
+    table = catalog_table()
+    rows: dict[str, dict[str, Any]] = table["images"]
+    made: dict[str, Recipe] = {}
+
+    def recipe(key: str) -> Recipe:
+        if key not in made:
+            row = rows[key]
+            made[key] = _recipe(row, recipe(row["base"]) if "base" in row else None)
+        return made[key]
+
+    return {
+        repository: {tag: recipe(key) for tag, key in tags.items()}
+        for repository, tags in table["tags"].items()
     }
-
-
-CATALOG: dict[str, dict[str, Recipe]] = official_catalog()

@@ -13,6 +13,7 @@ from dataclasses import replace
 
 from layerlab.engine.sim.programs.busybox import busybox_applet_names
 from layerlab.engine.sim.programs.executable import executable_data
+from layerlab.engine.sim.registry.hub.data import file_text
 from layerlab.engine.sim.store.fs import Entry, Kind, Tree, directory, regular, symlink
 
 BUSYBOX_SIZE = 1_982_256  # bytes of Debian's busybox-static 1.35.0, what the real engine copies
@@ -21,46 +22,9 @@ BUSYBOX_SIZE = 1_982_256  # bytes of Debian's busybox-static 1.35.0, what the re
 _TZIF_BLOCK = b"TZif2" + bytes(31) + b"\x00\x00\x00\x01\x00\x00\x00\x04" + bytes(6) + b"UTC\x00"
 UTC_TZIF = _TZIF_BLOCK + _TZIF_BLOCK + b"\nUTC0\n"
 
-PASSWD = """\
-root:x:0:0:root:/root:/bin/sh
-daemon:x:1:1:daemon:/usr/sbin:/bin/false
-bin:x:2:2:bin:/bin:/bin/false
-sys:x:3:3:sys:/dev:/bin/false
-sync:x:4:100:sync:/bin:/bin/sync
-mail:x:8:8:mail:/var/spool/mail:/bin/false
-www-data:x:33:33:www-data:/var/www:/bin/false
-operator:x:37:37:Operator:/var:/bin/false
-nobody:x:65534:65534:nobody:/home:/bin/false
-"""
+PASSWD = file_text("busybox/etc/passwd")
 
-GROUP = """\
-root:x:0:
-daemon:x:1:
-bin:x:2:
-sys:x:3:
-adm:x:4:
-tty:x:5:
-disk:x:6:
-lp:x:7:
-mail:x:8:
-kmem:x:9:
-wheel:x:10:root
-cdrom:x:11:
-dialout:x:18:
-floppy:x:19:
-video:x:28:
-audio:x:29:
-tape:x:32:
-www-data:x:33:
-operator:x:37:
-utmp:x:43:
-plugdev:x:46:
-staff:x:50:
-lock:x:54:
-netdev:x:82:
-users:x:100:
-nogroup:x:65534:
-"""
+GROUP = file_text("busybox/etc/group")
 
 SHADOW = "".join(
     f"{name}:*:::::::\n"

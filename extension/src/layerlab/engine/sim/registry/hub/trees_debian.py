@@ -8,6 +8,7 @@ on these.
 
 from __future__ import annotations
 
+from layerlab.engine.sim.registry.hub.data import file_lines, file_text
 from layerlab.engine.sim.registry.hub.rootfs import LayoutItem, lay_down
 from layerlab.engine.sim.registry.hub.trees_layout import (
     dir_item,
@@ -19,131 +20,11 @@ from layerlab.engine.sim.registry.hub.trees_layout import (
 )
 from layerlab.engine.sim.store.fs import Tree
 
-COREUTILS = [
-    "[",
-    "basename",
-    "cat",
-    "chgrp",
-    "chmod",
-    "chown",
-    "cp",
-    "cut",
-    "date",
-    "dd",
-    "df",
-    "dirname",
-    "du",
-    "echo",
-    "env",
-    "expr",
-    "false",
-    "head",
-    "id",
-    "ln",
-    "ls",
-    "mkdir",
-    "mktemp",
-    "mv",
-    "nproc",
-    "printf",
-    "pwd",
-    "readlink",
-    "rm",
-    "rmdir",
-    "seq",
-    "sleep",
-    "sort",
-    "stat",
-    "tail",
-    "tee",
-    "test",
-    "touch",
-    "tr",
-    "true",
-    "uname",
-    "uniq",
-    "wc",
-    "whoami",
-    "yes",
-    "grep",
-    "sed",
-    "find",
-    "xargs",
-    "tar",
-    "gzip",
-    "gunzip",
-    "hostname",
-    "mount",
-    "umount",
-    "more",
-    "su",
-    "login",
-]
+COREUTILS = file_lines("debian/coreutils-programs.txt")
 
 
-DEBIAN_PASSWD = """\
-root:x:0:0:root:/root:/bin/bash
-daemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin
-bin:x:2:2:bin:/bin:/usr/sbin/nologin
-sys:x:3:3:sys:/dev:/usr/sbin/nologin
-sync:x:4:65534:sync:/bin:/bin/sync
-games:x:5:60:games:/usr/games:/usr/sbin/nologin
-man:x:6:12:man:/var/cache/man:/usr/sbin/nologin
-lp:x:7:7:lp:/var/spool/lpd:/usr/sbin/nologin
-mail:x:8:8:mail:/var/mail:/usr/sbin/nologin
-news:x:9:9:news:/var/spool/news:/usr/sbin/nologin
-uucp:x:10:10:uucp:/var/spool/uucp:/usr/sbin/nologin
-proxy:x:13:13:proxy:/bin:/usr/sbin/nologin
-www-data:x:33:33:www-data:/var/www:/usr/sbin/nologin
-backup:x:34:34:backup:/var/backups:/usr/sbin/nologin
-list:x:38:38:Mailing List Manager:/var/list:/usr/sbin/nologin
-irc:x:39:39:ircd:/run/ircd:/usr/sbin/nologin
-_apt:x:42:65534::/nonexistent:/usr/sbin/nologin
-nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin
-"""
-DEBIAN_GROUP = "".join(
-    f"{name}:x:{gid}:\n"
-    for name, gid in [
-        ("root", 0),
-        ("daemon", 1),
-        ("bin", 2),
-        ("sys", 3),
-        ("adm", 4),
-        ("tty", 5),
-        ("disk", 6),
-        ("lp", 7),
-        ("mail", 8),
-        ("news", 9),
-        ("uucp", 10),
-        ("man", 12),
-        ("proxy", 13),
-        ("kmem", 15),
-        ("dialout", 20),
-        ("fax", 21),
-        ("voice", 22),
-        ("cdrom", 24),
-        ("floppy", 25),
-        ("tape", 26),
-        ("sudo", 27),
-        ("audio", 29),
-        ("dip", 30),
-        ("www-data", 33),
-        ("backup", 34),
-        ("operator", 37),
-        ("list", 38),
-        ("irc", 39),
-        ("src", 40),
-        ("shadow", 42),
-        ("utmp", 43),
-        ("video", 44),
-        ("sasl", 45),
-        ("plugdev", 46),
-        ("staff", 50),
-        ("games", 60),
-        ("users", 100),
-        ("nogroup", 65534),
-    ]
-)
+DEBIAN_PASSWD = file_text("debian/etc/passwd")
+DEBIAN_GROUP = file_text("debian/etc/group")
 
 
 def debian_rootfs(
@@ -199,17 +80,7 @@ def debian_rootfs(
     return items
 
 
-PROFILE = """\
-# /etc/profile: system-wide .profile file for the Bourne shell (sh(1))
-# and Bourne compatible shells (bash(1), ksh(1), ash(1), ...).
-
-if [ "$(id -u)" -eq 0 ]; then
-  PATH="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-else
-  PATH="/usr/local/bin:/usr/bin:/bin:/usr/local/games:/usr/games"
-fi
-export PATH
-"""
+PROFILE = file_text("debian/etc/profile")
 
 
 def debian_os_release(version_id: str, codename: str) -> str:

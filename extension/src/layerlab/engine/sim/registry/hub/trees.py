@@ -2,13 +2,14 @@
 
 Only what the images need to run their programs is stored (a shell, coreutils, a package
 manager, node/npm, python/pip, nginx, hello); the sizes `docker images` shows are declared in
-:mod:`hub`. Executables are simulated ones (:func:`process.executable_data`): the program name
-after the marker picks the implementation (``coreutils`` dispatches on argv[0] like busybox).
+``catalog.toml``. Executables are simulated ones (:func:`process.executable_data`): the program
+name after the marker picks the implementation (``coreutils`` dispatches on argv[0] like
+busybox).
 
-The trees are grouped by image family: :mod:`hub_trees_debian` (Debian, Ubuntu),
-:mod:`hub_trees_alpine`, :mod:`hub_trees_apps` (Node.js, Python, nginx, hello-world), with
-shared building blocks in :mod:`hub_trees_layout`. This module gathers what the recipes in
-:mod:`hub` use.
+The trees are grouped by image family: :mod:`trees_debian` (Debian, Ubuntu),
+:mod:`trees_alpine`, :mod:`trees_apps` (Node.js, Python, nginx, hello-world), with shared
+building blocks in :mod:`trees_layout`; the files the images hold verbatim are under ``files/``
+(:mod:`data`). This module gathers what the recipes in :mod:`official` use.
 """
 
 from __future__ import annotations
