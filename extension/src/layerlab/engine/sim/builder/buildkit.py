@@ -39,16 +39,14 @@ What differs from the classic builder (measured on Engine 26.1 with buildx 0.13)
 from __future__ import annotations
 
 import copy
-import hashlib
-import json
 import math
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from layerlab.engine.reference import InvalidReference, parse_normalized
-from layerlab.engine.sim.builder import cache_records, stage_plan
+from layerlab.engine.reference import parse_normalized
+from layerlab.engine.sim.builder import cache_records, solve_run, solve_sources, stage_plan
 from layerlab.engine.sim.builder.classic import read_context, tag_reference
 from layerlab.engine.sim.builder.context import (
     BuildContext,
@@ -68,18 +66,19 @@ from layerlab.engine.sim.builder.dockerfile import (
     substitute,
 )
 from layerlab.engine.sim.builder.image_records import (
-    dated,
     declared_args,
     export,
     history_row,
     metadata_text,
+    write_image,
 )
 from layerlab.engine.sim.builder.job import Build, StepFailed, allowed_args
+from layerlab.engine.sim.builder.solve_cache import SolveCache, cache_key
+from layerlab.engine.sim.builder.solve_sources import ImageVertices
 from layerlab.engine.sim.builder.solve_status import Failed, Trace, Vertex
-from layerlab.engine.sim.builder.stage import StageState, base_run_config, go_quote
+from layerlab.engine.sim.builder.stage import StageState, base_run_config
 from layerlab.engine.sim.builder.stage_plan import SolveStage
 from layerlab.engine.sim.builder.steps import dispatch, stage_env
-from layerlab.engine.sim.images.config import go_json, rfc3339
 from layerlab.engine.sim.images.store import Image
 from layerlab.engine.sim.store import fs
 
@@ -145,10 +144,6 @@ def build(
     return iter(trace.messages)
 
 
-def _cache_key(*parts: object) -> str:
-    return "sha256:" + hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
-
-
 class _Solver:
     def __init__(
         self,
@@ -163,7 +158,7 @@ class _Solver:
         self.engine = engine
         self.context = context
         self.trace = trace
-        self.nocache = nocache
+        self.cache = SolveCache(engine, nocache)
         self.loader = loader  # what comes from the client: the Dockerfile, the files
         # The classic builder's instruction handlers edit the config; here they commit nothing.
         self.build = Build(engine, context, "\\", nocache, buildargs, pull)
@@ -180,6 +175,7 @@ class _Solver:
         # and those it made: a record counts one use per build (cache_records).
         self.touched: set[str] = set()
         self.made: set[str] = set()
+        self.images = ImageVertices(engine, trace, self.cache, self.made)
 
     # -- the solve ------------------------------------------------------------------------------
     def solve(self, name: str, labels: dict[str, str], target: str = "") -> str:
@@ -203,12 +199,12 @@ class _Solver:
         for stage in needed:  # each base image's metadata first, once per name
             image_base = stage.base_stage is None and stage.base_name.lower() != "scratch"
             if image_base and stage.base_name not in bases:
-                bases[stage.base_name] = self._base(stage.from_ins, stage.base_name)
+                bases[stage.base_name] = self._resolve(stage.from_ins, stage.base_name)
         loaded = {stage_plan.reference(name): found for name, found in bases.items()}
         # then the images COPY --from reads
         for ins, word in stage_plan.image_sources(stages, needed):
             if word not in self.sources:
-                found = loaded.get(stage_plan.reference(word)) or self._base(ins, word)
+                found = loaded.get(stage_plan.reference(word)) or self._resolve(ins, word)
                 self.sources[word] = loaded[stage_plan.reference(word)] = found
         self._check_sources(needed, lambda source, stage: source > stage.index,
                             'cannot copy from stage "{word}", it needs to be defined before '
@@ -220,7 +216,6 @@ class _Solver:
         every_step = [ins for each in needed for ins in steps[each.index]]
         reads_context = stage_plan.reads_context(every_step)
         context_loaded = uploaded  # loaded before the Dockerfile was read
-        shown_from: set[str] = set()  # a FROM shared by stages is one vertex, shown once
         for stage in needed:
             image, self.remote = bases.get(stage.base_name, (None, None))
             stage.total = sum(ins.keyword in _LAYER_STEPS for ins in stage.steps)
@@ -231,10 +226,10 @@ class _Solver:
             else:
                 state = StageState(image.id if image else "", base_run_config(image), stage.name)
                 state.run_config["Image"] = ""
-                result = self._from(stage.base_name, image, shown_from)
+                result = self._from(stage.base_name, image)
             # each image COPY --from reads
             for _, word in stage_plan.image_sources(stages, [stage]):
-                self._image_vertex(word, *self.sources[word], shown_from)
+                self.images.show(word, *self.sources[word])
             if not context_loaded and reads_context:
                 loader.files(every_step)
                 context_loaded = True
@@ -250,7 +245,7 @@ class _Solver:
         self.touched.add(result.chain_id)
         # `--label` goes into the image's config last, with no step and no history row.
         state.run_config["Labels"] = {**(state.run_config.get("Labels") or {}), **labels} or None
-        return self._image(state, result)
+        return write_image(self.engine, state, result.diff_ids, result.history)
 
     def _check_sources(
         self, needed: list[SolveStage], wrong: Callable[[int, SolveStage], bool], message: str
@@ -273,107 +268,23 @@ class _Solver:
             result.chain_id, list(result.diff_ids), list(result.history), result.key
         )
 
-    def _base(self, ins: Instruction, name: str) -> tuple[Image, RemoteImage | None]:
-        """The base image: a local one, else the registry's (its manifest and config are read
-        now; its layers come with the FROM step, and no local image is made of it)."""
-        try:
-            ref = parse_normalized(name).with_default_tag()
-        except InvalidReference as err:
-            raise Failed(f"failed to solve: {err}") from None
-        image = self.engine.image_store.find(name)
-        remote = None
-        if image is None:
-            from layerlab.engine.sim.registry.store import Registries
+    def _resolve(self, ins: Instruction, name: str) -> tuple[Image, RemoteImage | None]:
+        return solve_sources.resolve_image(self.engine, self.trace, ins, name)
 
-            remote = Registries(self.engine).find(ref.domain, ref.path, ref.tag, ref.digest)
-            if remote is None:
-                vertex = self.trace.start(f"[internal] load metadata for {ref}")
-                reason = (
-                    f"{ref}: not found"
-                    if ref.domain != "docker.io"
-                    else "pull access denied, repository does not exist or may require "
-                    "authorization: server message: insufficient_scope: authorization failed"
-                )
-                self.trace.complete(vertex, error=reason)
-                message = f"{name}: failed to resolve source metadata for {ref}: {reason}"
-                raise Failed(f"failed to solve: {message}", (ins.line, ins.end_line))
-            image = Image(remote.image_id, remote.config, "", 0.0, "", 0)
-        vertex = self.trace.start(f"[internal] load metadata for {ref}")
-        self.trace.complete(vertex)
-        return image, remote
-
-    def _from(self, name: str, base: Image | None, shown_from: set[str]) -> Result:
+    def _from(self, name: str, base: Image | None) -> Result:
         if base is None:
-            return Result("", [], [], _cache_key("scratch"))
+            return Result("", [], [], cache_key("scratch"))
         history = list(base.config.get("history") or [])
         # The same image as one the stage copies from is one vertex, named by neither.
         copied = stage_plan.image_sources(self.stages, [self.stage])
         shared = any(stage_plan.reference(word) == stage_plan.reference(name) for _, word in copied)
-        key = self._image_vertex(name, base, self.remote, shown_from, step=True, plain=shared)
+
+        def naming(shown: str) -> str:
+            prefixed = self._prefixed(shown)  # FROM counts as the stage's step either way
+            return shown if shared else prefixed
+
+        key = self.images.show(name, base, self.remote, naming)
         return Result(base.chain_id, list(base.diff_ids), history, key)
-
-    def _image_vertex(
-        self,
-        name: str,
-        image: Image,
-        remote: RemoteImage | None,
-        shown_from: set[str],
-        step: bool = False,
-        plain: bool = False,
-    ) -> str:
-        """An image's ``FROM`` vertex, once per build: its layers snapshotted, or fetched from
-        its registry, on first use. A base's is a ``step`` of its stage, named by it unless
-        ``plain``; an image COPY --from reads is named by none. Returns its key."""
-        ref = parse_normalized(name).with_default_tag()
-        # An image read from its registry is resolved by its name the first time it is used.
-        key = _cache_key("from", image.id, str(ref) if remote else "")
-        shown = f"FROM {ref}@{remote.digest}" if remote else f"FROM {ref}"
-        name_of_step = self._prefixed(shown) if step else shown
-        name_of_step = shown if plain else name_of_step
-        # One vertex per name and image: stages FROM the same image share it, while another
-        # name of the same image is a vertex of its own (with the same cache).
-        if f"{ref} {key}" in shown_from:
-            return key
-        shown_from.add(f"{ref} {key}")
-        for chain_id in fs.chain_ids(image.diff_ids):  # BuildKit's records of its layers
-            if cache_records.note_base_layer(self.engine, chain_id):
-                self.made.add(chain_id)
-        vertex = self.trace.start(name_of_step, key)
-        cached = self._cached(key) is not None
-        if not cached:  # the first build that uses it: BuildKit snapshots the image
-            if remote is not None:
-                self._fetch(vertex, ref, remote)
-            self._remember(key, image.chain_id, f"FROM {ref}")
-        if remote is not None and (notice := _stand_in_notice(ref)):
-            self.trace.warn(vertex, notice)
-        self.trace.complete(vertex, cached=cached)
-        return key
-
-    def _fetch(self, vertex: Vertex, ref: object, remote: RemoteImage) -> None:
-        """The base's layers that are not here yet, as BuildKit's docker driver fetches them:
-        the manifest, the config and each missing layer, then the layers are unpacked."""
-        from layerlab.engine.sim.registry.formats import compressed_blob
-
-        self.trace.status(vertex, f"resolve {ref}@{remote.digest}")
-        chain = fs.chain_ids(layer.diff_id for layer in remote.layers)
-        missing = [
-            i for i, chain_id in enumerate(chain) if self.engine.layers.get(chain_id) is None
-        ]
-        if not missing:
-            return
-        sizes = {}
-        for i in missing:
-            layer = remote.layers[i]
-            tar = layer.tar if layer.tar is not None else self.engine.layers.tar(layer.diff_id)
-            sizes[i] = compressed_blob(tar)[1]
-            self.engine.layers.add(chain[i - 1] if i else "", tar, size=layer.size)
-            self.trace.status(vertex, f"extracting {layer.digest}")
-        for digest, size in [(remote.digest, len(remote.manifest)),
-                             ("sha256:" + remote.image_id.removeprefix("sha256:"),
-                              len(remote.config))]:  # fmt: skip
-            self.trace.status(vertex, digest, size, total=size)
-        for i in missing:
-            self.trace.status(vertex, remote.layers[i].digest, sizes[i], total=sizes[i])
 
     # -- one instruction ------------------------------------------------------------------------
     def _step(self, state: StageState, ins: Instruction, result: Result) -> Result:
@@ -394,7 +305,7 @@ class _Solver:
             shown = f"WORKDIR {workdir}"
 
             def make_dir(tree: fs.Tree) -> fs.Tree:
-                return _make_dir(self.engine, workdir, user, tree)
+                return solve_run.make_dir(self.engine, workdir, user, tree)
 
             return self._layer(ins, result, shown, [workdir, user], shown, False, make_dir)
         if ins.keyword == "RUN":
@@ -413,9 +324,9 @@ class _Solver:
         vertex: Vertex | None = None,
     ) -> Result:
         """A step that makes a layer: from the build cache, or made now by ``make``."""
-        key = _cache_key(result.key, ins.keyword, identity)
+        key = cache_key(result.key, ins.keyword, identity)
         vertex = vertex or self.trace.start(self._prefixed(shown), key)
-        found = self._cached(key)
+        found = self.cache.find(key)
         if found is None:
             self.touched.add(result.chain_id)  # the step runs on its parent's layer
             lower = self.engine.layers.tree(result.chain_id)
@@ -426,7 +337,7 @@ class _Solver:
                 raise Failed(f"failed to solve: {err.message}", (ins.line, ins.end_line)) from None
             changes = fs.compute_changes(lower, upper)
             chain = self.engine.layers.add_changes(result.chain_id, changes).chain_id
-            created = self._remember(key, chain, history_text)
+            created = self.cache.remember(key, chain, history_text)
             self.trace.complete(vertex)
         else:
             chain, created = found
@@ -449,57 +360,16 @@ class _Solver:
         prefix = [f"|{len(declared)}", *declared] if declared else []
         history_text = "RUN " + " ".join([*prefix, *cmd])
         shown = substitute(ins.original, stage_env(self.build, state), self.build.escape)
-        key = _cache_key(result.key, "RUN", [cmd, env, user, workdir])
+        key = cache_key(result.key, "RUN", [cmd, env, user, workdir])
         vertex = self.trace.start(self._prefixed(shown), key)
 
         def execute(tree: fs.Tree) -> fs.Tree:
-            return self._execute(cmd, env, user, workdir, vertex, result.chain_id, tree)
+            return solve_run.execute(
+                self.engine, self.trace, vertex, cmd, env, user, workdir, result.chain_id, tree
+            )
 
         return self._layer(ins, result, shown, [cmd, env, user, workdir], history_text, True,
                            execute, vertex)  # fmt: skip
-
-    def _execute(
-        self,
-        cmd: list[str],
-        env: list[str],
-        user: str,
-        workdir: str,
-        vertex: Vertex,
-        chain_id: str,
-        tree: fs.Tree,
-    ) -> fs.Tree:
-        from layerlab.engine.sim.containers.runtime import exec_error_text, process_context
-        from layerlab.engine.sim.programs.executable import ExecError
-        from layerlab.engine.sim.programs.process import run_process
-
-        started = self.engine.clock.now()
-        hostname = self.engine.ids.hex64()[:12]
-        context = process_context(tree, env, user, workdir, hostname, started)
-        if chain_id:  # a real program's files: the image's, prepared once (runtimes/overlay)
-            context.base = (chain_id, self.engine.layers.tree(chain_id))
-        command = go_quote(" ".join(cmd))
-        try:
-            run = run_process(cmd, context)
-        except ExecError as err:  # runc's words in the step's log, and BuildKit's exit code 1
-            reason = f"runc run failed: unable to start container process: {exec_error_text(err)}"
-            self.trace.log(vertex, 2, reason + "\n", started)
-            raise StepFailed(
-                f"process {command} did not complete successfully: exit code: 1"
-            ) from None
-        for stream, data, offset in run.output:
-            self.trace.log(vertex, stream, data.decode("utf-8", errors="replace"), started + offset)
-        if run.runs_forever:
-            raise StepFailed(
-                f"process {command} never finished: it keeps running (like a server), so the "
-                "real engine would wait for it forever. LayerLab stopped the build instead; start "
-                "long-running programs with CMD and `docker run`, not RUN."
-            )
-        self.engine.clock.advance(run.duration)
-        if run.exit_code != 0:
-            raise StepFailed(
-                f"process {command} did not complete successfully: exit code: {run.exit_code}"
-            )
-        return context.tree
 
     # -- COPY and ADD ---------------------------------------------------------------------------
     def _copy(self, state: StageState, ins: Instruction, result: Result) -> Result:
@@ -519,7 +389,7 @@ class _Solver:
             vertex = self.trace.start(self._prefixed(shown))
             missing = next(o for o in originals if not _found(origin, o, ins.keyword))
             reason = (
-                f"failed to calculate checksum of ref {self._context_ref()}: "
+                f"failed to calculate checksum of ref {self.loader.snapshot_ref()}: "
                 f'"/{missing.lstrip("/")}": not found'
             )
             self.trace.complete(vertex, error=reason)
@@ -551,34 +421,7 @@ class _Solver:
         image, _ = self.sources[ins.flags["from"]]
         return SourceTree(self.engine.layers.tree(image.chain_id), None, ""), image.chain_id
 
-    def _context_ref(self) -> str:
-        """BuildKit's name for the context it received: a session's UUID and a snapshot ID."""
-        digits = self.engine.ids.hex64()
-        uuid = f"{digits[:8]}-{digits[8:12]}-4{digits[13:16]}-b{digits[17:20]}-{digits[20:32]}"
-        number, snapshot = int(digits[32:], 16), ""
-        while len(snapshot) < 25:
-            number, digit = divmod(number, 36)
-            snapshot += "0123456789abcdefghijklmnopqrstuvwxyz"[digit]
-        return f"{uuid}::{snapshot}"
-
     # -- the image ------------------------------------------------------------------------------
-    def _image(self, state: StageState, result: Result) -> str:
-        config = {k: v for k, v in state.run_config.items() if v not in (None, "", [], {}, False)}
-        config.pop("Image", None)
-        if state.cmd_set:
-            config["ArgsEscaped"] = True
-        history = dated(result.history)
-        doc: Json = {
-            "architecture": "amd64",
-            "config": config,
-            "created": history[-1]["created"] if history else rfc3339(self.engine.clock.now()),
-            "history": history,
-            "os": "linux",
-            "rootfs": {"type": "layers", "diff_ids": result.diff_ids},
-        }
-        raw = go_json(doc).encode()
-        return self.engine.image_store.put(raw, "", self.engine.clock.now())
-
     def _prefixed(self, text: str) -> str:
         """BuildKit's step name: ``[build 2/10] RUN …`` (the stage's name when there are
         several, the index padded to the total's width)."""
@@ -588,40 +431,6 @@ class _Solver:
         label = f"{stage.label} " if stage.label else ""
         return f"[{label}{stage.counted:>{width}}/{stage.total}] {text}"
 
-    # -- the build cache ------------------------------------------------------------------------
-    def _cached(self, key: str) -> tuple[str, float] | None:
-        """The layer chain a step with this key made, and when; None if it must run."""
-        if self.nocache:
-            return None
-        row = self.engine.store.one("SELECT chain_id, created FROM build_cache WHERE key = ?", key)
-        if row is None:
-            return None
-        chain_id = str(row[0])
-        if chain_id and self.engine.layers.get(chain_id) is None:
-            return None
-        self.engine.store.execute(
-            "UPDATE build_cache SET last_used = ? WHERE key = ?", self.engine.clock.now(), key
-        )
-        return chain_id, float(row[1])
-
-    def _remember(self, key: str, chain_id: str, description: str) -> float:
-        now = self.engine.clock.now()
-        self.engine.store.execute(
-            "INSERT OR REPLACE INTO build_cache(key, chain_id, description, created, last_used)"
-            " VALUES (?, ?, ?, ?, ?)",
-            key, chain_id, description, now, now,
-        )  # fmt: skip
-        return now
-
-
-def _stand_in_notice(ref: Any) -> str | None:
-    """LayerLab's notice for a Hub tag of python or node whose runtime is the host's."""
-    if ref.domain != "docker.io" or not ref.tag:
-        return None
-    from layerlab.engine.sim.registry.hub.official import stand_in_notice
-
-    return stand_in_notice(ref.path, ref.tag)
-
 
 def _found(origin: SourceTree, original: str, command: str) -> bool:
     try:
@@ -629,20 +438,3 @@ def _found(origin: SourceTree, original: str, command: str) -> bool:
     except CopyError:
         return False
     return True
-
-
-def _make_dir(engine: ContainerBackend, workdir: str, user: str, tree: fs.Tree) -> fs.Tree:
-    """WORKDIR's folder and its missing parents, owned by the stage's user."""
-    missing = []
-    path = workdir
-    while path != "/" and not (path in tree and tree[path].is_dir):
-        missing.append(path)
-        path = fs.parent_of(path)
-    from layerlab.engine.sim.containers.runtime import process_context
-
-    # The user's ids as a RUN gets them: its /etc/passwd row, or the numbers given.
-    ids = process_context(tree, [], user, "/", "", 0.0) if user else None
-    uid, gid = (ids.uid, ids.gid) if ids is not None else (0, 0)
-    for path in reversed(missing):
-        tree[path] = fs.directory(mtime=int(engine.clock.now()), uid=uid, gid=gid)
-    return tree

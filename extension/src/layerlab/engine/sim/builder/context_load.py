@@ -120,3 +120,14 @@ class ContextLoader:
             self.engine.store.set_meta(
                 cache_records.CONTEXT_META + self.shared_key, json.dumps(known)
             )
+
+    def snapshot_ref(self) -> str:
+        """BuildKit's name for the context it received, as a COPY error shows it: a session's
+        UUID and a snapshot ID."""
+        digits = self.engine.ids.hex64()
+        uuid = f"{digits[:8]}-{digits[8:12]}-4{digits[13:16]}-b{digits[17:20]}-{digits[20:32]}"
+        number, snapshot = int(digits[32:], 16), ""
+        while len(snapshot) < 25:
+            number, digit = divmod(number, 36)
+            snapshot += "0123456789abcdefghijklmnopqrstuvwxyz"[digit]
+        return f"{uuid}::{snapshot}"

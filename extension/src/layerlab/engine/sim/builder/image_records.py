@@ -12,7 +12,7 @@ from layerlab.engine.sim.builder.job import Build
 from layerlab.engine.sim.builder.solve_status import Trace
 from layerlab.engine.sim.builder.stage import StageState, go_quote_list
 from layerlab.engine.sim.builder.steps import stage_env
-from layerlab.engine.sim.images.config import rfc3339
+from layerlab.engine.sim.images.config import go_json, rfc3339
 
 if TYPE_CHECKING:
     from layerlab.engine.sim.containers.backend import ContainerBackend
@@ -108,3 +108,24 @@ def export(
         trace.status(vertex, f"naming to {name}")
     trace.complete(vertex)
     trace.image(image_id)
+
+
+def write_image(
+    engine: ContainerBackend, state: StageState, diff_ids: list[str], history: list[Json]
+) -> str:
+    """The image a solve ends with: the stage's config, its layers and its dated history, with
+    no parent (BuildKit keeps no intermediate images). Returns its ID."""
+    config = {k: v for k, v in state.run_config.items() if v not in (None, "", [], {}, False)}
+    config.pop("Image", None)
+    if state.cmd_set:
+        config["ArgsEscaped"] = True
+    rows = dated(history)
+    doc: Json = {
+        "architecture": "amd64",
+        "config": config,
+        "created": rows[-1]["created"] if rows else rfc3339(engine.clock.now()),
+        "history": rows,
+        "os": "linux",
+        "rootfs": {"type": "layers", "diff_ids": diff_ids},
+    }
+    return engine.image_store.put(go_json(doc).encode(), "", engine.clock.now())
