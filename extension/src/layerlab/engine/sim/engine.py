@@ -7,7 +7,6 @@ has been stored.
 
 from __future__ import annotations
 
-import base64
 import functools
 import re
 import time
@@ -18,12 +17,12 @@ from typing import Any, TypeVar
 from layerlab.engine.errors import Conflict, InvalidArgument, NeverEnds, NotFound
 from layerlab.engine.home import default_home
 from layerlab.engine.profiles import choose_profile
-from layerlab.engine.sim.containers import execs, listing
+from layerlab.engine.sim.containers import execs, listing, output
 from layerlab.engine.sim.containers import files as container_files
 from layerlab.engine.sim.containers import service as container_ops
 from layerlab.engine.sim.containers.store import Container, ContainerStore
 from layerlab.engine.sim.images import service as image_ops
-from layerlab.engine.sim.images.store import Image, ImageStore, LayerStore
+from layerlab.engine.sim.images.store import ImageStore, LayerStore
 from layerlab.engine.sim.store.clock import Clock, IdSource
 from layerlab.engine.sim.store.database import Store
 from layerlab.i18n import N_, tr
@@ -107,61 +106,6 @@ class SimEngine:
 
     def first_container(self, predicate: Callable[[Container], bool]) -> Container | None:
         return next((c for c in self.containers_store.all() if predicate(c)), None)
-
-    def graph_driver(self, chain_id: str) -> Json:
-        key = chain_id.removeprefix("sha256:")
-        root = f"/var/lib/docker/overlay2/{key}"
-        return {
-            "Data": {
-                "MergedDir": f"{root}/merged",
-                "UpperDir": f"{root}/diff",
-                "WorkDir": f"{root}/work",
-            },
-            "Name": "overlay2",
-        }
-
-    def release_layers(self, image: Image) -> list[str]:
-        """After deleting ``image``: drop the layers no other image uses, top first."""
-        from layerlab.engine.sim.store import fs
-
-        in_use = self._layers_in_use()
-        released = [c for c in reversed(fs.chain_ids(image.diff_ids)) if c not in in_use]
-        self._drop_layers(released)
-        return released
-
-    def drop_unused_layers(self) -> None:
-        """After BuildKit's cache was pruned: drop the layers neither an image nor the cache
-        keeps."""
-        in_use = self._layers_in_use()
-        rows = self.store.query("SELECT chain_id FROM layers")
-        self._drop_layers([str(row[0]) for row in rows if str(row[0]) not in in_use])
-
-    def _layers_in_use(self) -> set[str]:
-        from layerlab.engine.sim.store import fs
-
-        in_use: set[str] = set()
-        for other in self.image_store.all():
-            in_use.update(fs.chain_ids(other.diff_ids))
-        # BuildKit's cache keeps what its steps made, whatever happens to the images, and the
-        # layers below.
-        cached = [str(row[0]) for row in self.store.query("SELECT chain_id FROM build_cache")]
-        parents = {
-            str(r[0]): str(r[1]) for r in self.store.query("SELECT chain_id, parent FROM layers")
-        }
-        for chain_id in cached:
-            while chain_id and chain_id not in in_use:
-                in_use.add(chain_id)
-                chain_id = parents.get(chain_id, "")
-        return in_use
-
-    def _drop_layers(self, chain_ids: list[str]) -> None:
-        for chain_id in chain_ids:
-            self.store.execute("DELETE FROM layers WHERE chain_id = ?", chain_id)
-        if chain_ids:
-            self.store.execute(
-                "DELETE FROM blobs WHERE digest NOT IN (SELECT diff_id FROM layers)"
-                " AND digest NOT IN (SELECT diff_id FROM registry_blobs)"
-            )
 
     # -- state management (LayerLab's own, not Docker's) -----------------------------------------
     def begin_command(self) -> None:
@@ -422,7 +366,7 @@ class SimEngine:
         timestamps: bool = False,
         tail: str | int = "all",
     ) -> bytes:
-        return container_ops.logs(self, container, stdout, stderr, timestamps, tail)
+        return output.logs(self, container, stdout, stderr, timestamps, tail)
 
     def stream_logs(
         self,
@@ -431,47 +375,7 @@ class SimEngine:
         timestamps: bool = False,
         tail: str | int = "all",
     ) -> Iterator[tuple[bytes | None, bytes | None]]:
-        with self.store.transaction():
-            self.settle()
-            c = self.containers_store.resolve(container)
-            live = follow and c.running and bool(c.run.get("live"))
-            lines, endless = container_ops.stream_logs(self, container, follow, timestamps, tail)
-            if live:
-                seen = container_ops.log_line_count(self, c)
-        if live:
-            return self._follow_live(c.id, lines, timestamps, seen)
-        return self._log_chunks(container, lines, endless)
-
-    def _follow_live(
-        self, container_id: str, lines: list[tuple[int, bytes]], timestamps: bool, seen: int
-    ) -> Iterator[tuple[bytes | None, bytes | None]]:
-        """``logs -f`` of a program that really runs: lines as they come, until it ends."""
-        running = True
-        while True:
-            for stream, line in lines:
-                yield (line, None) if stream == 1 else (None, line)
-            if not running:
-                return
-            time.sleep(0.2)
-            with self.store.transaction():
-                lines, running = container_ops.follow_live(self, container_id, timestamps, seen)
-            seen += len(lines)
-
-    @staticmethod
-    def _log_chunks(
-        container: str, lines: list[tuple[int, bytes]], endless: bool
-    ) -> Iterator[tuple[bytes | None, bytes | None]]:
-        for stream, line in lines:
-            yield (line, None) if stream == 1 else (None, line)
-        if endless:
-            raise Conflict(
-                tr(
-                    "LayerLab: container {name} runs a program that never exits (a server or an "
-                    "endless loop), so following its logs would never end: the logs so far are "
-                    "above. Use 'docker logs' without -f, or stop the container first.",
-                    name=container,
-                )
-            )
+        return output.stream_logs(self, container, follow, timestamps, tail)
 
     @transactional
     def commit(
@@ -510,18 +414,7 @@ class SimEngine:
     def attach(
         self, container: str, logs: bool = True, stdin: bytes | None = None
     ) -> Iterator[tuple[bytes | None, bytes | None]]:
-        with self.store.transaction():
-            c = self.containers_store.resolve(container)
-            if stdin is not None and c.doc["Config"].get("OpenStdin") and not c.running:
-                c.run["stdin"] = base64.b64encode(stdin).decode("ascii")  # the next start reads it
-                self.containers_store.save(c)
-        return self._attached_output(c.id)
-
-    def _attached_output(self, container_id: str) -> Iterator[tuple[bytes | None, bytes | None]]:
-        with self.store.transaction():
-            chunks = container_ops.follow(self, container_id)
-        for stream, data in chunks:
-            yield (data, None) if stream == 1 else (None, data)
+        return output.attach(self, container, stdin)
 
     @transactional
     def diff(self, container: str) -> list[Json]:

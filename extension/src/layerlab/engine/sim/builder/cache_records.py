@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from layerlab.engine.errors import InvalidArgument
 from layerlab.engine.sim.images.config import rfc3339
+from layerlab.engine.sim.images.layer_use import drop_unused_layers
 from layerlab.engine.sim.store import fs
 from layerlab.i18n import N_, tr
 
@@ -206,7 +207,7 @@ def prune(engine: ContainerBackend, every: bool, filters: Json) -> Json:
         key, chain_id = str(row[0]), str(row[1])
         if f"step:{key}" not in kept and f"layer:{chain_id}" not in kept:
             store.execute("DELETE FROM build_cache WHERE key = ?", key)
-    engine.drop_unused_layers()
+    drop_unused_layers(engine)
     return {
         "CachesDeleted": [record.id for record in gone] or None,
         "SpaceReclaimed": sum(record.size for record in gone),

@@ -12,6 +12,7 @@ from layerlab.engine.sim.builder.context import BuildContext, SourceTree
 from layerlab.engine.sim.builder.events import CacheUsed, ClassicStream, Event, Pulled
 from layerlab.engine.sim.builder.stage import Committer, StageState
 from layerlab.engine.sim.containers.runtime import env_map
+from layerlab.engine.sim.images.layer_use import overlay_dirs
 from layerlab.engine.sim.store import fs
 
 if TYPE_CHECKING:
@@ -109,7 +110,7 @@ class Build:
                 raise StepFailed(f"invalid from flag value {name}: {err.message}") from None
         if image is None:
             return SourceTree({}, None, "")
-        merged = self.engine.graph_driver(image.chain_id)["Data"]["MergedDir"]
+        merged = overlay_dirs(image.chain_id)["Data"]["MergedDir"]
         return SourceTree(self.engine.image_store.tree(image), None, merged)
 
     def base_image(self, name: str) -> Image:

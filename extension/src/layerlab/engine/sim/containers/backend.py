@@ -11,3 +11,5 @@ from layerlab.engine.sim.images.backend import ImageBackend
 
 class ContainerBackend(ImageBackend, Protocol):
     containers_store: ContainerStore
+
+    def settle(self) -> None: ...

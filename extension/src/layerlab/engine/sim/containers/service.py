@@ -1,5 +1,5 @@
-"""The container endpoints: create, wait, inspect, logs, diff and prune (the list is in
-:mod:`.listing`, exec in :mod:`.execs`)."""
+"""The container endpoints: create, wait, inspect, rename, diff and prune (the list is in
+:mod:`.listing`, exec in :mod:`.execs`, logs and attach in :mod:`.output`)."""
 
 from __future__ import annotations
 
@@ -15,8 +15,9 @@ from layerlab.engine.sim.filters import (
     labels_match,
     until_cutoff,
 )
-from layerlab.engine.sim.images.config import parse_rfc3339, rfc3339
-from layerlab.engine.sim.images.service import graph_driver, sorted_labels
+from layerlab.engine.sim.images.config import parse_rfc3339
+from layerlab.engine.sim.images.layer_use import graph_driver
+from layerlab.engine.sim.images.service import sorted_labels
 from layerlab.engine.sim.images.store import missing_name
 from layerlab.engine.sim.store import fs
 from layerlab.i18n import tr
@@ -121,32 +122,13 @@ def wait(engine: ContainerBackend, container: str) -> Json | None:
     return {"Error": None, "StatusCode": int(c.state["ExitCode"])}
 
 
-def follow(engine: ContainerBackend, container_id: str) -> list[tuple[int, bytes]]:
-    """Everything an attached client sees: all output until the program ends (waiting for it in
-    virtual time) or, for a program that never ends, until now."""
-    store = engine.containers_store
-    try:
-        c = store.resolve(container_id)
-    except NotFound:
-        return []  # already gone: an --rm container whose start failed
-    first_seq = int(c.run.get("first_log_seq", 0))
-    if c.running and not c.run.get("forever"):
-        end = c.run["started"] + c.run["duration"]
-        engine.clock.advance(end - engine.clock.now())
-        output = store.output(c, end, first_seq)
-        store.settle(c, end)
-    else:
-        output = store.output(c, engine.clock.now(), first_seq)
-    return [(stream, data) for stream, data, _ in output]
-
-
 def inspect(engine: ContainerBackend, container: str) -> Json:
     c = engine.containers_store.resolve(container)
     doc = {k: v for k, v in c.doc.items() if k != "LayerLab"}
     key = fs.digest(c.id.encode())
     image = engine.image_store.get(c.doc["Image"])
     lower = fs.chain_ids(image.diff_ids)[::-1] if image is not None else []
-    doc["GraphDriver"] = graph_driver(engine, key, lower, init=key)
+    doc["GraphDriver"] = graph_driver(key, lower, init=key)
     ordered: Json = {}
     for key in [
         "Id",
@@ -190,85 +172,6 @@ def inspect(engine: ContainerBackend, container: str) -> Json:
 
             ordered[key] = json.loads(json.dumps(container_defaults()["NetworkSettings"]))
     return ordered
-
-
-def logs(
-    engine: ContainerBackend,
-    container: str,
-    stdout: bool,
-    stderr: bool,
-    timestamps: bool,
-    tail: str | int,
-) -> bytes:
-    c = engine.containers_store.resolve(container)
-    streams = {n for n, wanted in ((1, stdout), (2, stderr)) if wanted}
-    lines = _log_lines(engine, c, engine.clock.now(), timestamps, tail, streams)
-    return b"".join(line for _, line in lines)
-
-
-def stream_logs(
-    engine: ContainerBackend, container: str, follow: bool, timestamps: bool, tail: str | int
-) -> tuple[list[tuple[int, bytes]], bool]:
-    """Both streams' lines; with ``follow``, until the program ends (waiting for it in virtual
-    time). The flag says the program never ends (then only the lines so far)."""
-    store = engine.containers_store
-    c = store.resolve(container)
-    now = engine.clock.now()
-    if not (follow and c.running):
-        return _log_lines(engine, c, now, timestamps, tail), False
-    if c.run.get("forever") or c.run.get("live"):
-        return _log_lines(engine, c, now, timestamps, tail), True
-    end = c.run["started"] + c.run["duration"]
-    engine.clock.advance(end - now)
-    lines = _log_lines(engine, c, end, timestamps, tail)
-    store.settle(c, end)  # may remove an --rm container: its lines are read already
-    return lines, False
-
-
-def log_line_count(engine: ContainerBackend, c: Container) -> int:
-    """How many lines the container's log holds so far (both streams)."""
-    return len(_log_lines(engine, c, engine.clock.now(), False, "all"))
-
-
-def follow_live(
-    engine: ContainerBackend, container_id: str, timestamps: bool, seen: int
-) -> tuple[list[tuple[int, bytes]], bool]:
-    """For ``logs -f`` of a program that really runs: the lines after the first ``seen``, and
-    whether it still runs."""
-    store = engine.containers_store
-    try:
-        c = store.resolve(container_id)
-    except NotFound:
-        return [], False  # an --rm container gone with its program
-    if c.run.get("live"):
-        store.import_live_output(c)
-    lines = _log_lines(engine, c, engine.clock.now(), timestamps, "all")
-    # Read before settling: an --rm container goes with its program's end.
-    still_running = store.settle(c, engine.clock.now()) and c.running
-    return lines[seen:], still_running
-
-
-def _log_lines(
-    engine: ContainerBackend,
-    c: Container,
-    until: float,
-    timestamps: bool,
-    tail: str | int,
-    streams: set[int] | None = None,
-) -> list[tuple[int, bytes]]:
-    """The log as (stream, line) pairs: the streams asked for, then their last ``tail`` lines."""
-    lines: list[tuple[int, bytes]] = []
-    for stream, data, at in engine.containers_store.output(c, until):
-        if streams is None or stream in streams:
-            prefix = (rfc3339(at) + " ").encode() if timestamps else b""
-            lines.extend((stream, prefix + line) for line in data.splitlines(keepends=True))
-    try:
-        count = int(tail)
-    except ValueError:
-        count = -1  # the daemon reads anything else (such as "all") as every line
-    if count >= 0:
-        lines = lines[len(lines) - count :] if count else []
-    return lines
 
 
 def rename(engine: ContainerBackend, container: str, new_name: str) -> None:

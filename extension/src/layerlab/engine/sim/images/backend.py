@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from layerlab.engine.sim.images.store import Image, ImageStore, LayerStore
+from layerlab.engine.sim.images.store import ImageStore, LayerStore
 from layerlab.engine.sim.store.clock import Clock, IdSource
 from layerlab.engine.sim.store.database import Store
 
@@ -37,12 +37,6 @@ class ImageBackend(Protocol):
     ids: IdSource
     layers: LayerStore
     image_store: ImageStore
-
-    def graph_driver(self, chain_id: str) -> dict[str, Any]: ...
-
-    def release_layers(self, image: Image) -> list[str]: ...
-
-    def drop_unused_layers(self) -> None: ...
 
     def first_container(self, predicate: Callable[[Any], bool]) -> ImageUser | None: ...
 

@@ -14,6 +14,7 @@ from layerlab.engine.profiles import api_at_least
 from layerlab.engine.reference import InvalidReference, Reference, parse_normalized
 from layerlab.engine.sim.filters import bool_value, check_keys, labels_match, until_cutoff, values
 from layerlab.engine.sim.images.config import config_doc, rfc3339
+from layerlab.engine.sim.images.layer_use import graph_driver, release_layers
 from layerlab.engine.sim.images.store import Image
 from layerlab.engine.sim.store import fs
 
@@ -147,7 +148,7 @@ def inspect_image(engine: ImageBackend, name: str) -> Json:
         "Os": config.get("os", "linux"),
         "Size": size,
         "VirtualSize": size,
-        "GraphDriver": graph_driver(engine, image.chain_id, fs.chain_ids(image.diff_ids)[-2::-1]),
+        "GraphDriver": graph_driver(image.chain_id, fs.chain_ids(image.diff_ids)[-2::-1]),
         "RootFS": {"Type": "layers", "Layers": image.diff_ids},
         "Metadata": {"LastTagTime": image.last_tag_time or "0001-01-01T00:00:00Z"},
     }
@@ -166,18 +167,6 @@ def sorted_labels(config: Json | None) -> Json | None:
     if not config or not config.get("Labels"):
         return config
     return {**config, "Labels": dict(sorted(config["Labels"].items()))}
-
-
-def graph_driver(engine: ImageBackend, top: str, lower: list[str], init: str = "") -> Json:
-    """overlay2's GraphDriver: ``LowerDir`` lists the layers below ``top`` nearest first (an
-    ``init`` layer on top of them for a container) and is absent when there are none."""
-    driver = engine.graph_driver(top)
-    dirs = [f"/var/lib/docker/overlay2/{key.removeprefix('sha256:')}/diff" for key in lower]
-    if init:
-        dirs.insert(0, f"/var/lib/docker/overlay2/{init.removeprefix('sha256:')}-init/diff")
-    if dirs:
-        driver["Data"] = {"LowerDir": ":".join(dirs), **driver["Data"]}
-    return driver
 
 
 def _comment(config: Json) -> str:
@@ -368,7 +357,7 @@ def _delete_helper(
         records.append({"Untagged": ref.familiar()})
     images.delete(image_id)
     records.append({"Deleted": image_id})
-    for chain_id in engine.release_layers(image):
+    for chain_id in release_layers(engine, image):
         records.append({"Deleted": chain_id})
     if prune and image.parent:
         _delete_helper(engine, image.parent, records, force=False, prune=True, quiet=True)
