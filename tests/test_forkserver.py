@@ -179,3 +179,21 @@ def test_a_removed_working_directory_is_no_traceback(forkserver_on: str, tmp_pat
     assert build.returncode == 1
     assert build.stderr.endswith('unable to prepare context: path "." not found\n')
     shutil.rmtree(tmp_path / "home", ignore_errors=True)  # a server started here leaves with it
+
+
+def test_the_trace_says_who_ran_a_command(server) -> None:
+    """With ``LAYERLAB_FORKSERVER_TRACE``, the client and the child each note what they did: a
+    command that ran in a child and again in its client would show both."""
+    env, _, home = server
+    trace = home / "trace.log"
+    result = client({**env, "LAYERLAB_FORKSERVER_TRACE": str(trace)}, "images", "-q", "busybox")
+    assert result.returncode == 0 and result.stdout.strip()
+    lines = trace.read_text().splitlines()
+    assert lines[0].startswith("client ") and lines[0].endswith(
+        " asks ['docker', 'images', '-q', 'busybox']"
+    )
+    client_pid = lines[0].split()[1]
+    assert lines[1].split()[0] == "child" and lines[1].split()[4] == client_pid
+    assert lines[2].endswith(" ends with 0") and len(lines) == 3
+    assert not client(env, "images", "-q").returncode  # no trace named: none written
+    assert len(trace.read_text().splitlines()) == 3

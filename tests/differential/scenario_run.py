@@ -83,8 +83,10 @@ def run_scenario(
 def with_fork_server(env: dict[str, str]) -> dict[str, str]:
     """``env`` for ``layerlab docker`` commands served by LayerLab's fork server, as in a
     learner's terminal: a scenario's commands then cost a fork each instead of a Python start
-    (about 2.5 times quicker over the scenarios). ``run_scenario`` stops the server at the end."""
-    return {**env, "LAYERLAB_FORKSERVER": "1"}
+    (about 2.5 times quicker over the scenarios). ``run_scenario`` stops the server at the end.
+    What the clients and the server's children did is traced in the home's ``forkserver.log``."""
+    traced = {"LAYERLAB_FORKSERVER_TRACE": str(Path(env["LAYERLAB_HOME"], "forkserver.log"))}
+    return {**env, "LAYERLAB_FORKSERVER": "1", **(traced if env.get("LAYERLAB_HOME") else {})}
 
 
 def _stop_fork_server(env: dict[str, str]) -> None:

@@ -65,7 +65,18 @@ def _simulate(path: Path, tmp: Path) -> list[CommandResult]:
     }
     env.pop("DOCKER_BUILDKIT", None)
     docker = [sys.executable, "-m", "layerlab", "docker"]
-    return run_scenario(scenario, docker, with_fork_server(env), tmp / "work")
+    results = run_scenario(scenario, docker, with_fork_server(env), tmp / "work")
+    doubled = [result.command for result in results if _doubled(result.stdout)]
+    if doubled:  # seen twice in CI, never here: what the fork server did, for the failure
+        trace = tmp / "home" / "forkserver.log"
+        print(f"{path.stem}: output twice for {doubled}; fork server trace:")
+        print(trace.read_text() if trace.exists() else "(none)")
+    return results
+
+
+def _doubled(text: str) -> bool:
+    half = len(text) // 2
+    return bool(text) and len(text) % 2 == 0 and text[:half] == text[half:]
 
 
 def recorded_elsewhere(path: Path) -> str | None:

@@ -88,8 +88,10 @@ def run(args: list[str]) -> int | None:
         client.connect(path)
     except OSError:
         client.close()
+        _trace(f"client {os.getpid()} runs here, no server yet: {args!r}")
         _start_server(path)
         return None
+    _trace(f"client {os.getpid()} asks {args!r}")
     try:
         try:
             # marshal, not json: a builtin, and it keeps lone surrogates (bytes not UTF-8).
@@ -101,9 +103,11 @@ def run(args: list[str]) -> int | None:
             sent = client.sendmsg([data], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, fds)])
             client.sendall(data[sent:])  # a large environment may not go in one piece
             first = _receive(client, 5)
-        except OSError:  # the working directory is gone, or the server went away
+        except OSError as error:  # the working directory is gone, or the server went away
+            _trace(f"client {os.getpid()} runs here: {error!r} {args!r}")
             return None
         if first is None:
+            _trace(f"client {os.getpid()} runs here: no reply {args!r}")
             return None  # refused before any child ran (its code changed): it runs here
         if first[:1] == b"X":  # killed before it could say who it is
             return int(struct.unpack("!i", first[1:])[0])
@@ -116,6 +120,18 @@ def run(args: list[str]) -> int | None:
     if last is None or last[:1] != b"X":
         return 137  # the child vanished without a word: killed
     return int(struct.unpack("!i", last[1:])[0])
+
+
+def _trace(event: str) -> None:
+    """One line in the file ``LAYERLAB_FORKSERVER_TRACE`` names, when it names one: what the
+    client and the children did, for finding out why a command's output came twice."""
+    target = os.environ.get("LAYERLAB_FORKSERVER_TRACE")
+    if target:
+        try:
+            with open(target, "a") as trace:
+                trace.write(event + "\n")
+        except OSError:
+            pass
 
 
 def _forward(pid: int, signum: int) -> None:
@@ -220,8 +236,8 @@ def _accept(
     connection.settimeout(5)
     fds: list[int] = []
     try:
-        uid = struct.unpack("3i", connection.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED,
-                                                        12))[1]  # fmt: skip
+        credentials = connection.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12)
+        client, uid, _ = struct.unpack("3i", credentials)
         if uid != os.getuid():
             connection.close()
             return
@@ -236,6 +252,7 @@ def _accept(
         request = marshal.loads(data)
         if request.get("key") != _code_key() or len(fds) != 3:
             raise OSError("not this LayerLab")
+        request["client"] = client
     except (OSError, ValueError, EOFError, TypeError):
         for fd in fds:
             os.close(fd)
@@ -304,6 +321,7 @@ def _child(
             _signal.signal(number, _signal.SIG_DFL)
         _signal.signal(_signal.SIGINT, _signal.default_int_handler)
         _die_with_client(connection)
+        _trace(f"child {os.getpid()} for client {request.get('client')} starts {argv!r}")
         code = main(argv)
     except SystemExit as done:
         code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
@@ -318,6 +336,7 @@ def _child(
         for stream in (sys.stdout, sys.stderr):
             with contextlib.suppress(OSError, ValueError):
                 stream.flush()
+        _trace(f"child {os.getpid()} ends with {code}")
         with contextlib.suppress(OSError):
             connection.sendall(b"X" + struct.pack("!i", code))
         os._exit(code & 0xFF)
@@ -351,12 +370,12 @@ def _signature() -> tuple[int, float]:
 
     package = os.path.dirname(os.path.abspath(__file__))
     count, newest = 0, 0.0
-    for folder, _, files in os.walk(package):
-        for name in files:
-            if name.endswith((".py", ".txt", ".json")):
-                count += 1
-                with contextlib.suppress(OSError):
-                    newest = max(newest, os.stat(os.path.join(folder, name)).st_mtime)
+    for folder, folders, files in os.walk(package):
+        folders[:] = [name for name in folders if name != "__pycache__"]  # Python's, not ours
+        for name in files:  # code, help texts, messages, the Hub's data
+            count += 1
+            with contextlib.suppress(OSError):
+                newest = max(newest, os.stat(os.path.join(folder, name)).st_mtime)
     return count, newest
 
 
