@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from layerlab.engine.errors import InvalidArgument
+from layerlab.engine.filters import labels_match, parse_time
 from layerlab.engine.sim.engine import SimEngine
-from layerlab.engine.sim.filters import labels_match, parse_time
 
 NOW = 1_800_000_000.0
 

@@ -68,7 +68,7 @@ def _piped_stdin() -> bytes | None:
 
 def _reset(args: list[str]) -> int:
     from layerlab.engine.sim.engine import SimEngine
-    from layerlab.engine.sim.states import STATES
+    from layerlab.engine.sim.system.states import STATES
 
     deterministic = "--deterministic" in args
     names = [a for a in args if not a.startswith("--")] or ["baseline"]

@@ -86,7 +86,7 @@ class SimEngine:
         self.containers_store = ContainerStore(self)
         with self.store.transaction():
             if self.store.get_meta("initialised") is None:
-                from layerlab.engine.sim.states import install_baseline
+                from layerlab.engine.sim.system.states import install_baseline
 
                 install_baseline(self)
                 self.store.set_meta("initialised", "1")
@@ -113,7 +113,7 @@ class SimEngine:
             self.clock.tick()
 
     def reset(self, state: str = "baseline", deterministic: bool | None = None) -> None:
-        from layerlab.engine.sim.states import install_state
+        from layerlab.engine.sim.system.states import install_state
 
         with self.store.transaction():
             keep = self.store.get_meta("deterministic") if deterministic is None else None
@@ -136,19 +136,19 @@ class SimEngine:
 
     @transactional
     def version(self) -> Json:
-        from layerlab.engine.sim.system import version
+        from layerlab.engine.sim.system.info import version
 
         return version(self.profile)
 
     @transactional
     def info(self) -> Json:
-        from layerlab.engine.sim.system import info
+        from layerlab.engine.sim.system.info import info
 
         return info(self)
 
     @transactional
     def df(self) -> Json:
-        from layerlab.engine.sim.system import disk_usage
+        from layerlab.engine.sim.system.info import disk_usage
 
         return disk_usage(self)
 

@@ -21,7 +21,7 @@ Json = dict[str, Any]
 
 @cache
 def container_defaults() -> Json:
-    text = resources.files("layerlab.engine.sim").joinpath("data/container-defaults.json")
+    text = resources.files(__package__).joinpath("data/container-defaults.json")
     return json.loads(text.read_text())  # type: ignore[no-any-return]
 
 

@@ -8,15 +8,15 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from layerlab.engine.errors import InvalidArgument
-from layerlab.engine.profiles import api_at_least
-from layerlab.engine.sim.containers.store import Container
-from layerlab.engine.sim.filters import (
+from layerlab.engine.filters import (
     bool_value,
     check_keys,
     invalid_word,
     labels_match,
     values,
 )
+from layerlab.engine.profiles import api_at_least
+from layerlab.engine.sim.containers.store import Container
 from layerlab.engine.sim.images.config import parse_rfc3339
 from layerlab.engine.sim.store import fs
 from layerlab.go_duration import human_duration

@@ -7,14 +7,14 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from layerlab.engine.errors import Conflict, InvalidArgument, NeverEnds, NotFound
-from layerlab.engine.sim.containers import names
-from layerlab.engine.sim.containers.config import new_container_doc
-from layerlab.engine.sim.containers.store import Container
-from layerlab.engine.sim.filters import (
+from layerlab.engine.filters import (
     check_keys,
     labels_match,
     until_cutoff,
 )
+from layerlab.engine.sim.containers import names
+from layerlab.engine.sim.containers.config import new_container_doc
+from layerlab.engine.sim.containers.store import Container
 from layerlab.engine.sim.images.config import parse_rfc3339
 from layerlab.engine.sim.images.layer_use import graph_driver
 from layerlab.engine.sim.images.service import sorted_labels

@@ -10,9 +10,9 @@ import functools
 from typing import TYPE_CHECKING, Any
 
 from layerlab.engine.errors import Conflict, InvalidArgument, NotFound
+from layerlab.engine.filters import bool_value, check_keys, labels_match, until_cutoff, values
 from layerlab.engine.profiles import api_at_least
 from layerlab.engine.reference import InvalidReference, Reference, parse_normalized
-from layerlab.engine.sim.filters import bool_value, check_keys, labels_match, until_cutoff, values
 from layerlab.engine.sim.images.config import config_doc, rfc3339
 from layerlab.engine.sim.images.layer_use import graph_driver, release_layers
 from layerlab.engine.sim.images.store import Image

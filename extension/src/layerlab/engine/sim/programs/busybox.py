@@ -33,7 +33,7 @@ APPLETS: dict[str, Program] = {
 @cache
 def busybox_applet_names() -> tuple[str, ...]:
     """Every applet the real busybox binary provides (``busybox --list``), in its order."""
-    text = resources.files("layerlab.engine.sim").joinpath("data/busybox-applets.txt").read_text()
+    text = resources.files(__package__).joinpath("data/busybox-applets.txt").read_text()
     return tuple(line.strip() for line in text.splitlines() if line.strip())
 
 
