@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
-from layerlab.engine.errors import Conflict, InvalidArgument, NeverEnds, NotFound
+from layerlab.engine.errors import Conflict, InvalidArgument, NotFound
 from layerlab.engine.home import default_home
 from layerlab.engine.profiles import choose_profile
 from layerlab.engine.sim.containers import execs, listing, output
@@ -113,18 +113,10 @@ class SimEngine:
             self.clock.tick()
 
     def reset(self, state: str = "baseline", deterministic: bool | None = None) -> None:
-        from layerlab.engine.sim.system.states import install_state
+        from layerlab.engine.sim.system.states import reset
 
         with self.store.transaction():
-            keep = self.store.get_meta("deterministic") if deterministic is None else None
-            for c in self.containers_store.all():
-                self.containers_store.delete(c)  # ends programs that really run, with their files
-            self.store.wipe()
-            if deterministic is True or keep == "1":
-                self.store.set_meta("deterministic", "1")
-                self.store.set_meta("seed", "layerlab")
-            install_state(self, state)
-            self.store.set_meta("initialised", "1")
+            reset(self, state, deterministic)
 
     # -- system ---------------------------------------------------------------------------------
     def ping(self) -> bool:
@@ -443,22 +435,9 @@ class SimEngine:
         # What a program that never ends wrote is committed before LayerLab refuses to wait.
         with self.store.transaction():
             self.settle()
-            out, err, never_ends = execs.exec_start(self, exec_id, detach, stdin)
-            if never_ends:
-                container_id = execs.exec_inspect(self, exec_id)["ContainerID"]
-                name = self.containers_store.resolve(container_id).name
-        if never_ends:
-            raise NeverEnds(
-                tr(
-                    "LayerLab: the program exec'd in container {name} never exits (a server or an "
-                    "endless loop), so waiting for it would never end: its output so far is "
-                    "above, and LayerLab stopped it. Run it with 'docker exec -d' to leave it "
-                    "running.",
-                    name=name,
-                ),
-                name,
-                (out, err),
-            )
+            out, err, refusal = execs.exec_start_or_refusal(self, exec_id, detach, stdin)
+        if refusal is not None:
+            raise refusal
         return out, err
 
     @transactional

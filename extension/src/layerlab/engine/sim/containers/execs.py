@@ -7,12 +7,13 @@ import base64
 import json
 from typing import TYPE_CHECKING, Any
 
-from layerlab.engine.errors import Conflict, InvalidArgument, NotFound
+from layerlab.engine.errors import Conflict, InvalidArgument, NeverEnds, NotFound
 from layerlab.engine.sim.containers.runtime import (
     exec_error_text,
     on_terminal,
     process_context,
 )
+from layerlab.i18n import tr
 
 if TYPE_CHECKING:
     from layerlab.engine.sim.containers.backend import ContainerBackend
@@ -149,3 +150,22 @@ def exec_inspect(engine: ContainerBackend, exec_id: str) -> Json:
         "DetachKeys": "",
         "Pid": 0,
     }
+
+
+def exec_start_or_refusal(
+    engine: ContainerBackend, exec_id: str, detach: bool, stdin: bytes | None
+) -> tuple[bytes, bytes, NeverEnds | None]:
+    """:func:`exec_start`, with LayerLab's refusal to wait for a program that never ends (its
+    output so far kept in the error), to be raised once what it wrote is committed."""
+    out, err, never_ends = exec_start(engine, exec_id, detach, stdin)
+    if not never_ends:
+        return out, err, None
+    name = engine.containers_store.resolve(exec_inspect(engine, exec_id)["ContainerID"]).name
+    message = tr(
+        "LayerLab: the program exec'd in container {name} never exits (a server or an "
+        "endless loop), so waiting for it would never end: its output so far is "
+        "above, and LayerLab stopped it. Run it with 'docker exec -d' to leave it "
+        "running.",
+        name=name,
+    )
+    return out, err, NeverEnds(message, name, (out, err))

@@ -26,3 +26,19 @@ def install_state(engine: ContainerBackend, state: str) -> None:
 
 def install_baseline(engine: ContainerBackend) -> None:
     install_local(engine, "busybox", "latest")
+
+
+def reset(engine: ContainerBackend, state: str, deterministic: bool | None) -> None:
+    """Start over from ``state``: every container ends (programs that really run too, with
+    their files), everything stored goes. Deterministic mode is kept unless ``deterministic``
+    says otherwise."""
+    store = engine.store
+    keep = store.get_meta("deterministic") if deterministic is None else None
+    for c in engine.containers_store.all():
+        engine.containers_store.delete(c)
+    store.wipe()
+    if deterministic is True or keep == "1":
+        store.set_meta("deterministic", "1")
+        store.set_meta("seed", "layerlab")
+    install_state(engine, state)
+    store.set_meta("initialised", "1")
