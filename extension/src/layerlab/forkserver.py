@@ -333,13 +333,17 @@ def _child(
         traceback.print_exc()
         code = 1
     finally:
-        for stream in (sys.stdout, sys.stderr):
-            with contextlib.suppress(OSError, ValueError):
-                stream.flush()
-        _trace(f"child {os.getpid()} ends with {code}")
-        with contextlib.suppress(OSError):
-            connection.sendall(b"X" + struct.pack("!i", code))
-        os._exit(code & 0xFF)
+        try:
+            for stream in (sys.stdout, sys.stderr):
+                with contextlib.suppress(OSError, ValueError):
+                    stream.flush()
+            _trace(f"child {os.getpid()} ends with {code}")
+            with contextlib.suppress(OSError):
+                connection.sendall(b"X" + struct.pack("!i", code))
+        finally:
+            # Whatever happened above (a signal while answering), the child never goes back
+            # into the server's loop, nor runs Python's exit (which would flush streams again).
+            os._exit(code & 0xFF)
 
 
 def _die_with_client(connection: socket.socket) -> None:
