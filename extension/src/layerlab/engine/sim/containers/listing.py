@@ -43,21 +43,19 @@ def _command_text(c: Container) -> str:
 
 
 def _ports(c: Container) -> list[Json]:
+    """The ports a running container holds on this machine (see ``containers.ports``)."""
     if not c.running:
         return []
     ports = []
-    for key, bindings in sorted((c.doc["HostConfig"].get("PortBindings") or {}).items()):
+    for key, bindings in sorted(((c.run.get("ports") or {}).get("bound") or {}).items()):
         private, _, proto = key.partition("/")
-        for binding in bindings or []:
-            public = binding.get("HostPort") or ""
-            entry: Json = {"PrivatePort": int(private), "Type": proto or "tcp"}
-            if public:
-                entry = {
-                    "IP": binding.get("HostIp") or "0.0.0.0",
-                    **entry,
-                    "PublicPort": int(public),
-                }
-            ports.append(entry)
+        for binding in bindings:
+            ports.append({
+                "IP": binding["HostIp"],
+                "PrivatePort": int(private),
+                "PublicPort": int(binding["HostPort"]),
+                "Type": proto or "tcp",
+            })  # fmt: skip
     return ports
 
 

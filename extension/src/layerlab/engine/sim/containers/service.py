@@ -170,7 +170,10 @@ def inspect(engine: ContainerBackend, container: str) -> Json:
         elif key == "NetworkSettings":
             from layerlab.engine.sim.containers.config import container_defaults
 
-            ordered[key] = json.loads(json.dumps(container_defaults()["NetworkSettings"]))
+            settings = json.loads(json.dumps(container_defaults()["NetworkSettings"]))
+            if c.running:  # what the container's proxy answers on (see ``containers.ports``)
+                settings["Ports"] = (c.run.get("ports") or {}).get("bound") or {}
+            ordered[key] = settings
     return ordered
 
 

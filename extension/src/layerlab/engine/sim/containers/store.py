@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from layerlab.engine.errors import Conflict, InvalidArgument, NotFound
+from layerlab.engine.sim.containers import ports
 from layerlab.engine.sim.containers.init_layer import BIND_MOUNTED, init_layer
 from layerlab.engine.sim.containers.runtime import (
     exec_error_text,
@@ -109,6 +110,7 @@ class ContainerStore:
         )
 
     def delete(self, c: Container) -> None:
+        ports.release(c.run.pop("ports", None))
         if c.run.get("live"):
             from layerlab.engine.sim.runtimes import live
 
@@ -287,6 +289,7 @@ class ContainerStore:
         return min(now, started + max(0.0, real - float(info["real_start"])))
 
     def _finish(self, c: Container, moment: float, code: int) -> None:
+        ports.release(c.run.pop("ports", None))  # its proxy ends: the ports are free again
         state = c.state
         state.update(
             Status="exited",
@@ -335,14 +338,26 @@ class ContainerStore:
         if not config.get("AttachStdout"):
             # A real program runs on in the background, on a terminal of its own with -t.
             context.live_dir = str(self.live_dir(c))
+        # The ports first, as the daemon's network does: a taken one stops the start here.
+        publication = (
+            ports.bind(c.doc, self._held_ports(c), engine.ids.hex64())
+            if ports.wanted(c.doc)
+            else None
+        )
         try:
             result = run_process(argv, context)
         except ExecError as err:
+            if publication is not None:
+                publication.close()
             c.state.update(ExitCode=exit_code_for(err), Error=exec_error_text(err))
             self.save(c)
             if c.doc["HostConfig"].get("AutoRemove"):
                 self.delete(c)  # the daemon cleans up an --rm container that failed to start
             return InvalidArgument(oci_error(err, self.engine.profile))
+        except BaseException:
+            if publication is not None:
+                publication.close()
+            raise
         self.set_tree(c, tree)
         c.state.update(
             Status="running",
@@ -364,9 +379,22 @@ class ContainerStore:
         # What `ps` and the /dev tmpfs need while the container runs (docker exec).
         c.run.update(main_uid=context.uid, last_pid=result.last_pid, dev=_b64(result.dev_kept))
         c.run["first_log_seq"] = self.next_log_seq(c)  # an attached client sees this run only
+        if publication is not None:
+            lease = self.live_dir(c).with_name(f"{c.id}.ports")
+            c.run["ports"] = ports.start_proxy(publication, lease, result.live or "")
         self.add_output(c, on_terminal(result.output) if context.tty else result.output, now)
         self.save(c)
         return None
+
+    def _held_ports(self, c: Container) -> dict[int, str]:
+        """Host port -> address, for the ports other running containers hold."""
+        held: dict[int, str] = {}
+        for other in self.all():
+            if other.id != c.id and other.running:
+                for bindings in (other.run.get("ports") or {}).get("bound", {}).values():
+                    for binding in bindings:
+                        held[int(binding["HostPort"])] = str(binding["HostIp"])
+        return held
 
     def stop(self, c: Container, timeout: int, signal_code: int = 15) -> None:
         """SIGTERM (or the image's stop signal), wait ``timeout`` virtual seconds, then SIGKILL."""
