@@ -30,9 +30,16 @@ def node(argv: list[str], io: Io) -> int:
     return run_node(argv, io)
 
 
+def registry(argv: list[str], io: Io) -> int:
+    from layerlab.engine.sim.runtimes.registry import registry as run_registry
+
+    return run_registry(argv, io)
+
+
 # Program names (an executable's marker, see ``programs.executable``) run by a real runtime.
 PROGRAMS: dict[str, Program] = {
     "python": python,
     "python3": python,
     "node": node,
+    "registry": registry,
 }

@@ -1,9 +1,9 @@
 """The official images of the simulated Docker Hub, as recipes built from ``catalog.toml``.
 
-Debian, Ubuntu, Alpine and busybox bases; buildpack-deps, node, python and nginx on top, like
-docker-library's Dockerfiles, with layers shared where the real images share them. Which images
-exist, their tags, dates, versions and sizes are data (``catalog.toml``, read by :mod:`data`);
-each family's steps are here.
+Debian, Ubuntu, Alpine and busybox bases; buildpack-deps, node, python, nginx and the registry
+on top, like docker-library's Dockerfiles, with layers shared where the real images share them.
+Which images exist, their tags, dates, versions and sizes are data (``catalog.toml``, read by
+:mod:`data`); each family's steps are here.
 """
 
 from __future__ import annotations
@@ -265,6 +265,32 @@ def _nginx(base: Recipe, name: str, created: str, size: int, alpine: bool) -> Re
     return Recipe(name, created, tuple(steps), base, size)
 
 
+def _registry(base: Recipe, name: str, version: str, created: str, size: int) -> Recipe:
+    # The image declares VOLUME /var/lib/registry; the simulator has no volumes, so that folder
+    # stays in the container's writable layer (and goes with the container, as an anonymous
+    # volume goes with `docker rm -v`).
+    install = run(
+        "set -eux;     apk add --no-cache ca-certificates;     wget -O registry.tar.gz "
+        f'"https://github.com/distribution/distribution/releases/download/v{version}/'
+        f'registry_{version}_linux_amd64.tar.gz";     tar --extract --file registry.tar.gz '
+        "--directory /bin/ registry;     rm registry.tar.gz;     registry --version",
+        trees.registry_tree,
+        REST,
+    )
+    config = functools.partial(
+        trees.file_tree, "/etc/docker/registry/config.yml", trees.REGISTRY_CONFIG, 0o644
+    )
+    steps: tuple[Step, ...] = (
+        install,
+        copy(config, "/etc/docker/registry/config.yml"),
+        expose("5000"),
+        copy(functools.partial(trees.file_tree, "/entrypoint.sh", trees.REGISTRY_ENTRYPOINT), "/"),
+        entrypoint("/entrypoint.sh"),
+        cmd("/etc/docker/registry/config.yml"),
+    )
+    return Recipe(name, created, steps, base, size)
+
+
 def _alpine(version: str, created: str, size: int) -> Recipe:
     tree = functools.partial(trees.alpine_tree, version)
     return Recipe(f"alpine:{version}", created, (add_root(tree, size), cmd("/bin/sh")))
@@ -316,6 +342,9 @@ def _recipe(row: dict[str, Any], base: Recipe | None) -> Recipe:
         case "nginx":
             assert base is not None
             return _nginx(base, row["name"], row["created"], row["size"], row.get("alpine", False))
+        case "registry":
+            assert base is not None
+            return _registry(base, row["name"], row["version"], row["created"], row["size"])
         case "hello-world":
             return Recipe(
                 "hello-world",

@@ -1,5 +1,5 @@
 """File trees of the application images in the simulated Docker Hub: Node.js, Python, nginx,
-hello-world.
+the registry, hello-world.
 
 Each tree holds what the image's own layers add on top of its base: the runtime's simulated
 executables and package metadata, entrypoint scripts (verbatim from the official images),
@@ -165,6 +165,16 @@ def nginx_tree(passwd: str, group: str, nologin: str) -> Tree:
             exe_item("/usr/bin/envsubst", "envsubst"),
         ]
     )
+
+
+REGISTRY_ENTRYPOINT = file_text("registry/entrypoint.sh")
+REGISTRY_CONFIG = file_text("registry/config.yml")
+
+
+def registry_tree() -> Tree:
+    """What the registry image's install step adds: its CA certificates' folder and the
+    ``registry`` binary (a real registry when it runs: ``runtimes.registry``)."""
+    return lay_down([dir_item("/etc/ssl/certs"), exe_item("/bin/registry", "registry")])
 
 
 def hello_tree() -> Tree:

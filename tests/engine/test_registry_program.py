@@ -1,0 +1,198 @@
+"""``registry:2`` in the simulator runs a real registry: the Docker Registry HTTP API V2 on its
+published port, what is pushed kept in the container's own files."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import json
+import os
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from layerlab.cli.main import run_cli
+from layerlab.engine.sim.engine import SimEngine
+from layerlab.engine.sim.runtimes import confinement
+
+pytestmark = pytest.mark.skipif(confinement.probe()[0] is None, reason="no confinement here")
+
+MANIFEST_TYPE = "application/vnd.docker.distribution.manifest.v2+json"
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Iterator[SimEngine]:
+    engine = SimEngine(home=tmp_path / "home")
+    yield engine
+    engine.reset("empty")
+
+
+@pytest.fixture
+def registry(engine: SimEngine) -> Iterator[str]:
+    """The address (``127.0.0.1:PORT``) of a running registry container named ``registry``."""
+    port = free_port()
+    assert docker(engine, "run", "-d", "--name", "registry", "-p", f"{port}:5000",
+                  "registry:2")[2] == 0  # fmt: skip
+    address = f"127.0.0.1:{port}"
+    deadline = time.monotonic() + 15
+    while True:
+        try:
+            if request("GET", address, "/v2/")[0] == 200:
+                break
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+        time.sleep(0.1)
+    yield address
+
+
+def docker(engine: SimEngine, *args: str) -> tuple[str, str, int]:
+    out, err = io.StringIO(), io.StringIO()
+    code = run_cli(list(args), engine, out, err, cwd=".")
+    return out.getvalue(), err.getvalue(), code
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def request(
+    method: str,
+    address: str,
+    path: str,
+    data: bytes | None = None,
+    headers: dict[str, str] | None = None,
+) -> tuple[int, dict[str, str], bytes]:
+    call = urllib.request.Request(f"http://{address}{path}", data, headers or {}, method=method)
+    try:
+        with urllib.request.urlopen(call, timeout=10) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read()
+
+
+def digest(data: bytes) -> str:
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def push_image(address: str, name: str, tag: str, layer: bytes) -> tuple[str, bytes]:
+    """Push a one-layer image as a client does (a chunked upload for the layer, a monolithic
+    one for the config); (manifest digest, manifest)."""
+    config = json.dumps({"architecture": "amd64", "os": "linux", "rootfs": {
+        "type": "layers", "diff_ids": [digest(gzip.decompress(layer))]}}).encode()  # fmt: skip
+    status, headers, _ = request("POST", address, f"/v2/{name}/blobs/uploads/", b"")
+    assert status == 202 and headers["Range"] == "0-0"
+    location = headers["Location"]
+    half = len(layer) // 2
+    status, headers, _ = request("PATCH", address, location, layer[:half])
+    assert status == 202 and headers["Range"] == f"0-{half - 1}"
+    status, headers, _ = request("PUT", address, f"{location}?digest={digest(layer)}",
+                                 layer[half:])  # fmt: skip
+    assert status == 201 and headers["Docker-Content-Digest"] == digest(layer)
+    status, _, _ = request("POST", address, f"/v2/{name}/blobs/uploads/?digest={digest(config)}",
+                           config)  # fmt: skip
+    assert status == 201
+    manifest = json.dumps({
+        "schemaVersion": 2, "mediaType": MANIFEST_TYPE,
+        "config": {"mediaType": "application/vnd.docker.container.image.v1+json",
+                   "size": len(config), "digest": digest(config)},
+        "layers": [{"mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip",
+                    "size": len(layer), "digest": digest(layer)}],
+    }).encode()  # fmt: skip
+    status, headers, _ = request("PUT", address, f"/v2/{name}/manifests/{tag}", manifest,
+                                 {"Content-Type": MANIFEST_TYPE})  # fmt: skip
+    assert status == 201
+    return headers["Docker-Content-Digest"], manifest
+
+
+def test_the_registry_serves_the_distribution_api(engine: SimEngine, registry: str) -> None:
+    status, headers, body = request("GET", registry, "/v2/")
+    assert (status, body) == (200, b"{}\n")
+    assert headers["Docker-Distribution-Api-Version"] == "registry/2.0"
+    layer = gzip.compress(b"a layer's tar")
+    manifest_digest, manifest = push_image(registry, "team/app", "1.0", layer)
+    assert manifest_digest == digest(manifest)
+    assert json.loads(request("GET", registry, "/v2/_catalog")[2]) == {"repositories": ["team/app"]}
+    assert json.loads(request("GET", registry, "/v2/team/app/tags/list")[2]) == {
+        "name": "team/app", "tags": ["1.0"]}  # fmt: skip
+    for reference in ("1.0", manifest_digest):
+        status, headers, body = request("GET", registry, f"/v2/team/app/manifests/{reference}",
+                                        headers={"Accept": MANIFEST_TYPE})  # fmt: skip
+        assert (status, body, headers["Content-Type"]) == (200, manifest, MANIFEST_TYPE)
+    assert request("GET", registry, f"/v2/team/app/blobs/{digest(layer)}")[2] == layer
+    status, headers, body = request("HEAD", registry, f"/v2/team/app/blobs/{digest(layer)}")
+    assert (status, headers["Content-Length"], body) == (200, str(len(layer)), b"")
+    # Another repository mounts the layer instead of uploading it again.
+    mount = f"/v2/other/app/blobs/uploads/?mount={digest(layer)}&from=team/app"
+    assert request("POST", registry, mount, b"")[0] == 201
+    # The registry's errors, as the registry words them.
+    status, _, body = request("GET", registry, "/v2/team/app/manifests/2.0")
+    assert status == 404 and json.loads(body)["errors"][0]["code"] == "MANIFEST_UNKNOWN"
+    status, _, body = request("GET", registry, "/v2/team/nothing/manifests/1.0")
+    assert status == 404 and json.loads(body)["errors"][0]["message"] == (
+        "repository name not known to registry"
+    )
+    status, _, body = request("HEAD", registry, f"/v2/team/app/blobs/sha256:{'0' * 64}")
+    assert status == 404
+    status, _, body = request("DELETE", registry, f"/v2/team/app/manifests/{manifest_digest}")
+    assert status == 405 and json.loads(body)["errors"][0]["code"] == "UNSUPPORTED"
+    status, _, body = request("PUT", registry, "/v2/team/app/manifests/bad", b"{}")
+    assert status == 400 and json.loads(body)["errors"][0]["code"] == "MANIFEST_INVALID"
+    stored = docker(engine, "exec", "registry", "find", "/var/lib/registry", "-name", "link")[0]
+    assert (
+        "/var/lib/registry/docker/registry/v2/repositories/team/app/_manifests/tags/1.0/current/"
+        "link" in stored.splitlines()
+    )
+
+
+def test_what_it_stores_stays_with_the_container(engine: SimEngine, registry: str) -> None:
+    push_image(registry, "kept", "1", gzip.compress(b"kept"))
+    logs = docker(engine, "logs", "registry")
+    assert 'msg="listening on [::]:5000"' in logs[1]
+    assert '"PUT /v2/kept/manifests/1 HTTP/1.1" 201' in logs[0]
+    assert docker(engine, "stop", "registry")[2] == 0
+    status = docker(engine, "ps", "-a", "--format", "{{.Status}}")[0]
+    assert status.startswith("Exited (2) ")  # Go's way of ending on SIGTERM as PID 1
+    assert (
+        "A /var/lib/registry/docker/registry/v2/repositories/kept"
+        in docker(engine, "diff", "registry")[0].splitlines()
+    )
+    assert docker(engine, "start", "registry")[2] == 0
+    port = docker(engine, "ps", "--format", "{{.Ports}}")[0].split(":")[1].split("-")[0]
+    deadline = time.monotonic() + 15
+    while True:
+        try:
+            body = request("GET", f"127.0.0.1:{port}", "/v2/_catalog")[2]
+            break
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+    assert json.loads(body) == {"repositories": ["kept"]}
+
+
+@pytest.mark.skipif(not os.environ.get("DOCKER_HOST"), reason="no real engine")
+def test_a_real_docker_daemon_pushes_and_pulls_through_it(engine: SimEngine, registry: str) -> None:
+    name = f"{registry}/real/busybox:1"
+
+    def real(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(["docker", *args], capture_output=True, text=True, timeout=60)
+
+    assert real("tag", "busybox", name).returncode == 0
+    pushed = real("push", name)
+    assert pushed.returncode == 0, pushed.stderr
+    assert ": Pushed" in pushed.stdout
+    assert ": Layer already exists" in real("push", name).stdout
+    assert real("rmi", name).returncode == 0
+    pulled = real("pull", name)
+    assert pulled.returncode == 0, pulled.stderr
+    assert real("rmi", name).returncode == 0
