@@ -196,3 +196,43 @@ def test_a_real_docker_daemon_pushes_and_pulls_through_it(engine: SimEngine, reg
     pulled = real("pull", name)
     assert pulled.returncode == 0, pulled.stderr
     assert real("rmi", name).returncode == 0
+
+
+def test_the_simulator_pushes_to_it_and_pulls_from_it(engine: SimEngine, registry: str) -> None:
+    port = registry.split(":")[1]
+    name = f"localhost:{port}/team/box:1.0"
+    before = docker(engine, "images", "--format", "{{.ID}} {{.Size}}", "busybox")[0]
+    assert docker(engine, "tag", "busybox", name)[2] == 0
+    out, err, code = docker(engine, "push", name)
+    assert (code, err) == (0, "")
+    assert out.splitlines()[-2].endswith(": Pushed")
+    assert ": Layer already exists" in docker(engine, "push", name)[0]
+    other = f"localhost:{port}/other/box:2"
+    assert docker(engine, "tag", "busybox", other)[2] == 0
+    assert ": Mounted from team/box" in docker(engine, "push", other)[0]
+    # It is in the container's registry, as any client sees it.
+    catalog = json.loads(request("GET", registry, "/v2/_catalog")[2])
+    assert catalog == {"repositories": ["other/box", "team/box"]}
+    # Everything local gone, the image comes back from there, the same image.
+    assert docker(engine, "rmi", name, other, "busybox")[2] == 0
+    out, err, code = docker(engine, "pull", name)
+    assert code == 0, err
+    assert ": Pull complete" in out
+    assert docker(engine, "images", "--format", "{{.ID}} {{.Size}}", name)[0] == before
+
+
+def test_a_stopped_registry_answers_nothing(engine: SimEngine, registry: str) -> None:
+    port = registry.split(":")[1]
+    name = f"localhost:{port}/team/box:1.0"
+    assert docker(engine, "tag", "busybox", name)[2] == 0
+    assert docker(engine, "stop", "registry")[2] == 0
+    refused = (
+        f'Get "http://localhost:{port}/v2/": dial tcp 127.0.0.1:{port}: connect: connection refused'
+    )
+    assert docker(engine, "push", name) == (
+        f"The push refers to repository [localhost:{port}/team/box]\n",
+        refused + "\n",
+        1,
+    )
+    _, err, code = docker(engine, "pull", name)
+    assert (code, err) == (1, f"Error response from daemon: {refused}\n")

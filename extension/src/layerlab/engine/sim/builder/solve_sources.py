@@ -67,9 +67,9 @@ def fetch_layers(
     sizes = {}
     for i in missing:
         layer = remote.layers[i]
-        tar = layer.tar if layer.tar is not None else engine.layers.tar(layer.diff_id)
+        tar = layer.contents(engine.layers.tar)
         sizes[i] = compressed_blob(tar)[1]
-        engine.layers.add(chain[i - 1] if i else "", tar, size=layer.size)
+        engine.layers.add(chain[i - 1] if i else "", tar, size=layer.counted_size(tar))
         trace.status(vertex, f"extracting {layer.digest}")
     for digest, size in [(remote.digest, len(remote.manifest)),
                          ("sha256:" + remote.image_id.removeprefix("sha256:"),

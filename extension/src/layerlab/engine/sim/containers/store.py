@@ -26,7 +26,7 @@ from layerlab.engine.sim.containers.runtime import (
     process_context,
 )
 from layerlab.engine.sim.images.config import ZERO_TIME, rfc3339
-from layerlab.engine.sim.store import fs
+from layerlab.engine.sim.store import fs, published
 
 if TYPE_CHECKING:
     from layerlab.engine.sim.images.backend import ImageBackend
@@ -110,7 +110,8 @@ class ContainerStore:
         )
 
     def delete(self, c: Container) -> None:
-        ports.release(c.run.pop("ports", None))
+        self._release_ports(c)
+        published.forget_container(self.store, c.id)
         if c.run.get("live"):
             from layerlab.engine.sim.runtimes import live
 
@@ -289,7 +290,7 @@ class ContainerStore:
         return min(now, started + max(0.0, real - float(info["real_start"])))
 
     def _finish(self, c: Container, moment: float, code: int) -> None:
-        ports.release(c.run.pop("ports", None))  # its proxy ends: the ports are free again
+        self._release_ports(c)  # its proxy ends: the ports are free again
         state = c.state
         state.update(
             Status="exited",
@@ -382,9 +383,14 @@ class ContainerStore:
         if publication is not None:
             lease = self.live_dir(c).with_name(f"{c.id}.ports")
             c.run["ports"] = ports.start_proxy(publication, lease, result.live or "")
+            for binding in publication.bindings:
+                published.record(self.store, binding.host_port, c.id)
         self.add_output(c, on_terminal(result.output) if context.tty else result.output, now)
         self.save(c)
         return None
+
+    def _release_ports(self, c: Container) -> None:
+        ports.release(c.run.pop("ports", None))
 
     def _held_ports(self, c: Container) -> dict[int, str]:
         """Host port -> address, for the ports other running containers hold."""

@@ -29,6 +29,7 @@ from layerlab.engine.sim.images.progress import error_message, progress, status_
 from layerlab.engine.sim.registry.formats import Json, compressed_blob, gzip_stored, manifest_for
 from layerlab.engine.sim.registry.hub import images as hub
 from layerlab.engine.sim.registry.hub.official import stand_in_notice
+from layerlab.engine.sim.registry.served import Unreachable
 from layerlab.engine.sim.registry.store import (
     Registries,
     RemoteImage,
@@ -89,9 +90,15 @@ def pull(engine: ImageBackend, repository: str, tag: str | None, all_tags: bool)
         yield status_message(_pull_status(updated, name.familiar_name))
         return
     ref = ref.docker_ref()
+    served = registries.served(ref.domain)
+    if served is not None:
+        served.ping()
     image = registries.find(ref.domain, ref.path, ref.tag, ref.digest)
     if image is None:
-        if not registries.repository_exists(ref.domain, ref.path) and ref.domain == DEFAULT_DOMAIN:
+        # Docker Hub answers "pull access denied" for a missing repository, a registry
+        # "repository name not known to registry" (a simulated one has no such answer).
+        named = ref.domain == DEFAULT_DOMAIN or served is not None
+        if named and not registries.repository_exists(ref.domain, ref.path):
             raise NotFound(_missing_repository(ref))
         raise NotFound(
             f"manifest for {ref.familiar()} not found: manifest unknown: manifest unknown"
@@ -141,26 +148,22 @@ def _download(engine: ImageBackend, ref: Reference, image: RemoteImage) -> Itera
         )
     for i in missing[MAX_CONCURRENT_DOWNLOADS:]:
         yield status_message("Waiting", image.layers[i].digest[7:19])
-    tars = {i: _layer_tar(engine, image.layers[i]) for i in missing}
+    tars = {i: image.layers[i].contents(engine.layers.tar) for i in missing}
     for i in missing:
         layer = image.layers[i]
         size = compressed_blob(tars[i])[1]
         yield progress("Downloading", layer.digest[7:19], size, size)
-        if layer.size >= VERIFY_SHOWN_FROM:
+        if layer.counted_size(tars[i]) >= VERIFY_SHOWN_FROM:
             yield status_message("Verifying Checksum", layer.digest[7:19])
         yield status_message("Download complete", layer.digest[7:19])
     for i in missing:
         layer = image.layers[i]
         size = compressed_blob(tars[i])[1]
         yield progress("Extracting", layer.digest[7:19], size, size)
-        engine.layers.add(chain[i - 1] if i else "", tars[i], size=layer.size)
+        engine.layers.add(chain[i - 1] if i else "", tars[i], size=layer.counted_size(tars[i]))
         yield status_message("Pull complete", layer.digest[7:19])
     for layer in image.layers:
         remember_layer_source(engine, layer.diff_id, ref.domain, ref.path, layer.digest)
-
-
-def _layer_tar(engine: ImageBackend, layer: RemoteLayer) -> bytes:
-    return layer.tar if layer.tar is not None else engine.layers.tar(layer.diff_id)
 
 
 def _set_references(engine: ImageBackend, ref: Reference, image: RemoteImage) -> bool:
@@ -199,11 +202,17 @@ def push(engine: ImageBackend, repository: str, tag: str | None) -> Iterator[Jso
             yield error_message(f"tag does not exist: {ref.familiar()}")
             return
         local_tags = [wanted]
-    for tagged in local_tags:
-        target = parse_normalized(tagged)
-        ok = yield from _push_image(engine, target)
-        if not ok:
-            return
+    try:
+        served = Registries(engine).served(name.domain)
+        if served is not None:
+            served.ping()  # the daemon's first request, before it prepares any layer
+        for tagged in local_tags:
+            target = parse_normalized(tagged)
+            ok = yield from _push_image(engine, target)
+            if not ok:
+                return
+    except Unreachable as error:
+        yield error_message(error.message)
 
 
 def _local_tags(engine: ImageBackend, name: Reference) -> list[str]:
@@ -240,16 +249,23 @@ def _push_image(engine: ImageBackend, ref: Reference) -> Iterator[Json]:
         short = layer.diff_id[7:19]
         sources = layer_sources(engine, layer.diff_id)
         here = [ref.domain, ref.path]
+        mount = None
         if any(s[:2] == here for s in sources) and registries.repository_has_blob(
             ref.domain, ref.path, digest
         ):
-            yield status_message("Layer already exists", short)
+            upload = False
         elif (mount := _mount_source(registries, ref, sources, digest)) is not None:
+            upload = True
+        else:
+            upload = True
+            yield progress("Pushing", short, layer.size, layer.size)
+        registries.put_blob(ref.domain, ref.path, tar, layer.diff_id, layer.size, upload, mount)
+        if not upload:
+            yield status_message("Layer already exists", short)
+        elif mount is not None:
             yield status_message(f"Mounted from {mount}", short)
         else:
-            yield progress("Pushing", short, layer.size, layer.size)
             yield status_message("Pushed", short)
-        registries.put_blob(ref.domain, digest, layer.diff_id, layer.size)
         remember_layer_source(engine, layer.diff_id, ref.domain, ref.path, digest)
     tars = [engine.layers.tar(layer.diff_id) for layer in layers[::-1]]
     manifest = manifest_for(image.raw, tars)

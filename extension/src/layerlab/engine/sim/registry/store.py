@@ -10,13 +10,15 @@ are kept in the state's meta table.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from layerlab.engine.reference import DEFAULT_DOMAIN
 from layerlab.engine.sim.registry.formats import compressed_blob, manifest_for
 from layerlab.engine.sim.registry.hub import images as hub
-from layerlab.engine.sim.store import fs
+from layerlab.engine.sim.registry.served import LOOPBACK_HOSTS, ServedRegistry
+from layerlab.engine.sim.store import fs, published
 
 if TYPE_CHECKING:
     from layerlab.engine.sim.images.backend import ImageBackend
@@ -50,8 +52,18 @@ def _registry_domain(registry: str | None) -> str:
 class RemoteLayer:
     digest: str  # compressed blob
     diff_id: str
-    size: int  # the layer's size as `docker images` counts it
-    tar: bytes | None  # None: read it from the state's blobs by DiffID
+    size: int  # the layer's size as `docker images` counts it (-1: its tar's own size)
+    tar: bytes | None  # None: fetched (``fetch``), or read from the state's blobs by DiffID
+    fetch: Callable[[], bytes] | None = None  # a registry served on this machine: its blob
+
+    def contents(self, local: Callable[[str], bytes]) -> bytes:
+        """The layer's tar (``local``: the engine's layer store, by DiffID)."""
+        if self.tar is not None:
+            return self.tar
+        return self.fetch() if self.fetch is not None else local(self.diff_id)
+
+    def counted_size(self, tar: bytes) -> int:
+        return self.size if self.size >= 0 else len(tar)
 
 
 @dataclass(frozen=True)
@@ -67,16 +79,29 @@ class RemoteImage:
 
 
 class Registries:
-    """Read and write access to every simulated registry."""
+    """Read and write access to every registry: the simulated ones, and one a container serves
+    on this machine (:mod:`.served`), where a name's address is that container's port."""
 
     def __init__(self, engine: ImageBackend) -> None:
         self.engine = engine
         self.store = engine.store
 
+    def served(self, domain: str) -> ServedRegistry | None:
+        """The registry a container serves at ``domain`` (``localhost:PORT``), if one of the
+        containers publishes that port. Any other address of this machine is, for now, a
+        simulated registry like a remote one (the scenarios' ``localhost:5000`` stands for the
+        registry the real engine's machine runs)."""
+        host, _, port = domain.rpartition(":")
+        if host in LOOPBACK_HOSTS and port.isdigit() and published.holder(self.store, int(port)):
+            return ServedRegistry(domain, f"127.0.0.1:{port}")
+        return None
+
     def repository_exists(self, domain: str, path: str) -> bool:
         return bool(self.tags(domain, path))
 
     def tags(self, domain: str, path: str) -> list[str]:
+        if (served := self.served(domain)) is not None:
+            return served.tags(path)
         if domain == DEFAULT_DOMAIN and hub.is_official(path):
             return hub.tags(path)
         rows = self.store.query(
@@ -89,6 +114,8 @@ class Registries:
     def find(
         self, domain: str, path: str, tag: str | None, digest: str | None
     ) -> RemoteImage | None:
+        if (served := self.served(domain)) is not None:
+            return self._find_served(served, path, digest or tag or "latest")
         if domain == DEFAULT_DOMAIN and hub.is_official(path):
             for name in [tag] if tag else hub.tags(path):
                 image = self._official(path, name or "")
@@ -127,6 +154,26 @@ class Registries:
             )
         return RemoteImage(str(row[0]), manifest, config, layers)
 
+    def _find_served(self, served: ServedRegistry, path: str, reference: str) -> RemoteImage | None:
+        found = served.manifest(path, reference)
+        if found is None:
+            return None
+        digest, manifest = found
+        document = json.loads(manifest)
+        config = served.blob(path, document["config"]["digest"])
+        diff_ids = json.loads(config)["rootfs"]["diff_ids"]
+        layers = [
+            RemoteLayer(
+                descriptor["digest"],
+                diff_id,
+                declared_size(self.engine, diff_id),
+                None,
+                served.layer_fetcher(path, descriptor["digest"]),
+            )
+            for descriptor, diff_id in zip(document["layers"], diff_ids, strict=True)
+        ]
+        return RemoteImage(digest, manifest, config, layers)
+
     def _official(self, path: str, tag: str) -> RemoteImage | None:
         image = hub.image(path, tag)
         if image is None:
@@ -141,6 +188,8 @@ class Registries:
         return RemoteImage(fs.digest(manifest), manifest, image.config, layers)
 
     def repository_has_blob(self, domain: str, path: str, digest: str) -> bool:
+        if (served := self.served(domain)) is not None:
+            return served.has_blob(path, digest)
         if domain == DEFAULT_DOMAIN and hub.is_official(path):
             return any(
                 layer.digest == digest
@@ -154,7 +203,24 @@ class Registries:
                 return True
         return False
 
-    def put_blob(self, domain: str, digest: str, diff_id: str, size: int) -> None:
+    def put_blob(
+        self,
+        domain: str,
+        path: str,
+        tar: bytes,
+        diff_id: str,
+        size: int,
+        upload: bool,
+        mounted_from: str | None,
+    ) -> None:
+        """Store a pushed layer (``upload``: the registry lacks it; ``mounted_from``: the
+        repository it is mounted from instead)."""
+        remember_declared_size(self.engine, diff_id, size)
+        if (served := self.served(domain)) is not None:
+            if upload:
+                served.push_layer(path, tar, mounted_from)
+            return
+        digest, _ = compressed_blob(tar)
         self.store.execute(
             "INSERT OR IGNORE INTO registry_blobs(registry, digest, diff_id, size) VALUES (?, "
             "?, ?, ?)",
@@ -165,6 +231,8 @@ class Registries:
         )
 
     def put_manifest(self, domain: str, path: str, tag: str, manifest: bytes, config: bytes) -> str:
+        if (served := self.served(domain)) is not None:
+            return served.put_manifest(path, tag, manifest, config)
         digest = fs.digest(manifest)
         self.store.execute(
             "INSERT OR REPLACE INTO registry_manifests(registry, repo, tag, digest, manifest, "
@@ -181,6 +249,20 @@ class Registries:
 
 
 _NO_IMAGE = RemoteImage("", b"", b"", [])
+
+
+# -- a layer's size as `docker images` counts it: the simulated Hub's layers declare the real
+# images' sizes, which a blob pushed to a registry over HTTP cannot carry back ------------------
+
+
+def remember_declared_size(engine: ImageBackend, diff_id: str, size: int) -> None:
+    engine.store.set_meta(f"registry:size:{diff_id}", str(size))
+
+
+def declared_size(engine: ImageBackend, diff_id: str) -> int:
+    """The size a pushed layer declared (-1: none known; the tar's own size then counts)."""
+    value = engine.store.get_meta(f"registry:size:{diff_id}")
+    return int(value) if value is not None else -1
 
 
 # -- where the daemon has seen a layer (its "v2 metadata"): it decides Mounted/Already exists -----
