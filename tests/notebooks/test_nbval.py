@@ -16,7 +16,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from notebook_course import NOTEBOOKS, ROOT, kernel_env, notebook_paths
+from notebook_course import NOTEBOOKS, ROOT, kernel_env, notebook_paths, registry_port_free
 
 SANITIZE = NOTEBOOKS / "nbval-sanitize.cfg"
 
@@ -44,14 +44,15 @@ def nbval_report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[str
     ]
     if SANITIZE.exists():
         command.insert(4, f"--nbval-sanitize-with={SANITIZE.relative_to(ROOT)}")
-    done = subprocess.run(
-        command,
-        cwd=ROOT,
-        env=kernel_env(work / "home", "sim"),
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    with registry_port_free():
+        done = subprocess.run(
+            command,
+            cwd=ROOT,
+            env=kernel_env(work / "home", "sim"),
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
     if not report.exists():
         pytest.fail(f"nbval did not run:\n{done.stdout}\n{done.stderr}")
     results: dict[str, list[str]] = {}

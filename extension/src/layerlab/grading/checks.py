@@ -101,7 +101,7 @@ def registry_digest(ctx: Context, reference: str) -> str | None:
 
     Read-only on purpose: a pull would re-create the very local tags other checks look at.
     The real daemon answers ``GET /distribution/{name}/json`` from the registry; the simulator
-    keeps its registries in its own state, read here the same way."""
+    reads its registries the same way (a registry container's over HTTP)."""
     engine: Any = ctx.engine
     if engine.name == "real":
         try:
@@ -116,8 +116,11 @@ def registry_digest(ctx: Context, reference: str) -> str | None:
         ref = parse_normalized(reference)
     except EngineError:
         return None
-    with engine.store.transaction():
-        found = Registries(engine).find(ref.domain, ref.path, ref.tag or "latest", None)
+    try:
+        with engine.store.transaction():
+            found = Registries(engine).find(ref.domain, ref.path, ref.tag or "latest", None)
+    except EngineError:  # a registry container that is not running answers nothing
+        return None
     return found.digest if found is not None else None
 
 
