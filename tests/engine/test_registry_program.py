@@ -236,3 +236,23 @@ def test_a_stopped_registry_answers_nothing(engine: SimEngine, registry: str) ->
     )
     _, err, code = docker(engine, "pull", name)
     assert (code, err) == (1, f"Error response from daemon: {refused}\n")
+
+
+def test_a_manifest_the_simulator_cannot_pull_is_refused_clearly(
+    engine: SimEngine, registry: str
+) -> None:
+    _, manifest = push_image(registry, "multi/app", "1", gzip.compress(b"one platform"))
+    index = json.dumps({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.docker.distribution.manifest.list.v2+json",
+        "manifests": [{"mediaType": MANIFEST_TYPE, "size": len(manifest),
+                       "digest": digest(manifest), "platform": {"architecture": "amd64",
+                                                                 "os": "linux"}}],
+    }).encode()  # fmt: skip
+    status, _, _ = request("PUT", registry, "/v2/multi/app/manifests/list", index, {
+        "Content-Type": "application/vnd.docker.distribution.manifest.list.v2+json"})  # fmt: skip
+    assert status == 201
+    port = registry.split(":")[1]
+    _, err, code = docker(engine, "pull", f"localhost:{port}/multi/app:list")
+    assert code == 1
+    assert "is not an image manifest the simulator can pull" in err

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from layerlab.engine.reference import DEFAULT_DOMAIN
 from layerlab.engine.sim.registry.formats import compressed_blob, manifest_for
 from layerlab.engine.sim.registry.hub import images as hub
-from layerlab.engine.sim.registry.served import LOOPBACK_HOSTS, ServedRegistry
+from layerlab.engine.sim.registry.served import LOOPBACK_HOSTS, ServedRegistry, Unreachable
 from layerlab.engine.sim.store import fs, published
 
 if TYPE_CHECKING:
@@ -159,9 +159,15 @@ class Registries:
         if found is None:
             return None
         digest, manifest = found
-        document = json.loads(manifest)
-        config = served.blob(path, document["config"]["digest"])
-        diff_ids = json.loads(config)["rootfs"]["diff_ids"]
+        try:
+            document = json.loads(manifest)
+            config = served.blob(path, document["config"]["digest"])
+            diff_ids = json.loads(config)["rootfs"]["diff_ids"]
+        except (ValueError, KeyError, TypeError):  # a manifest list, an OCI index, …
+            raise Unreachable(
+                f"LayerLab: {served.domain}/{path}:{reference} is not an image manifest the "
+                "simulator can pull (schema 2, one platform)"
+            ) from None
         layers = [
             RemoteLayer(
                 descriptor["digest"],
