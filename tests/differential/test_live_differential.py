@@ -186,6 +186,20 @@ def engine_26_outcomes(tmp: Path) -> tuple[list[Row26], str]:
     return rows, source
 
 
+# Programs LayerLab runs in place of an image's own, compared with the real ones by tests of
+# their own (they run in CI beside this one and fail there on any difference).
+OTHER_PROGRAMS = """## The registry of `registry:2`
+
+The simulated `registry:2` runs LayerLab's registry (`runtimes/registry_server.py`) in place of
+distribution's. `tests/engine/test_registry_program.py` has the real Docker 20.10 daemon push an
+image to it, push it again, push it under a second repository, remove it, pull it back and pull
+an unknown tag and an unknown repository (10 commands), then do the same against
+distribution's registry 2.8.2 (the real engine's, `scripts/real-engine`): the outputs are
+compared word for word, the registry's address replaced. 10 / 10 match (`Pushed`, `Layer
+already exists`, `Mounted from`, the digests, the pull's layers and both errors).
+"""
+
+
 # What Docker 27 to 29 print differently from Engine 26.1, read from docker/cli's source (v29.7.1)
 # and Docker's documentation: no such engine runs here, so none of it is measured, and the
 # simulator models none of it (its newest profile is 26.1).
@@ -260,6 +274,7 @@ def report(
             lines += ["None.", ""]
         for c in differing:
             lines += _diff_block(c.scenario, c.real, getattr(c, side))
+    lines.append(OTHER_PROGRAMS)
     lines.append(NEWER_DOCKER)
     return "\n".join(lines).rstrip() + "\n"
 

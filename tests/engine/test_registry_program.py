@@ -10,6 +10,7 @@ import json
 import os
 import socket
 import subprocess
+import tarfile
 import time
 import urllib.error
 import urllib.request
@@ -137,10 +138,18 @@ def test_the_registry_serves_the_distribution_api(engine: SimEngine, registry: s
     # The registry's errors, as the registry words them.
     status, _, body = request("GET", registry, "/v2/team/app/manifests/2.0")
     assert status == 404 and json.loads(body)["errors"][0]["code"] == "MANIFEST_UNKNOWN"
-    status, _, body = request("GET", registry, "/v2/team/nothing/manifests/1.0")
+    status, _, body = request("GET", registry, "/v2/team/nothing/tags/list")
     assert status == 404 and json.loads(body)["errors"][0]["message"] == (
         "repository name not known to registry"
     )
+    # A manifest of a repository it does not know is just an unknown manifest (distribution's
+    # answer, measured).
+    status, _, body = request("GET", registry, "/v2/team/nothing/manifests/1.0")
+    assert status == 404 and json.loads(body)["errors"][0] == {
+        "code": "MANIFEST_UNKNOWN",
+        "message": "manifest unknown",
+        "detail": {"Tag": "1.0"},
+    }
     status, _, body = request("HEAD", registry, f"/v2/team/app/blobs/sha256:{'0' * 64}")
     assert status == 404
     status, _, body = request("DELETE", registry, f"/v2/team/app/manifests/{manifest_digest}")
@@ -180,22 +189,64 @@ def test_what_it_stores_stays_with_the_container(engine: SimEngine, registry: st
     assert json.loads(body) == {"repositories": ["kept"]}
 
 
+DISTRIBUTION = "127.0.0.1:5000"  # the real engine's own registry (scripts/real-engine)
+
+
+def _answers(address: str) -> bool:
+    try:
+        return request("GET", address, "/v2/")[0] == 200
+    except OSError:
+        return False
+
+
 @pytest.mark.skipif(not os.environ.get("DOCKER_HOST"), reason="no real engine")
-def test_a_real_docker_daemon_pushes_and_pulls_through_it(engine: SimEngine, registry: str) -> None:
-    name = f"{registry}/real/busybox:1"
+def test_a_real_docker_daemon_sees_it_as_it_sees_distributions_registry(
+    engine: SimEngine, registry: str
+) -> None:
+    """The same pushes and pulls by a real Docker daemon, through LayerLab's registry and
+    through distribution's (the real engine's, on port 5000): the same output, word for word."""
+    if not _answers(DISTRIBUTION):
+        pytest.skip("the real engine's registry is not running")
+    repository = f"real{os.getpid()}x{time.monotonic_ns()}"  # new in both registries
 
-    def real(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(["docker", *args], capture_output=True, text=True, timeout=60)
+    def real(*args: str, data: bytes | None = None) -> tuple[str, str, int]:
+        done = subprocess.run(["docker", *args], input=data, capture_output=True, timeout=60)
+        return done.stdout.decode(), done.stderr.decode(), done.returncode
 
-    assert real("tag", "busybox", name).returncode == 0
-    pushed = real("push", name)
-    assert pushed.returncode == 0, pushed.stderr
-    assert ": Pushed" in pushed.stdout
-    assert ": Layer already exists" in real("push", name).stdout
-    assert real("rmi", name).returncode == 0
-    pulled = real("pull", name)
-    assert pulled.returncode == 0, pulled.stderr
-    assert real("rmi", name).returncode == 0
+    # An image whose one layer the daemon has never pushed anywhere: what it remembers of
+    # earlier pushes (and so "Mounted from") is the same for both sessions.
+    layer = io.BytesIO()
+    with tarfile.open(fileobj=layer, mode="w") as tar:
+        entry = tarfile.TarInfo("id")
+        entry.size = len(repository)
+        tar.addfile(entry, io.BytesIO(repository.encode()))
+    image = f"{repository}-image"
+    assert real("import", "-", image, data=layer.getvalue())[2] == 0
+
+    def session(address: str) -> list[tuple[str, str, int]]:
+        name, other = f"{address}/{repository}/box:1", f"{address}/{repository}/copy:2"
+        outputs = [
+            real("tag", image, name),
+            real("push", name),
+            real("push", name),
+            real("tag", image, other),
+            real("push", other),
+            real("rmi", name, other),
+            real("pull", name),
+            real("pull", f"{address}/{repository}/box:nope"),
+            real("pull", f"{address}/{repository}/nothing:1"),
+            real("rmi", name),
+        ]
+        return [(out.replace(address, "REGISTRY"), err.replace(address, "REGISTRY"), code)
+                for out, err, code in outputs]  # fmt: skip
+
+    try:
+        ours = session(registry)
+        theirs = session(DISTRIBUTION)
+    finally:
+        real("rmi", image)
+    assert ours == theirs
+    assert any(": Mounted from " in out for out, _, _ in ours)
 
 
 def test_the_simulator_pushes_to_it_and_pulls_from_it(engine: SimEngine, registry: str) -> None:

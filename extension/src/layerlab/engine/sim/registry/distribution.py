@@ -95,10 +95,10 @@ def pull(engine: ImageBackend, repository: str, tag: str | None, all_tags: bool)
         served.ping()
     image = registries.find(ref.domain, ref.path, ref.tag, ref.digest)
     if image is None:
-        # Docker Hub answers "pull access denied" for a missing repository, a registry
-        # "repository name not known to registry" (a simulated one has no such answer).
-        named = ref.domain == DEFAULT_DOMAIN or served is not None
-        if named and not registries.repository_exists(ref.domain, ref.path):
+        # Docker Hub answers "pull access denied" for a missing repository; a registry says
+        # its manifest is unknown, whether or not the repository exists (measured against
+        # distribution 2.8).
+        if ref.domain == DEFAULT_DOMAIN and not registries.repository_exists(ref.domain, ref.path):
             raise NotFound(_missing_repository(ref))
         raise NotFound(
             f"manifest for {ref.familiar()} not found: manifest unknown: manifest unknown"

@@ -18,6 +18,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from layerlab.engine.errors import EngineError
 from layerlab.engine.sim.registry.formats import MANIFEST_V2, gzip_stored
@@ -51,6 +52,9 @@ class ServedRegistry:
     def call(
         self, method: str, path: str, body: bytes | None = None, headers: dict | None = None
     ) -> Answer:
+        if path.startswith(("http://", "https://")):  # distribution's Location is absolute
+            parts = urlsplit(path)
+            path = parts.path + (f"?{parts.query}" if parts.query else "")
         url = f"http://{self.domain}{path}"
         connection = http.client.HTTPConnection(self.address, timeout=_TIMEOUT)
         try:

@@ -398,12 +398,13 @@ class Handler(BaseHTTPRequestHandler):
         })  # fmt: skip
 
     def _get_manifest(self, query: dict[str, list[str]], name: str, reference: str) -> None:
-        if not self.storage.repository_exists(name):
-            self._error(404, "NAME_UNKNOWN", {"name": name})
-            return
         digest = self.storage.manifest_digest(name, reference)
-        if digest is None:
-            self._error(404, "MANIFEST_UNKNOWN", {"Tag": reference})
+        if digest is None:  # an unknown repository too: distribution answers the same
+            unknown = (
+                {"Name": name, "Revision": reference} if _DIGEST.match(reference)
+                else {"Tag": reference}
+            )  # fmt: skip
+            self._error(404, "MANIFEST_UNKNOWN", unknown)
             return
         data = self.storage.read_blob(digest)
         media = json.loads(data).get("mediaType") or _MANIFEST_TYPES[0]
