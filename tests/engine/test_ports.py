@@ -101,6 +101,8 @@ def test_a_real_server_answers_on_its_published_port_until_it_stops(engine: SimE
     assert get(port).startswith(b"HTTP/1.0 200 OK")
     listed = docker(engine, "ps", "--format", "{{.Ports}}")[0]
     assert listed == f"0.0.0.0:{port}->8000/tcp\n"
+    assert docker(engine, "port", "web")[0] == f"8000/tcp -> 0.0.0.0:{port}\n"
+    assert docker(engine, "port", "web", "8000")[0] == f"0.0.0.0:{port}\n"
     inspected = docker(engine, "inspect", "--format", "{{json .NetworkSettings.Ports}}", "web")[0]
     assert inspected == f'{{"8000/tcp":[{{"HostIp":"0.0.0.0","HostPort":"{port}"}}]}}\n'
     # The server sees the connection come from the bridge's gateway, as under Docker.

@@ -167,6 +167,7 @@ def _build_table() -> tuple[dict[str, Command], dict[str, Group]]:
         "container", "commit", ("range", 1, 2), "commit:cmd_commit", commit_flags
     )
     rename, c_rename = _pair("container", "rename", EXACT2, c + "cmd_rename", set())
+    port, c_port = _pair("container", "port", ("range", 1, 2), "ports:cmd_port", set())
     cp, c_cp = _pair("container", "cp", EXACT2, "copy:cmd_cp", {"archive", "follow-link", "quiet"})
     wait, c_wait = _pair("container", "wait", MIN1, c + "cmd_wait", set())
     diff, c_diff = _pair("container", "diff", EXACT1, c + "cmd_diff", set())
@@ -216,13 +217,13 @@ def _build_table() -> tuple[dict[str, Command], dict[str, Group]]:
     top = {
         cmd.path[0]: cmd
         for cmd in (run, create, start, stop, restart, kill, rm, logs, exec_, diff, commit,
-                    rename, wait, cp, ps, images, rmi, history, tag, save, load, build, pull, push,
-                    inspect, version, info, login, logout)
+                    rename, port, wait, cp, ps, images, rmi, history, tag, save, load, build, pull,
+                    push, inspect, version, info, login, logout)
     }  # fmt: skip
     container_cmds = {
         cmd.path[1]: cmd
         for cmd in (c_run, c_create, c_start, c_stop, c_restart, c_kill, c_rm, c_logs, c_exec,
-                    c_diff, c_commit, c_rename, c_wait, c_cp, c_inspect, c_prune, c_ls)
+                    c_diff, c_commit, c_rename, c_port, c_wait, c_cp, c_inspect, c_prune, c_ls)
     }  # fmt: skip
     container_cmds.update({"list": c_ls, "ps": c_ls, "remove": c_rm})
     image_cmds = {
