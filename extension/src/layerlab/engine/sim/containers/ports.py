@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from layerlab.engine.errors import EngineError
+from layerlab.i18n import tr
 
 Json = dict[str, Any]
 
@@ -89,7 +90,11 @@ def bind(doc: Json, held: dict[int, str], endpoint: str) -> Publication:
             protocol = key.partition("/")[2]
             if protocol not in ("", "tcp"):
                 raise EngineError(
-                    f"LayerLab: cannot publish {key}: the simulated engine forwards TCP ports only"
+                    tr(
+                        "LayerLab: cannot publish {port}: the simulated engine forwards TCP "
+                        "ports only",
+                        port=key,
+                    )
                 )
             shown = host_ip or "0.0.0.0"
             port = int(host_port) if host_port else 0

@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 from layerlab.engine.errors import EngineError
 from layerlab.engine.sim.registry.formats import MANIFEST_V2, gzip_stored
 from layerlab.engine.sim.store import fs
+from layerlab.i18n import tr
 
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1")
 _TIMEOUT = 60.0
@@ -90,8 +91,12 @@ class ServedRegistry:
                 time.sleep(0.05)
         if answer.status != 200 or "docker-distribution-api-version" not in answer.headers:
             raise Unreachable(
-                f"LayerLab: what answers on {self.domain} is no registry "
-                f"(GET /v2/ gave HTTP {answer.status})"
+                tr(
+                    "LayerLab: what answers on {address} is no registry (GET /v2/ gave HTTP "
+                    "{status})",
+                    address=self.domain,
+                    status=answer.status,
+                )
             )
 
     def tags(self, path: str) -> list[str]:
@@ -112,7 +117,10 @@ class ServedRegistry:
     def blob(self, path: str, digest: str) -> bytes:
         answer = self.call("GET", f"/v2/{path}/blobs/{digest}")
         if answer.status != 200 or fs.digest(answer.body) != digest:
-            raise Unreachable(f"LayerLab: {self.domain} did not give blob {digest}")
+            raise Unreachable(
+                tr("LayerLab: {address} did not give blob {digest}", address=self.domain,
+                   digest=digest)
+            )  # fmt: skip
         return answer.body
 
     def layer_fetcher(self, path: str, digest: str) -> Callable[[], bytes]:
@@ -136,12 +144,18 @@ class ServedRegistry:
         started = self.call("POST", f"/v2/{path}/blobs/uploads/", b"")
         location = started.headers.get("location", "")
         if started.status != 202 or not location:
-            raise Unreachable(f"LayerLab: {self.domain} refused an upload (HTTP {started.status})")
+            raise Unreachable(
+                tr("LayerLab: {address} refused an upload (HTTP {status})", address=self.domain,
+                   status=started.status)
+            )  # fmt: skip
         joiner = "&" if "?" in location else "?"
         done = self.call("PUT", f"{location}{joiner}digest={digest}", data, {
             "Content-Type": "application/octet-stream"})  # fmt: skip
         if done.status != 201:
-            raise Unreachable(f"LayerLab: {self.domain} refused blob {digest} (HTTP {done.status})")
+            raise Unreachable(
+                tr("LayerLab: {address} refused blob {digest} (HTTP {status})",
+                   address=self.domain, digest=digest, status=done.status)
+            )  # fmt: skip
 
     def push_layer(self, path: str, tar: bytes, mounted_from: str | None) -> None:
         blob = gzip_stored(tar)
@@ -156,6 +170,7 @@ class ServedRegistry:
             "Content-Type": MANIFEST_V2})  # fmt: skip
         if answer.status != 201:
             raise Unreachable(
-                f"LayerLab: {self.domain} refused the manifest (HTTP {answer.status})"
-            )
+                tr("LayerLab: {address} refused the manifest (HTTP {status})",
+                   address=self.domain, status=answer.status)
+            )  # fmt: skip
         return answer.headers.get("docker-content-digest") or fs.digest(manifest)

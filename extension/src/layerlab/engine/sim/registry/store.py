@@ -19,6 +19,7 @@ from layerlab.engine.sim.registry.formats import compressed_blob, manifest_for
 from layerlab.engine.sim.registry.hub import images as hub
 from layerlab.engine.sim.registry.served import LOOPBACK_HOSTS, ServedRegistry, Unreachable
 from layerlab.engine.sim.store import fs, published
+from layerlab.i18n import tr
 
 if TYPE_CHECKING:
     from layerlab.engine.sim.images.backend import ImageBackend
@@ -165,8 +166,11 @@ class Registries:
             diff_ids = json.loads(config)["rootfs"]["diff_ids"]
         except (ValueError, KeyError, TypeError):  # a manifest list, an OCI index, …
             raise Unreachable(
-                f"LayerLab: {served.domain}/{path}:{reference} is not an image manifest the "
-                "simulator can pull (schema 2, one platform)"
+                tr(
+                    "LayerLab: {image} is not an image manifest the simulator can pull (schema "
+                    "2, one platform)",
+                    image=f"{served.domain}/{path}:{reference}",
+                )
             ) from None
         layers = [
             RemoteLayer(
