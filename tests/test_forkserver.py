@@ -197,3 +197,26 @@ def test_the_trace_says_who_ran_a_command(server) -> None:
     assert lines[2].endswith(" ends with 0") and len(lines) == 3
     assert not client(env, "images", "-q").returncode  # no trace named: none written
     assert len(trace.read_text().splitlines()) == 3
+
+
+def test_a_command_that_ends_before_its_client_looks_again_runs_once(
+    server, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    # The race behind output printed twice: the request goes whole in one send, the child runs
+    # and ends, the server closes the connection, and only then does the client go on.
+    _, _, home = server
+    monkeypatch.setenv("LAYERLAB_HOME", str(home))
+    monkeypatch.setenv("LAYERLAB_FORKSERVER", "1")
+    real_socket = forkserver._socket.socket
+
+    class Slow(real_socket):  # type: ignore[misc, valid-type]
+        def sendmsg(self, *args: object) -> int:
+            sent = super().sendmsg(*args)
+            time.sleep(2)
+            return sent
+
+    monkeypatch.setattr(forkserver._socket, "socket", Slow)
+    code = forkserver.run(["docker", "image", "inspect", "--format", "{{.Foo", "nope"])
+    monkeypatch.setattr(forkserver._socket, "socket", real_socket)
+    assert code is not None  # the server's child ran it: not run here again
+    assert capfd.readouterr().err.count("template parsing error") == 1

@@ -101,7 +101,11 @@ def run(args: list[str]) -> int | None:
             data = _HEADER.pack(len(request)) + request
             fds = struct.pack("3i", 0, 1, 2)
             sent = client.sendmsg([data], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, fds)])
-            client.sendall(data[sent:])  # a large environment may not go in one piece
+            if sent < len(data):  # a large environment may not go in one piece
+                # Never an empty send: once the request is whole, the child may already have
+                # run and the server closed the connection, and a send of nothing then fails
+                # (EPIPE), which would make this command run a second time here.
+                client.sendall(data[sent:])
             first = _receive(client, 5)
         except OSError as error:  # the working directory is gone, or the server went away
             _trace(f"client {os.getpid()} runs here: {error!r} {args!r}")
