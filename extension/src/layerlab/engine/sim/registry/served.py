@@ -27,7 +27,7 @@ from layerlab.i18n import tr
 
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1")
 _TIMEOUT = 60.0
-_STARTING_SECONDS = 3.0
+_STARTING_SECONDS = 10.0
 
 
 class Unreachable(EngineError):
