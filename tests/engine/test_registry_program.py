@@ -165,9 +165,14 @@ def test_the_registry_serves_the_distribution_api(engine: SimEngine, registry: s
 
 def test_what_it_stores_stays_with_the_container(engine: SimEngine, registry: str) -> None:
     push_image(registry, "kept", "1", gzip.compress(b"kept"))
+    # The registry logs a request once it has answered it: the line may come a moment later.
+    deadline = time.monotonic() + 10
     logs = docker(engine, "logs", "registry")
+    while '"PUT /v2/kept/manifests/1 HTTP/1.1" 201' not in logs[0]:
+        assert time.monotonic() < deadline, logs
+        time.sleep(0.1)
+        logs = docker(engine, "logs", "registry")
     assert 'msg="listening on [::]:5000"' in logs[1]
-    assert '"PUT /v2/kept/manifests/1 HTTP/1.1" 201' in logs[0]
     assert docker(engine, "stop", "registry")[2] == 0
     status = docker(engine, "ps", "-a", "--format", "{{.Status}}")[0]
     assert status.startswith("Exited (2) ")  # Go's way of ending on SIGTERM as PID 1
