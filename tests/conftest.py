@@ -17,6 +17,11 @@ os.environ.setdefault("LAYERLAB_FORKSERVER", "0")
 # The tests that do not name a profile were measured against Engine 20.10 (the classic builder);
 # those of the 26.1 profile name it, and the course's notebooks run on the default.
 os.environ["LAYERLAB_PROFILE"] = "20.10"
+# The scenarios were recorded on a machine whose registry listens at localhost:5000 beside the
+# engine: the simulator stands in for it where no container publishes the port (any other port
+# of this machine is refused where nothing listens). Notebooks run by the tests (nbval, the
+# grader) start their own registry container, without this.
+os.environ["LAYERLAB_SIMULATED_REGISTRIES"] = "localhost:5000,127.0.0.1:5000"
 
 
 @pytest.fixture

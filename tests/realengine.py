@@ -9,12 +9,20 @@ or from a conftest via ``pytest_plugins = ["tests.realengine"]``.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import socket
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from layerlab.engine.real.engine import RealEngine
+
+REAL_ENGINE = Path(__file__).resolve().parents[1] / "scripts" / "real-engine"
+REGISTRY_PORT = 5000
 
 
 def _unavailable(reason: str) -> None:
@@ -50,3 +58,29 @@ def docker_cli(real_engine: RealEngine) -> str:
     if not path:
         _unavailable("the real `docker` CLI is not on PATH")
     return path or ""
+
+
+@contextlib.contextmanager
+def registry_port_free() -> Iterator[None]:
+    """Lessons 05 and 06 and exercise 05 start a registry container on port 5000 of this
+    machine, where the real engine's registry (``scripts/real-engine``) listens while the
+    real-engine tests run: it is stopped meanwhile and started again, empty, afterwards."""
+    stopped = False
+    if _answers(REGISTRY_PORT):
+        subprocess.run([str(REAL_ENGINE), "stop-registry"], check=True, capture_output=True,
+                       timeout=60)  # fmt: skip
+        stopped = True
+    try:
+        yield
+    finally:
+        if stopped:
+            subprocess.run([str(REAL_ENGINE), "reset-registry"], check=True,
+                           capture_output=True, timeout=120)  # fmt: skip
+
+
+def _answers(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=2).close()
+    except OSError:
+        return False
+    return True

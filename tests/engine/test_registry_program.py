@@ -312,3 +312,49 @@ def test_a_manifest_the_simulator_cannot_pull_is_refused_clearly(
     _, err, code = docker(engine, "pull", f"localhost:{port}/multi/app:list")
     assert code == 1
     assert "is not an image manifest the simulator can pull" in err
+
+
+def test_an_address_of_this_machine_where_nothing_listens_refuses(
+    engine: SimEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No registry is imagined at ``localhost:PORT``: without a container or another program
+    listening there, push and pull fail as the daemon's do (the test suite's switch that stands
+    the simulator in for the reference machine's registry is off here, as for a learner)."""
+    monkeypatch.delenv("LAYERLAB_SIMULATED_REGISTRIES", raising=False)
+    port = free_port()
+    for host in ("localhost", "127.0.0.1"):
+        name = f"{host}:{port}/team/box:1.0"
+        assert docker(engine, "tag", "busybox", name)[2] == 0
+        refused = (
+            f'Get "http://{host}:{port}/v2/": dial tcp 127.0.0.1:{port}: connect: '
+            "connection refused"
+        )
+        assert docker(engine, "push", name) == (
+            f"The push refers to repository [{host}:{port}/team/box]\n",
+            refused + "\n",
+            1,
+        )
+        _, err, code = docker(engine, "pull", name)
+        assert (code, err) == (1, f"Error response from daemon: {refused}\n")
+
+
+def test_a_registry_program_no_container_publishes_is_reached_too(
+    engine: SimEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whatever serves the registry API at an address of this machine is the registry there:
+    here the real engine's own (distribution's, started by scripts/real-engine)."""
+    if not _answers(DISTRIBUTION):
+        pytest.skip("the real engine's registry is not running")
+    monkeypatch.delenv("LAYERLAB_SIMULATED_REGISTRIES", raising=False)
+    repository = f"sim{os.getpid()}x{time.monotonic_ns()}"
+    name = f"{DISTRIBUTION}/{repository}/box:1"
+    assert docker(engine, "tag", "busybox", name)[2] == 0
+    out, err, code = docker(engine, "push", name)
+    assert code == 0, err
+    assert ": Pushed" in out
+    tags = json.loads(request("GET", DISTRIBUTION, f"/v2/{repository}/box/tags/list")[2])
+    assert tags == {"name": f"{repository}/box", "tags": ["1"]}
+    assert docker(engine, "rmi", name)[2] == 0
+    out, err, code = docker(engine, "pull", name)
+    assert code == 0, err
+    assert "Downloaded newer image" in out

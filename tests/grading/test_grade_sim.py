@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import csv
 import json
+import socket
+from pathlib import Path
 
 import pytest
+from tests.realengine import REGISTRY_PORT, registry_port_free
 
 from layerlab.grading.cli import main
+from layerlab.grading.grader import grade
 from layerlab.grading.tasks import EXERCISES
 
 from .helpers import EXERCISES as EXERCISE_DIR
@@ -20,10 +24,11 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     out = tmp_path_factory.mktemp("graded")
-    code = main(
-        [str(SOLUTIONS), str(EXERCISE_DIR), "--jobs", "3", "--timeout", "60",
-         "--json", str(out / "results.json"), "--csv", str(out / "summary.csv")]
-    )  # fmt: skip
+    with registry_port_free():  # exercise 05 starts a registry container on port 5000
+        code = main(
+            [str(SOLUTIONS), str(EXERCISE_DIR), "--jobs", "3", "--timeout", "60",
+             "--json", str(out / "results.json"), "--csv", str(out / "summary.csv")]
+        )  # fmt: skip
     assert code == 0
     rows = list(csv.DictReader((out / "summary.csv").open(encoding="utf-8")))
     return {row["submission"]: row for row in rows}, json.loads((out / "results.json").read_text())
@@ -57,3 +62,33 @@ def test_results_json_is_gradescope_shaped(graded):
         assert sum(t["max_score"] for t in submission["tests"]) == submission["max_score"]
     failing = next(t for s in submissions if s["score"] == 0 for t in s["tests"])
     assert "Hint 1/3:" in failing["output"]  # the grader's report gives the first step
+
+
+def _processes_of_grading() -> list[str]:
+    """Programs and port proxies still running from a submission's scratch folder."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            args = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if "layerlab-grade-" in args and ("runtimes.monitor" in args or "proxy.py" in args):
+            found.append(args[:200])
+    return found
+
+
+def test_nothing_a_submission_started_outlives_its_grading(graded):
+    # Exercise 04 leaves `ticker` (sleep 3600) running and 05 its registry on port 5000.
+    assert _processes_of_grading() == []
+
+
+def test_a_port_the_notebook_publishes_held_by_another_program_fails_with_the_reason():
+    with registry_port_free(), socket.socket() as holder:
+        holder.bind(("127.0.0.1", REGISTRY_PORT))
+        holder.listen()
+        result = grade(SOLUTIONS / "en" / "05-sharing.ipynb", timeout=60)
+    assert result.score == 0 and result.max_score > 0
+    assert result.notes == [
+        f"port {REGISTRY_PORT} of this machine is in use by another program, and the notebook "
+        "publishes it: free it and grade again"
+    ]

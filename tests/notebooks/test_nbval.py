@@ -16,7 +16,8 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from notebook_course import NOTEBOOKS, ROOT, kernel_env, notebook_paths, registry_port_free
+from notebook_course import NOTEBOOKS, ROOT, kernel_env, notebook_paths
+from realengine import registry_port_free
 
 SANITIZE = NOTEBOOKS / "nbval-sanitize.cfg"
 

@@ -9,20 +9,23 @@ imported before the submission started, on a private copy of the state it left.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
 from layerlab.engine.api import Engine
-from layerlab.engine.sim.engine import SimEngine, state_path
+from layerlab.engine.sim.engine import SimEngine, remove_every_container, state_path
 from layerlab.grading import checks as _checks  # noqa: F401  (imported before any submission runs)
 from layerlab.grading.cleanup import remove_resources
 from layerlab.grading.model import CheckResult, Context, Exercise, run_task
@@ -77,8 +80,23 @@ def grade(
     except KeyError as err:
         result.notes.append(str(err.args[0]))
         return result
-    with tempfile.TemporaryDirectory(prefix="layerlab-grade-") as scratch:
-        _run_and_check(Path(scratch), path, nb, result, engine, timeout)
+    # The simulator binds published ports on this machine for real: one submission at a time.
+    ports = result.exercise.resources.ports if engine == "sim" else ()
+    with _ports_held(ports), tempfile.TemporaryDirectory(prefix="layerlab-grade-") as scratch:
+        try:
+            busy = [port for port in ports if not _port_free(port)]
+            if busy:
+                reason = (
+                    f"port {busy[0]} of this machine is in use by another program, and the "
+                    "notebook publishes it: free it and grade again"
+                )
+                result.notes.append(reason)
+                result.results = _all_failed(result.exercise, reason)
+            else:
+                _run_and_check(Path(scratch), path, nb, result, engine, timeout)
+        finally:
+            if engine == "sim":
+                remove_every_container(Path(scratch) / "layerlab")
     result.seconds = time.monotonic() - started
     return result
 
@@ -119,6 +137,34 @@ def _run_and_check(
     finally:
         if real is not None:
             remove_resources(real, exercise.resources, created_after=preexisting)
+
+
+@contextlib.contextmanager
+def _ports_held(ports: tuple[int, ...]) -> Iterator[None]:
+    """While one submission publishes ``ports`` (its containers bind them on this machine),
+    no other grading of this machine runs a notebook that publishes them too: a lock file per
+    port, taken in order."""
+    with contextlib.ExitStack() as stack:
+        for port in sorted(set(ports)):
+            path = Path(tempfile.gettempdir()) / f"layerlab-grade-port-{port}.lock"
+            try:  # read-only: another user's lock file locks as well as one's own
+                lock = os.open(path, os.O_RDONLY)
+            except FileNotFoundError:
+                lock = os.open(path, os.O_RDONLY | os.O_CREAT, 0o644)
+            stack.callback(os.close, lock)
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def _port_free(port: int) -> bool:
+    """Whether a program could bind ``port`` on this machine's loopback now."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 def _real_engine() -> Engine:

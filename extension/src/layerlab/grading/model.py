@@ -68,10 +68,13 @@ class Task:
 @dataclass(frozen=True)
 class Resources:
     """The names an exercise creates: on a real engine the grader removes exactly these (and
-    the images the submission left dangling) before and after a run."""
+    the images the submission left dangling) before and after a run. ``ports``: the ports of
+    this machine its notebook publishes (the simulator binds them for real), so its
+    submissions are graded one at a time."""
 
     containers: tuple[str, ...] = ()
     images: tuple[str, ...] = ()
+    ports: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,8 @@ from layerlab.grading.checks import (
 from layerlab.grading.model import Check, Context, Exercise, Resources, Task
 from layerlab.i18n import N_, tr
 
-REPOSITORY = "localhost:5000/greeter"
+REGISTRY_PORT = 5000  # the notebook's given cell starts the registry container there
+REPOSITORY = f"localhost:{REGISTRY_PORT}/greeter"
 
 
 def _in_registry(ctx: Context, tag: str) -> str:
@@ -61,7 +62,9 @@ EXERCISE = Exercise(
     id="05-sharing",
     state="exercise-05",
     resources=Resources(
-        images=("greeter:1.0", "localhost:5000/greeter:1.0", "localhost:5000/greeter:latest")
+        containers=("registry",),
+        images=("greeter:1.0", "localhost:5000/greeter:1.0", "localhost:5000/greeter:latest"),
+        ports=(REGISTRY_PORT,),
     ),
     tasks=(
         Task(

@@ -10,6 +10,7 @@ are kept in the state's meta table.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -79,6 +80,14 @@ class RemoteImage:
         return fs.digest(self.config)
 
 
+def simulated_on_loopback(domain: str) -> bool:
+    """Whether ``LAYERLAB_SIMULATED_REGISTRIES`` (addresses, comma-separated) names ``domain``:
+    then, while no container publishes its port, it is a simulated registry, as a remote one
+    is. The test suite names ``localhost:5000``: its scenarios were recorded on a machine whose
+    own registry listens there beside the engine, which the simulated one stands for."""
+    return domain in os.environ.get("LAYERLAB_SIMULATED_REGISTRIES", "").split(",")
+
+
 class Registries:
     """Read and write access to every registry: the simulated ones, and one a container serves
     on this machine (:mod:`.served`), where a name's address is that container's port."""
@@ -88,14 +97,17 @@ class Registries:
         self.store = engine.store
 
     def served(self, domain: str) -> ServedRegistry | None:
-        """The registry a container serves at ``domain`` (``localhost:PORT``), if one of the
-        containers publishes that port. Any other address of this machine is, for now, a
-        simulated registry like a remote one (the scenarios' ``localhost:5000`` stands for the
-        registry the real engine's machine runs)."""
+        """The registry at an address of this machine (``localhost:PORT``): whatever listens
+        on that port, a registry container that publishes it or any other registry program;
+        where nothing does, the connection is refused, as the daemon's is. Other addresses are
+        simulated registries, as remote ones (see :func:`simulated_on_loopback` for the one
+        exception)."""
         host, _, port = domain.rpartition(":")
-        if host in LOOPBACK_HOSTS and port.isdigit() and published.holder(self.store, int(port)):
-            return ServedRegistry(domain, f"127.0.0.1:{port}")
-        return None
+        if host not in LOOPBACK_HOSTS or not port.isdigit():
+            return None
+        if simulated_on_loopback(domain) and not published.holder(self.store, int(port)):
+            return None
+        return ServedRegistry(domain, f"127.0.0.1:{port}")
 
     def repository_exists(self, domain: str, path: str) -> bool:
         return bool(self.tags(domain, path))
