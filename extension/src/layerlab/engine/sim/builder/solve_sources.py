@@ -37,12 +37,22 @@ def resolve_image(
     image = engine.image_store.find(name)
     remote = None
     if image is None:
+        from layerlab.engine.sim.registry.served import Unreachable
         from layerlab.engine.sim.registry.store import Registries
 
-        remote = Registries(engine).find(ref.domain, ref.path, ref.tag, ref.digest)
+        try:
+            remote = Registries(engine).find(ref.domain, ref.path, ref.tag, ref.digest)
+            reason = f"{ref}: not found" if ref.domain != "docker.io" else _DENIED
+        except Unreachable as unreachable:
+            if not unreachable.failure:
+                raise
+            # BuildKit's resolver asks for the manifest first, over HTTPS first (measured on
+            # Engine 26.1 with nothing listening at the address).
+            remote = None
+            manifest = f"https://{ref.domain}/v2/{ref.path}/manifests/{ref.tag or ref.digest}"
+            reason = f'failed to do request: Head "{manifest}": {unreachable.failure}'
         if remote is None:
             vertex = trace.start(f"[internal] load metadata for {ref}")
-            reason = f"{ref}: not found" if ref.domain != "docker.io" else _DENIED
             trace.complete(vertex, error=reason)
             message = f"{name}: failed to resolve source metadata for {ref}: {reason}"
             raise Failed(f"failed to solve: {message}", (ins.line, ins.end_line))

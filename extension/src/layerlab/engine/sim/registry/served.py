@@ -31,7 +31,13 @@ _STARTING_SECONDS = 10.0
 
 
 class Unreachable(EngineError):
-    """The registry could not be reached, or did not answer as a registry."""
+    """The registry could not be reached, or did not answer as a registry. ``failure``: what
+    went wrong on the connection in Go's words ("dial tcp 127.0.0.1:5000: connect: connection
+    refused", "EOF"), for a client that names its own request; "" for LayerLab's own messages."""
+
+    def __init__(self, message: str, failure: str = "") -> None:
+        super().__init__(message)
+        self.failure = failure
 
 
 class Refused(Unreachable):
@@ -63,13 +69,13 @@ class ServedRegistry:
             response = connection.getresponse()
             data = response.read()
         except ConnectionRefusedError:
-            raise Refused(
-                f'{method.title()} "{url}": dial tcp {self.address}: connect: connection refused'
-            ) from None
+            failure = f"dial tcp {self.address}: connect: connection refused"
+            raise Refused(f'{method.title()} "{url}": {failure}', failure) from None
         except (http.client.HTTPException, ConnectionError):
-            raise Unreachable(f'{method.title()} "{url}": EOF') from None
+            raise Unreachable(f'{method.title()} "{url}": EOF', "EOF") from None
         except OSError as error:
-            raise Unreachable(f'{method.title()} "{url}": {error.strerror or error}') from None
+            failure = str(error.strerror or error)
+            raise Unreachable(f'{method.title()} "{url}": {failure}', failure) from None
         finally:
             connection.close()
         return Answer(response.status, {k.lower(): v for k, v in response.getheaders()}, data)
