@@ -84,6 +84,9 @@ def test_nothing_a_submission_started_outlives_its_grading(graded):
 
 def test_a_port_the_notebook_publishes_held_by_another_program_fails_with_the_reason():
     with registry_port_free(), socket.socket() as holder:
+        # As any server does: the registry just stopped leaves its closed connections in
+        # TIME_WAIT on this port, which only a plain bind() refuses.
+        holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         holder.bind(("127.0.0.1", REGISTRY_PORT))
         holder.listen()
         result = grade(SOLUTIONS / "en" / "05-sharing.ipynb", timeout=60)
