@@ -4,15 +4,18 @@ and a port that is taken fails the start as Docker's daemon fails it."""
 from __future__ import annotations
 
 import contextlib
+import errno
 import io
 import socket
 import time
+import types
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from layerlab.cli.main import run_cli
+from layerlab.engine.sim.containers import ports
 from layerlab.engine.sim.engine import SimEngine
 from layerlab.engine.sim.runtimes import confinement
 
@@ -194,3 +197,62 @@ def test_the_program_in_a_user_namespace_is_reached_too(
     port = free_port()
     assert serve(engine, "userns", f"{port}:8000")[2] == 0
     assert get(port).startswith(b"HTTP/1.0 200 OK")
+
+
+def _free_run(count: int) -> int:
+    """The first of ``count`` consecutive ports that are all free now."""
+    for _ in range(50):
+        first = free_port()
+        if first + count <= 0xFFFF:
+            with contextlib.ExitStack() as stack:
+                try:
+                    for port in range(first, first + count):
+                        probe = stack.enter_context(socket.socket())
+                        probe.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+            return first
+    pytest.skip(f"no {count} consecutive free ports on this machine")
+
+
+def test_a_host_range_gives_the_first_free_port_in_it(engine: SimEngine) -> None:
+    first = _free_run(3)
+    spec = f"{first}-{first + 1}:80"
+    for name in ("one", "two"):
+        assert docker(engine, "run", "-d", "--name", name, "-p", spec, "busybox", "sleep",
+                      "300")[2] == 0  # fmt: skip
+    shown = docker(engine, "ps", "--format", "{{.Names}} {{.Ports}}")[0].splitlines()
+    assert sorted(shown) == [f"one 0.0.0.0:{first}->80/tcp", f"two 0.0.0.0:{first + 1}->80/tcp"]
+    bindings = docker(engine, "inspect", "--format", "{{json .HostConfig.PortBindings}}", "two")
+    assert bindings[0] == f'{{"80/tcp":[{{"HostIp":"","HostPort":"{spec.split(":")[0]}"}}]}}\n'
+    # The range is full: the daemon's allocator has no port to give, and the container stays
+    # created.
+    _, err, code = docker(engine, "run", "-d", "--name", "three", "-p", spec, "busybox", "sleep",
+                          "300")  # fmt: skip
+    assert code == 125
+    assert err.split("): ", 1)[1].startswith("all ports are allocated\n")
+
+
+def test_running_out_of_descriptors_is_said_not_crashed(
+    engine: SimEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A range of thousands of ports needs a socket each; past the process's limit socket()
+    # fails (EMFILE), and the run ends with LayerLab's words rather than an internal error.
+    made = []
+
+    def socket_until_the_limit(*args: object) -> socket.socket:
+        if len(made) == 2:
+            raise OSError(errno.EMFILE, "Too many open files")
+        made.append(args)
+        return socket.socket(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(
+        ports, "socket", types.SimpleNamespace(**{**vars(socket), "socket": socket_until_the_limit})
+    )
+    first = _free_run(3)
+    spec = f"{first}-{first + 2}:{first}-{first + 2}"
+    _, err, code = docker(engine, "run", "-d", "-p", spec, "busybox", "sleep", "9")
+    assert code == 125
+    assert f"LayerLab: cannot publish port {first + 2}: Too many open files" in err
+    assert "internal error" not in err
+    assert not proxies(engine)  # the two bound first were let go

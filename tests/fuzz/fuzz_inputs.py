@@ -163,7 +163,12 @@ def _value(spec: FlagSpec) -> st.SearchStrategy[str]:
         return st.one_of(st.sampled_from(["root", "1000", "1000:1000", "nobody", "/tmp", "sh"]),
                          odd_text)  # fmt: skip
     if spec.long in ("publish", "expose"):
-        return st.one_of(st.sampled_from(["80", "8080:80", "127.0.0.1:80:80/tcp", "x"]), odd_text)
+        return st.one_of(
+            st.sampled_from(["80", "8080:80", "127.0.0.1:80:80/tcp", "x", "70000:80", "80-70000",
+                             "18000-18002:80", "0:80", "[::1]:80:80", "::1:80:80", "1.2.3:80:80",
+                             "80/udp", "80/xyz", "5-3:80", ":", "/tcp"]),
+            odd_text,
+        )  # fmt: skip
     return odd_text
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from layerlab.cli.commands.base import CommandContext
 from layerlab.cli.errors import CliError, daemon_error
 from layerlab.cli.flags import ParsedArgs
+from layerlab.cli.portspec import PortSpecError, parse_uint16
 from layerlab.engine.errors import EngineError
 
 _PIECES = re.compile(r"(\d+)")
@@ -45,16 +46,10 @@ def cmd_port(ctx: CommandContext, parsed: ParsedArgs) -> int:
 
 
 def _check_port(number: str) -> None:
-    """Go's strconv.ParseUint(number, 10, 16), with its words when it fails."""
-    if not re.fullmatch(r"[0-9]+", number):
-        problem = "invalid syntax"
-    elif int(number) > 0xFFFF:
-        problem = "value out of range"
-    else:
-        return
-    raise CliError(
-        f'Error: invalid port ({number}): strconv.ParseUint: parsing "{number}": {problem}'
-    )
+    try:
+        parse_uint16(number)
+    except PortSpecError as exc:
+        raise CliError(f"Error: invalid port ({number}): {exc}") from None
 
 
 def _address(frontend: dict[str, str]) -> str:

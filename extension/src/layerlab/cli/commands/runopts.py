@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import os
-import re
 from typing import Any
 
 from layerlab.cli.commands.base import key_values
 from layerlab.cli.errors import CliError
 from layerlab.cli.flags import ParsedArgs
 from layerlab.cli.grammar import cli_26
+from layerlab.cli.portspec import PortSpecError, parse_expose, parse_port_spec
 from layerlab.cli.safety import refuse_unsafe
 
 RUN_HINT = "Run 'docker run --help' for more information"
@@ -74,19 +74,7 @@ def _env(values: list[str]) -> list[str]:
 
 
 def _port_error(message: str) -> CliError:
-    """A bad ``-p``: Engine 26.1's CLI vendors a port library whose messages start upper-case."""
-    return run_error(message[0].upper() + message[1:] if cli_26() else message, 125)
-
-
-def _port_range(text: str, what: str, spec: str) -> list[int]:
-    match = re.fullmatch(r"(\d+)(?:-(\d+))?", text)
-    if not match:
-        raise _port_error(f"invalid {what}: {spec}")
-    first = int(match[1])
-    last = int(match[2] or first)
-    if last < first:
-        raise _port_error(f"invalid {what}: {spec}")
-    return list(range(first, last + 1))
+    return run_error(message, 125)
 
 
 def parse_publish(specs: list[str]) -> tuple[list[str], dict[str, list[dict[str, str]]]]:
@@ -94,29 +82,16 @@ def parse_publish(specs: list[str]) -> tuple[list[str], dict[str, list[dict[str,
     exposed: list[str] = []
     bindings: dict[str, list[dict[str, str]]] = {}
     for spec in specs:
-        body, _, proto = spec.partition("/")
-        proto = proto or "tcp"
-        parts = body.rsplit(":", 2)
-        container_text = parts[-1]
-        host_text = parts[-2] if len(parts) >= 2 else ""
-        host_ip = parts[-3] if len(parts) == 3 else ""
-        if not container_text:
-            raise _port_error(f"no port specified: {spec}<empty>")
-        container_ports = _port_range(container_text, "containerPort", container_text)
-        host_ports = _port_range(host_text, "hostPort", host_text) if host_text else []
-        if host_ports and len(host_ports) != len(container_ports) and len(host_ports) != 1:
-            raise _port_error(
-                f"invalid ranges specified for container and host Ports: {container_text} and "
-                f"{host_text}"
+        try:
+            mappings = parse_port_spec(spec, old=cli_26())
+        except PortSpecError as exc:
+            raise _port_error(str(exc)) from None
+        for mapping in mappings:
+            if mapping.port not in exposed:
+                exposed.append(mapping.port)
+            bindings.setdefault(mapping.port, []).append(
+                {"HostIp": mapping.host_ip, "HostPort": mapping.host_port}
             )
-        for index, port in enumerate(container_ports):
-            key = f"{port}/{proto}"
-            if key not in exposed:
-                exposed.append(key)
-            host_port = ""
-            if host_ports:
-                host_port = str(host_ports[index] if len(host_ports) > 1 else host_ports[0])
-            bindings.setdefault(key, []).append({"HostIp": host_ip, "HostPort": host_port})
     return exposed, bindings
 
 
@@ -125,9 +100,11 @@ def create_kwargs(parsed: ParsedArgs) -> dict[str, Any]:
     refuse_unsafe(parsed)  # safe mode (real engine): nothing that reaches outside the container
     exposed, bindings = parse_publish(parsed.items("publish"))
     for port in parsed.items("expose"):
-        body, _, proto = port.partition("/")
-        for number in _port_range(body, "range format for --expose", port):
-            key = f"{number}/{proto or 'tcp'}"
+        try:
+            keys = parse_expose(port, old=cli_26())
+        except PortSpecError as exc:
+            raise _port_error(str(exc)) from None
+        for key in keys:
             if key not in exposed:
                 exposed.append(key)
     host_config: dict[str, Any] = {}

@@ -97,24 +97,7 @@ def bind(doc: Json, held: dict[int, str], endpoint: str) -> Publication:
                     )
                 )
             shown = host_ip or "0.0.0.0"
-            port = int(host_port) if host_port else 0
-            if port and port in held:
-                raise EngineError(
-                    f"driver failed programming external connectivity on endpoint {name} "
-                    f"({endpoint}): Bind for {shown}:{port} failed: port is already allocated"
-                )
-            listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            try:
-                listener.bind((LOOPBACK, port))
-            except OSError as error:
-                listener.close()
-                reason = _BIND_ERRORS.get(error.errno or 0, error.strerror or str(error))
-                raise EngineError(
-                    f"driver failed programming external connectivity on endpoint {name} "
-                    f"({endpoint}): Error starting userland proxy: listen tcp4 {shown}:{port}: "
-                    f"bind: {reason}"
-                ) from None
+            listener = _listen(name, endpoint, shown, _candidates(host_port), held)
             listener.listen(128)
             bound = Binding(key, host_ip, listener.getsockname()[1], listener)
             publication.bindings.append(bound)
@@ -123,6 +106,58 @@ def bind(doc: Json, held: dict[int, str], endpoint: str) -> Publication:
         publication.close()
         raise
     return publication
+
+
+def _candidates(host_port: str) -> list[int]:
+    """The host ports a binding may take: one, any (0: the kernel's pick), or a range the
+    daemon allocates one port in (``-p 8000-8010:80``)."""
+    first, _, last = host_port.partition("-")
+    try:
+        low = int(first) if first else 0
+        high = int(last) if last else low
+    except ValueError:
+        low = high = -1
+    if not 0 <= low <= high <= 0xFFFF:
+        raise EngineError(f"invalid port specification: {json.dumps(host_port)}")
+    return list(range(low, high + 1))
+
+
+def _listen(
+    name: str, endpoint: str, shown: str, ports: list[int], held: dict[int, str]
+) -> socket.socket:
+    """A listening socket on the port the daemon's allocator picks: the one asked for, or in a
+    range the first that no container holds. As in Docker, a port another program holds fails
+    the start even when the range has others (the daemon does not retry a chosen port)."""
+    failure = "all ports are allocated"
+    for port in ports:
+        if port and port in held:
+            if len(ports) == 1:
+                failure = f"Bind for {shown}:{port} failed: port is already allocated"
+            continue
+        try:
+            listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        except OSError as error:
+            # Out of file descriptors (a range of thousands of ports): nothing Docker says.
+            raise EngineError(
+                tr(
+                    "LayerLab: cannot publish port {port}: {reason}",
+                    port=port,
+                    reason=error.strerror or str(error),
+                )
+            ) from None
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            listener.bind((LOOPBACK, port))
+        except OSError as error:
+            listener.close()
+            reason = _BIND_ERRORS.get(error.errno or 0, error.strerror or str(error))
+            failure = f"Error starting userland proxy: listen tcp4 {shown}:{port}: bind: {reason}"
+            break
+        return listener
+    raise EngineError(
+        f"driver failed programming external connectivity on endpoint {name} ({endpoint}): "
+        f"{failure}"
+    )
 
 
 _BIND_ERRORS = {
