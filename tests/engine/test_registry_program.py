@@ -358,3 +358,48 @@ def test_a_registry_program_no_container_publishes_is_reached_too(
     out, err, code = docker(engine, "pull", name)
     assert code == 0, err
     assert "Downloaded newer image" in out
+
+
+def test_a_published_registry_answers_on_every_loopback_address(
+    engine: SimEngine, registry: str
+) -> None:
+    """docker-proxy listens on every address, so 127.0.0.2:PORT reaches the registry too."""
+    port = registry.rpartition(":")[2]
+    name = f"127.0.0.2:{port}/team/box:1"
+    assert docker(engine, "tag", "busybox", name)[2] == 0
+    _, err, code = docker(engine, "push", name)
+    assert code == 0, err
+    tags = json.loads(request("GET", registry, "/v2/team/box/tags/list")[2])
+    assert tags == {"name": "team/box", "tags": ["1"]}
+
+
+def test_at_ipv6_loopback_the_daemon_would_speak_https(
+    engine: SimEngine, registry: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The daemon's default insecure registries are 127.0.0.0/8 only: at [::1] it speaks
+    HTTPS. Where nothing listens that is its refusal; where a registry does, LayerLab says it
+    does not speak HTTPS to it rather than pretend (Engine 26.1: the 20.10 daemon refuses the
+    name itself)."""
+    monkeypatch.setenv("LAYERLAB_PROFILE", "26.1")
+    nothing = free_port()
+    name = f"[::1]:{nothing}/team/box:1"
+    assert docker(engine, "tag", "busybox", name)[2] == 0
+    _, err, code = docker(engine, "push", name)
+    assert (code, err) == (1, f'Get "https://[::1]:{nothing}/v2/": dial tcp [::1]:{nothing}: '
+                              "connect: connection refused\n")  # fmt: skip
+    port = registry.rpartition(":")[2]
+    name = f"[::1]:{port}/team/box:1"
+    assert docker(engine, "tag", "busybox", name)[2] == 0
+    _, err, code = docker(engine, "push", name)
+    assert code == 1
+    assert err.startswith(f"LayerLab: the daemon would reach the registry at [::1]:{port} over")
+
+
+def test_a_port_past_65535_is_refused_by_the_dialer(
+    engine: SimEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("LAYERLAB_SIMULATED_REGISTRIES", raising=False)
+    assert docker(engine, "tag", "busybox", "localhost:99999/box")[2] == 0
+    _, err, code = docker(engine, "pull", "localhost:99999/box")
+    assert (code, err) == (1, 'Error response from daemon: Get "http://localhost:99999/v2/": '
+                              "dial tcp: address 99999: invalid port\n")  # fmt: skip

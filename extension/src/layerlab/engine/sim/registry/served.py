@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import gzip
 import http.client
+import ipaddress
 import json
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,7 +27,6 @@ from layerlab.engine.sim.registry.formats import MANIFEST_V2, gzip_stored
 from layerlab.engine.sim.store import fs
 from layerlab.i18n import tr
 
-LOOPBACK_HOSTS = ("localhost", "127.0.0.1")
 _TIMEOUT = 60.0
 _STARTING_SECONDS = 10.0
 
@@ -51,10 +52,30 @@ class Answer:
     body: bytes
 
 
+def machine_host(host: str) -> bool:
+    """Whether a registry name's host is this machine: ``localhost``, an address of
+    127.0.0.0/8, or ``[::1]``."""
+    if host in ("localhost", "[::1]"):
+        return True
+    try:
+        return ipaddress.IPv4Address(host).is_loopback
+    except ValueError:
+        return False
+
+
 @dataclass(frozen=True)
 class ServedRegistry:
     domain: str  # as the image name has it: "localhost:5000"
-    address: str  # where it is dialled: "127.0.0.1:5000"
+    address: str  # where the daemon dials it, as Go names it: "127.0.0.1:5000"
+    # Where LayerLab connects instead: a published port answers on every address of this
+    # machine, as docker-proxy's does, while LayerLab's proxy listens on 127.0.0.1 only.
+    via: str = ""
+
+    @property
+    def scheme(self) -> str:
+        """The daemon's default insecure registries are 127.0.0.0/8: plain HTTP there, and
+        HTTPS at ``[::1]`` (measured on Engine 26.1)."""
+        return "https" if self.address.startswith("[") else "http"
 
     def call(
         self, method: str, path: str, body: bytes | None = None, headers: dict | None = None
@@ -62,8 +83,14 @@ class ServedRegistry:
         if path.startswith(("http://", "https://")):  # distribution's Location is absolute
             parts = urlsplit(path)
             path = parts.path + (f"?{parts.query}" if parts.query else "")
-        url = f"http://{self.domain}{path}"
-        connection = http.client.HTTPConnection(self.address, timeout=_TIMEOUT)
+        url = f"{self.scheme}://{self.domain}{path}"
+        port = self.address.rpartition(":")[2]
+        if int(port) > 0xFFFF:
+            failure = f"dial tcp: address {port}: invalid port"
+            raise Unreachable(f'{method.title()} "{url}": {failure}', failure)
+        if self.scheme == "https":
+            self._refuse_https(method, url)
+        connection = http.client.HTTPConnection(self.via or self.address, timeout=_TIMEOUT)
         try:
             connection.request(method, path, body, headers or {})
             response = connection.getresponse()
@@ -79,6 +106,26 @@ class ServedRegistry:
         finally:
             connection.close()
         return Answer(response.status, {k.lower(): v for k, v in response.getheaders()}, data)
+
+    def _refuse_https(self, method: str, url: str) -> None:
+        """Where the daemon would speak HTTPS: its words when nothing listens; LayerLab's own
+        when something does, as it speaks only HTTP to a registry on this machine."""
+        host, _, port = (self.via or self.address).rpartition(":")
+        try:
+            socket.create_connection((host.strip("[]"), int(port)), timeout=_TIMEOUT).close()
+        except ConnectionRefusedError:
+            failure = f"dial tcp {self.address}: connect: connection refused"
+            raise Refused(f'{method.title()} "{url}": {failure}', failure) from None
+        except OSError as error:
+            failure = str(error.strerror or error)
+            raise Unreachable(f'{method.title()} "{url}": {failure}', failure) from None
+        raise Unreachable(
+            tr(
+                "LayerLab: the daemon would reach the registry at {domain} over HTTPS, which "
+                "LayerLab does not speak to a registry on this machine: use localhost:PORT",
+                domain=self.domain,
+            )
+        )
 
     def ping(self) -> None:
         """The daemon's first request: is a registry there? A registry container that has just

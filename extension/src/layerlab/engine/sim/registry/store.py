@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from layerlab.engine.reference import DEFAULT_DOMAIN
 from layerlab.engine.sim.registry.formats import compressed_blob, manifest_for
 from layerlab.engine.sim.registry.hub import images as hub
-from layerlab.engine.sim.registry.served import LOOPBACK_HOSTS, ServedRegistry, Unreachable
+from layerlab.engine.sim.registry.served import ServedRegistry, Unreachable, machine_host
 from layerlab.engine.sim.store import fs, published
 from layerlab.i18n import tr
 
@@ -103,11 +103,13 @@ class Registries:
         simulated registries, as remote ones (see :func:`simulated_on_loopback` for the one
         exception)."""
         host, _, port = domain.rpartition(":")
-        if host not in LOOPBACK_HOSTS or not port.isdigit():
+        if not machine_host(host) or not port.isdigit():
             return None
-        if simulated_on_loopback(domain) and not published.holder(self.store, int(port)):
+        holder = published.holder(self.store, int(port))
+        if simulated_on_loopback(domain) and not holder:
             return None
-        return ServedRegistry(domain, f"127.0.0.1:{port}")
+        address = f"127.0.0.1:{port}" if host == "localhost" else domain
+        return ServedRegistry(domain, address, f"127.0.0.1:{port}" if holder else "")
 
     def repository_exists(self, domain: str, path: str) -> bool:
         return bool(self.tags(domain, path))
