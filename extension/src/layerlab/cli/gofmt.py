@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
+from layerlab.go_strconv import go_quote
+
 # ---------------------------------------------------------------------------
 # Go float formatting (strconv.FormatFloat / fmt %g, %e, %f)
 
@@ -95,42 +97,6 @@ def go_format_float(value: float, verb: str = "g", precision: int = -1) -> str:
     else:
         raise ValueError(f"unsupported float verb {verb!r}")
     return "-" + body if negative else body
-
-
-# ---------------------------------------------------------------------------
-# strconv.Quote
-
-_QUOTE_ESCAPES = {
-    "\a": "\\a",
-    "\b": "\\b",
-    "\f": "\\f",
-    "\n": "\\n",
-    "\r": "\\r",
-    "\t": "\\t",
-    "\v": "\\v",
-    "\\": "\\\\",
-    '"': '\\"',
-}
-
-
-def go_quote(s: str, ascii_only: bool = False) -> str:
-    """Go's ``strconv.Quote``: double quotes, Go escapes, non-printable runes escaped (and,
-    as ``QuoteToASCII``, every rune past ASCII too)."""
-    parts = ['"']
-    for char in s:
-        code = ord(char)
-        if char in _QUOTE_ESCAPES:
-            parts.append(_QUOTE_ESCAPES[char])
-        elif (char == " " or char.isprintable()) and (code < 0x80 or not ascii_only):
-            parts.append(char)
-        elif code < 0x80 or 0xD800 <= code <= 0xDFFF:
-            parts.append(f"\\x{code & 0xFF:02x}" if code < 0x80 else "\\ufffd")
-        elif code < 0x10000:
-            parts.append(f"\\u{code:04x}")
-        else:
-            parts.append(f"\\U{code:08x}")
-    parts.append('"')
-    return "".join(parts)
 
 
 # ---------------------------------------------------------------------------

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from layerlab.cli.gofmt import go_quote
 from layerlab.cli.gotemplate_lexer import Lexer, Token, go_char_constant, go_unquote
 from layerlab.cli.gotemplate_nodes import (
     ActionNode,
@@ -29,6 +28,7 @@ from layerlab.cli.gotemplate_nodes import (
     VariableNode,
 )
 from layerlab.cli.gotemplate_values import TemplateError
+from layerlab.go_strconv import go_quote
 
 _COMMAND_START = {"bool", "charconst", "dot", "field", "ident", "number", "string", "rawstring"}
 _COMMAND_START |= {"var", "lparen"}

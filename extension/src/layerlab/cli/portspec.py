@@ -13,7 +13,7 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 
-from layerlab.cli.gofmt import go_quote
+from layerlab.go_strconv import go_quote
 
 _PROTOCOLS = ("tcp", "udp", "sctp")
 

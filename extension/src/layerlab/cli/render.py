@@ -15,9 +15,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from layerlab.cli.gofmt import go_format_float, go_quote, go_sprintf, go_value_string
+from layerlab.cli.gofmt import go_format_float, go_sprintf, go_value_string
 from layerlab.cli.tabwriter import display_width, ellipsis, render_table, tabwrite
 from layerlab.cli.units import bytes_size, created_ago, human_duration, human_size
+from layerlab.go_strconv import go_quote
 
 __all__ = [
     "bytes_size",

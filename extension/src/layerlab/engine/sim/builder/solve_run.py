@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 
 from layerlab.engine.sim.builder.job import StepFailed
 from layerlab.engine.sim.builder.solve_status import Trace, Vertex
-from layerlab.engine.sim.builder.stage import go_quote
 from layerlab.engine.sim.store import fs
+from layerlab.go_strconv import go_quote
 
 if TYPE_CHECKING:
     from layerlab.engine.sim.containers.backend import ContainerBackend

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from layerlab.engine.profiles import daemon
 from layerlab.engine.sim.images.config import DEFAULT_PATH, config_doc, go_json, rfc3339
 from layerlab.engine.sim.store import fs
+from layerlab.go_strconv import go_quote
 
 if TYPE_CHECKING:
     from layerlab.engine.sim.containers.backend import ContainerBackend
@@ -166,11 +167,6 @@ def created_container_config(probe_config: Json, container_id: str) -> Json:
 
 
 # -- Go's fmt verbs, for the texts the daemon writes into history --------------------------------
-
-
-def go_quote(text: str) -> str:
-    """Go's ``%q`` of a string (printable text: JSON escaping agrees)."""
-    return go_json(text).replace("\\u003c", "<").replace("\\u003e", ">").replace("\\u0026", "&")
 
 
 def go_quote_list(items: list[str]) -> str:

@@ -10,8 +10,9 @@ from __future__ import annotations
 import re
 
 from layerlab.engine.sim.builder.dockerfile.durations import parse_go_duration
-from layerlab.engine.sim.builder.dockerfile.instruction import Instruction, go_quote
+from layerlab.engine.sim.builder.dockerfile.instruction import Instruction
 from layerlab.engine.sim.builder.dockerfile.lines import ParserNode
+from layerlab.go_strconv import go_quote
 
 _STAGE_NAME = re.compile(r"[a-z][a-z0-9_.-]*")
 _ONBUILD_PREFIX = re.compile(r"^\s*ONBUILD\s*", re.IGNORECASE)

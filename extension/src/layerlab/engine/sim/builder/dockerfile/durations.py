@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from layerlab.engine.sim.builder.dockerfile.instruction import go_quote
+from layerlab.go_strconv import go_quote
 
 _DURATION_UNITS = {
     "ns": 1,

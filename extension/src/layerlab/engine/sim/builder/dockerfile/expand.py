@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from layerlab.engine.sim.builder.dockerfile.instruction import DockerfileError, go_quote
+from layerlab.engine.sim.builder.dockerfile.instruction import DockerfileError
+from layerlab.go_strconv import go_quote
 
 _SPECIAL_PARAMS = "@*#?-$!0"
 

@@ -1,14 +1,13 @@
 """The vocabulary of the classic builder's Dockerfile front end (Docker Engine 20.10).
 
-:class:`Instruction` is what the builder executes, :class:`DockerfileError` carries the
-daemon's exact refusal text, and ``go_quote`` renders the ``%q`` operands those messages
-quote. The line parser, the instruction checks, variable expansion and duration parsing
+:class:`Instruction` is what the builder executes and :class:`DockerfileError` carries the
+daemon's exact refusal text (its ``%q`` operands quoted by :mod:`layerlab.go_strconv`). The
+line parser, the instruction checks, variable expansion and duration parsing
 (``dockerfile_*`` modules) all build on these; :mod:`dockerfile` is the entry point.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 
 from layerlab.engine.errors import InvalidArgument
@@ -27,11 +26,6 @@ def buildkit_required(option: str) -> str:
         f"the --{option} option requires BuildKit. Refer to https://docs.docker.com/go/buildkit/"
         " to learn how to build images with BuildKit enabled"
     )
-
-
-def go_quote(s: str) -> str:
-    """Go's ``%q`` for ordinary text (JSON string escaping is identical for printable text)."""
-    return json.dumps(s, ensure_ascii=False)
 
 
 @dataclass

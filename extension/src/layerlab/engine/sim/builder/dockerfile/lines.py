@@ -12,7 +12,7 @@ import json
 import re
 from dataclasses import dataclass
 
-from layerlab.engine.sim.builder.dockerfile.instruction import go_quote
+from layerlab.go_strconv import go_quote
 
 _WHITESPACE = re.compile(r"[\t\v\f\r ]+")
 _DIRECTIVE = re.compile(
