@@ -96,13 +96,11 @@ class ServedRegistry:
             response = connection.getresponse()
             data = response.read()
         except ConnectionRefusedError:
-            failure = f"dial tcp {self.address}: connect: connection refused"
-            raise Refused(f'{method.title()} "{url}": {failure}', failure) from None
+            raise self._dial_failed(method, url, None) from None
         except (http.client.HTTPException, ConnectionError):
             raise Unreachable(f'{method.title()} "{url}": EOF', "EOF") from None
         except OSError as error:
-            failure = str(error.strerror or error)
-            raise Unreachable(f'{method.title()} "{url}": {failure}', failure) from None
+            raise self._dial_failed(method, url, error) from None
         finally:
             connection.close()
         return Answer(response.status, {k.lower(): v for k, v in response.getheaders()}, data)
@@ -114,11 +112,9 @@ class ServedRegistry:
         try:
             socket.create_connection((host.strip("[]"), int(port)), timeout=_TIMEOUT).close()
         except ConnectionRefusedError:
-            failure = f"dial tcp {self.address}: connect: connection refused"
-            raise Refused(f'{method.title()} "{url}": {failure}', failure) from None
+            raise self._dial_failed(method, url, None) from None
         except OSError as error:
-            failure = str(error.strerror or error)
-            raise Unreachable(f'{method.title()} "{url}": {failure}', failure) from None
+            raise self._dial_failed(method, url, error) from None
         raise Unreachable(
             tr(
                 "LayerLab: the daemon would reach the registry at {domain} over HTTPS, which "
@@ -126,6 +122,15 @@ class ServedRegistry:
                 domain=self.domain,
             )
         )
+
+    def _dial_failed(self, method: str, url: str, error: OSError | None) -> Unreachable:
+        """The daemon's words for a connection that failed: refused (``error`` None), or
+        another error of the system."""
+        if error is None:
+            failure = f"dial tcp {self.address}: connect: connection refused"
+            return Refused(f'{method.title()} "{url}": {failure}', failure)
+        failure = str(error.strerror or error)
+        return Unreachable(f'{method.title()} "{url}": {failure}', failure)
 
     def ping(self) -> None:
         """The daemon's first request: is a registry there? A registry container that has just
