@@ -120,6 +120,26 @@ def test_wait_and_logs_follow_a_program_to_its_end(engine: SimEngine) -> None:
     assert "brief" not in docker(engine, "ps", "-a", "--format", "{{.Names}}")[0]
 
 
+def test_start_without_attaching_leaves_a_created_program_running(engine: SimEngine) -> None:
+    """`docker create` records that a client would attach; only the client that does attach
+    (`start -a`, `run` without -d) waits for the program. A plain `start` returns at once."""
+    program = "import time\nprint('up', flush=True)\ntime.sleep(30)\n"
+    docker(engine, "create", "--name", "later", "python:3.12", "python", "-c", program)
+    started = time.monotonic()
+    assert docker(engine, "start", "later") == ("later\n", "", 0)
+    assert time.monotonic() - started < 10
+    pid = program_pid(engine, "later")
+    assert alive(pid)
+    assert status(engine, "later").startswith("Up ")
+    assert docker(engine, "restart", "-t", "0", "later")[2] == 0
+    assert status(engine, "later").startswith("Up ")
+    assert docker(engine, "kill", "later")[2] == 0
+    quick = "print('attached')"
+    docker(engine, "create", "--name", "quick", "python:3.12", "python", "-c", quick)
+    assert docker(engine, "start", "-a", "quick") == ("attached\n", "", 0)
+    assert status(engine, "quick").startswith("Exited (0) ")
+
+
 def test_rm_force_kill_and_reset_leave_nothing_running(engine: SimEngine) -> None:
     docker(engine, "run", "-d", "--name", "one", "python:3.12", "python", "-c", TICKER)
     docker(engine, "run", "-d", "--name", "two", "python:3.12", "python", "-c", TICKER)

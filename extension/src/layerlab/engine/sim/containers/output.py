@@ -77,6 +77,8 @@ def attach(engine: ContainerBackend, container: str, stdin: bytes | None) -> Chu
     keeps its stdin open; the output is everything until the program ends."""
     with engine.store.transaction():
         c = engine.containers_store.resolve(container)
+        if not c.running:
+            engine.containers_store.attached_clients.add(c.id)
         if stdin is not None and c.doc["Config"].get("OpenStdin") and not c.running:
             c.run["stdin"] = base64.b64encode(stdin).decode("ascii")  # the next start reads it
             engine.containers_store.save(c)

@@ -94,6 +94,11 @@ class ContainerStore:
     def __init__(self, engine: ImageBackend) -> None:
         self.engine = engine
         self.store = engine.store
+        # Containers a client of this engine has attached to before starting them (``run``
+        # without -d, ``start -a``): their next start runs a real program to its end here, for
+        # the client to read. Any other start leaves it running in the background, as the
+        # daemon does whatever the container's config says about attaching.
+        self.attached_clients: set[str] = set()
 
     def all(self) -> list[Container]:
         rows = self.store.query("SELECT id, name, seq, doc, upper FROM containers ORDER BY seq")
@@ -320,6 +325,8 @@ class ContainerStore:
 
         if c.running:
             return None
+        client_attached = c.id in self.attached_clients
+        self.attached_clients.discard(c.id)
         engine = self.engine
         now = engine.clock.now()
         config = c.doc["Config"]
@@ -336,7 +343,7 @@ class ContainerStore:
         attached = c.run.pop("stdin", None)
         context.stdin = base64.b64decode(attached) if attached is not None else b""
         context.stdin_open = context.tty or (attached is None and bool(config.get("OpenStdin")))
-        if not config.get("AttachStdout"):
+        if not client_attached:
             # A real program runs on in the background, on a terminal of its own with -t.
             context.live_dir = str(self.live_dir(c))
         # The ports first, as the daemon's network does: a taken one stops the start here.
