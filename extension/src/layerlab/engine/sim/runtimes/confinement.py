@@ -386,7 +386,9 @@ def run(
         for fd in file_fds.values():
             os.close(fd)
     try:
-        limit = streams.pump(process, master, stdin, keep_stdin_open, on_output, limits)
+        limit = streams.pump(
+            process, master, stdin, keep_stdin_open, on_output, limits, forward_interrupt=job.pid1
+        )
     except BaseException:
         streams.kill(process)
         raise

@@ -66,10 +66,15 @@ def pump(
     keep_stdin_open: bool,
     on_output: Callable[[int, bytes], None],
     limits: Limits,
+    forward_interrupt: bool = False,
 ) -> str | None:
     """Feed stdin and read the outputs (``terminal``: a pseudo-terminal's master, or -1) until
     the program ends or a limit stops it. Input for a terminal is left out: nothing types
-    there (the CLI refuses -i with -t where its own input is no terminal)."""
+    there (the CLI refuses -i with -t where its own input is no terminal).
+
+    A first Ctrl-C (KeyboardInterrupt) is handed to the program as SIGINT when it is the
+    container's main process (``forward_interrupt``), as the docker CLI forwards it, and the
+    program decides how it ends; a second one gives up on it (the caller kills it)."""
     deadline = time.monotonic() + limits.wall_seconds
     selector = selectors.DefaultSelector()
     streams = {terminal: 1} if terminal >= 0 else {}
@@ -91,13 +96,22 @@ def pump(
         writer = None
     written = 0
     open_streams = len(streams)
+    interrupted = False
     try:
         while open_streams:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 kill(process)
                 return "time"
-            for key, _ in selector.select(min(remaining, 1.0)):
+            try:
+                ready = selector.select(min(remaining, 1.0))
+            except KeyboardInterrupt:
+                if interrupted or not forward_interrupt:
+                    raise
+                interrupted = True
+                interrupt(process)
+                continue
+            for key, _ in ready:
                 fileno = int(key.fd)
                 if fileno == writer:
                     try:
@@ -141,6 +155,19 @@ def pump(
                     stream.close()
         if terminal >= 0:
             os.close(terminal)
+
+
+def interrupt(process: subprocess.Popen[bytes]) -> None:
+    """SIGINT to the sandbox's main program: the child of bubblewrap (``process``), PID 1 of its
+    namespace, which ignores it unless it has a handler, as any PID 1 does."""
+    try:
+        with open(f"/proc/{process.pid}/task/{process.pid}/children") as listed:
+            children = [int(pid) for pid in listed.read().split()]
+    except (OSError, ValueError):
+        return  # ended meanwhile
+    for pid in children:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGINT)
 
 
 def kill(process: subprocess.Popen[bytes]) -> None:
