@@ -4,18 +4,33 @@ how the program ended (it is not left `Created`)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import select
 import signal
+import socket
 import subprocess
 import sys
 import time
+import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 import pytest
 
+from layerlab.engine.sim.engine import SimEngine
 from layerlab.engine.sim.runtimes import confinement
 
 pytestmark = pytest.mark.skipif(confinement.probe()[0] is None, reason="no confinement here")
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Iterator[Path]:
+    home = tmp_path / "home"
+    assert _docker(home, "pull", "-q", "python:3.12").wait(timeout=60) == 0
+    yield home
+    SimEngine(home=home).reset("empty")  # no program outlives its test
 
 
 def _docker(home: Path, *args: str) -> subprocess.Popen[str]:
@@ -59,9 +74,7 @@ def _status(home: Path, name: str) -> str:
     return listing.communicate(timeout=60)[0]
 
 
-def test_ctrl_c_reaches_the_program_and_its_exit_is_recorded(tmp_path: Path) -> None:
-    home = tmp_path / "home"
-    assert _docker(home, "pull", "-q", "python:3.12").wait(timeout=60) == 0
+def test_ctrl_c_reaches_the_program_and_its_exit_is_recorded(home: Path) -> None:
     program = "import time\nprint('ready', flush=True)\ntime.sleep(60)  # interrupt-me-1"
     out, err, code = _interrupted_run(home, "stopped", program)
     # Python's own answer to SIGINT: KeyboardInterrupt, then 128 + 2 as PID 1 cannot die of it.
@@ -71,10 +84,8 @@ def test_ctrl_c_reaches_the_program_and_its_exit_is_recorded(tmp_path: Path) -> 
     assert _status(home, "stopped").startswith("Exited (130) ")
 
 
-def test_a_main_process_without_a_handler_ignores_ctrl_c(tmp_path: Path) -> None:
+def test_a_main_process_without_a_handler_ignores_ctrl_c(home: Path) -> None:
     """PID 1 ignores a signal it has no handler for: the run goes on to the program's end."""
-    home = tmp_path / "home"
-    assert _docker(home, "pull", "-q", "python:3.12").wait(timeout=60) == 0
     program = (
         "import signal, time\nsignal.signal(signal.SIGINT, signal.SIG_DFL)\n"
         "time.sleep(2)\nprint('slept')  # interrupt-me-2"
@@ -82,3 +93,66 @@ def test_a_main_process_without_a_handler_ignores_ctrl_c(tmp_path: Path) -> None
     out, _, code = _interrupted_run(home, "ignores", program)
     assert (out, code) == ("slept\n", 0)
     assert _status(home, "ignores").startswith("Exited (0) ")
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _line(stream: IO[str], seconds: float = 30) -> str:
+    ready, _, _ = select.select([stream], [], [], seconds)
+    assert ready, "no output came"
+    return stream.readline()
+
+
+def test_a_foreground_server_is_served_followed_and_ended_by_ctrl_c(home: Path) -> None:
+    """`docker run -p` without -d: the program runs as with -d (Up in `ps`, its port served)
+    while the client shows its output as it comes; Ctrl-C ends it as Python ends on SIGINT."""
+    port = _free_port()
+    server = (
+        "import http.server\n"
+        "print('serving', flush=True)\n"
+        "http.server.test(http.server.SimpleHTTPRequestHandler, port=8000, bind='0.0.0.0')\n"
+    )
+    running = _docker(home, "run", "--name", "web", "-p", f"{port}:8000", "python:3.12",
+                      "python", "-c", server)  # fmt: skip
+    assert running.stdout is not None and running.stderr is not None
+    assert _line(running.stdout) == "serving\n"  # before the program ends
+    assert _status(home, "web").startswith("Up ")
+    for _ in range(100):  # the server binds its port a moment after it has printed
+        with contextlib.suppress(OSError):
+            answer = urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5)
+            break
+        time.sleep(0.05)
+    assert answer.status == 200
+    assert "GET / HTTP/1.1" in _line(running.stderr)  # the server's log, as it comes
+    running.send_signal(signal.SIGINT)
+    out, _ = running.communicate(timeout=60)
+    assert "Keyboard interrupt received, exiting." in out
+    assert running.returncode == 0  # http.server's own exit on KeyboardInterrupt
+    assert _status(home, "web").startswith("Exited (0) ")
+
+
+def test_a_second_ctrl_c_leaves_the_program_running(home: Path) -> None:
+    program = (
+        "import signal, time\n"
+        "signal.signal(signal.SIGINT, lambda *_: print('not yet', flush=True))\n"
+        "print('ready', flush=True)\n"
+        "while True: time.sleep(0.1)\n"
+    )
+    running = _docker(home, "run", "--name", "stubborn", "-p", f"{_free_port()}:8000",
+                      "python:3.12", "python", "-c", program)  # fmt: skip
+    assert running.stdout is not None
+    assert _line(running.stdout) == "ready\n"
+    running.send_signal(signal.SIGINT)
+    assert _line(running.stdout) == "not yet\n"
+    running.send_signal(signal.SIGINT)
+    _, err = running.communicate(timeout=60)
+    assert running.returncode == 130
+    assert err == (
+        "LayerLab: container stubborn keeps running; stop it with 'docker stop stubborn'.\n"
+    )
+    assert _status(home, "stubborn").startswith("Up ")
+    assert _docker(home, "rm", "-f", "stubborn").wait(timeout=60) == 0

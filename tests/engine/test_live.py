@@ -120,6 +120,18 @@ def test_wait_and_logs_follow_a_program_to_its_end(engine: SimEngine) -> None:
     assert "brief" not in docker(engine, "ps", "-a", "--format", "{{.Names}}")[0]
 
 
+def test_kill_s_int_reaches_python_as_keyboard_interrupt(engine: SimEngine) -> None:
+    """The program starts with SIGINT at its default action, as runc starts it: Python turns it
+    into KeyboardInterrupt (its monitor ignores SIGINT, which exec would otherwise pass on)."""
+    program = "import time\nprint('up', flush=True)\ntime.sleep(60)\n"
+    docker(engine, "run", "-d", "--name", "sleeper", "python:3.12", "python", "-c", program)
+    program_pid(engine, "sleeper")
+    time.sleep(1.0)  # Python sets up its handler meanwhile
+    assert docker(engine, "kill", "-s", "INT", "sleeper")[2] == 0
+    assert docker(engine, "wait", "sleeper")[0] == "130\n"
+    assert docker(engine, "logs", "sleeper")[1].endswith("KeyboardInterrupt\n")
+
+
 def test_start_without_attaching_leaves_a_created_program_running(engine: SimEngine) -> None:
     """`docker create` records that a client would attach; only the client that does attach
     (`start -a`, `run` without -d) waits for the program. A plain `start` returns at once."""

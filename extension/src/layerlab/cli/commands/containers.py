@@ -3,6 +3,7 @@ container prune."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 from typing import Any
 
@@ -97,8 +98,45 @@ def cmd_run(ctx: CommandContext, parsed: ParsedArgs) -> int:
         ctx.engine.start(container_id)
     except EngineError as exc:
         raise run_error(daemon_error(exc), start_error_code(exc.message), False) from None
-    _pump(ctx, chunks, streams)
-    return _wait_attached(ctx, container_id)
+    return _follow(ctx, container_id, chunks, streams, parsed.get("sig-proxy") is not False)
+
+
+def _follow(
+    ctx: CommandContext, container: str, chunks: Any, streams: set[str] | frozenset[str],
+    sig_proxy: bool,
+) -> int:  # fmt: skip
+    """The attached client: the container's output until it ends, then its exit code. As the
+    docker CLI's signal proxy does, a Ctrl-C is handed to the container's main process, which
+    decides how it ends, and the client reads on; a second Ctrl-C leaves the program running
+    and ends the client. (An engine's output that a Ctrl-C broke off ends there: the client
+    then waits for the exit code.)"""
+    output = iter(chunks)
+    interrupted = False
+    while True:
+        try:
+            _pump(ctx, output, streams)
+            return _wait_attached(ctx, container)
+        except KeyboardInterrupt:
+            name = _running_name(ctx, container)
+            if name is None or not sig_proxy or interrupted:
+                if name is not None:
+                    ctx.err(
+                        tr("LayerLab: container {name} keeps running; stop it with "
+                           "'docker stop {name}'.", name=name)
+                    )  # fmt: skip
+                raise
+            interrupted = True
+            with contextlib.suppress(EngineError):
+                ctx.engine.kill(container, "INT")
+
+
+def _running_name(ctx: CommandContext, container: str) -> str | None:
+    """The container's name while its program runs; None once it has ended or is gone."""
+    try:
+        state = ctx.engine.inspect_container(container)
+    except EngineError:
+        return None  # gone: an --rm container whose program ended
+    return str(state["Name"]).lstrip("/") if state["State"]["Running"] else None
 
 
 def _wait_attached(ctx: CommandContext, container: str) -> int:
@@ -176,8 +214,7 @@ def cmd_start(ctx: CommandContext, parsed: ParsedArgs) -> int:
             raise CliError("you cannot start and attach multiple containers at once")
         chunks = ctx.engine.attach(names[0], logs=False, stdin=_input(ctx, parsed))
         ctx.engine.start(names[0])
-        _pump(ctx, chunks, STD_STREAMS)
-        return _wait_attached(ctx, names[0])
+        return _follow(ctx, names[0], chunks, STD_STREAMS, sig_proxy=True)
     failed = _for_each(ctx, names, ctx.engine.start)
     if failed:
         raise CliError("Error: failed to start containers: " + ", ".join(failed))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import time
+from collections import deque
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -74,33 +75,89 @@ def _chunks(container: str, lines: list[tuple[int, bytes]], endless: bool) -> Ch
 
 def attach(engine: ContainerBackend, container: str, stdin: bytes | None) -> Chunks:
     """``docker attach``: what ``stdin`` gives is read by the next start of a container that
-    keeps its stdin open; the output is everything until the program ends."""
+    keeps its stdin open; the output is everything the next run writes until the program ends,
+    or for a container that already runs, what it writes from now on."""
+    store = engine.containers_store
     with engine.store.transaction():
-        c = engine.containers_store.resolve(container)
+        engine.settle()
+        c = store.resolve(container)
+        # A program that really runs: only what it writes from now on, as Docker attaches.
+        from_seq = store.next_log_seq(c) if c.running and c.run.get("live") else None
         if not c.running:
-            engine.containers_store.attached_clients.add(c.id)
+            store.attached_clients.add(c.id)
         if stdin is not None and c.doc["Config"].get("OpenStdin") and not c.running:
             c.run["stdin"] = base64.b64encode(stdin).decode("ascii")  # the next start reads it
-            engine.containers_store.save(c)
-    return _attached_output(engine, c.id)
+            store.save(c)
+    return _AttachedOutput(engine, c.id, from_seq)
 
 
-def _attached_output(engine: ContainerBackend, container_id: str) -> Chunks:
-    with engine.store.transaction():
-        chunks = _attached(engine, container_id)
-    for stream, data in chunks:
-        yield (data, None) if stream == 1 else (None, data)
+class _AttachedOutput:
+    """The output an attached client reads: what :func:`_attached` gives at once, then, for a
+    program that really runs, what it writes as it comes, until it ends. An iterator rather than
+    a generator so that a KeyboardInterrupt raised while it waits (a Ctrl-C, which the client
+    forwards to the program) leaves it able to go on where it was."""
+
+    def __init__(self, engine: ContainerBackend, container_id: str, from_seq: int | None):
+        self.engine = engine
+        self.container_id = container_id
+        self.from_seq = from_seq
+        self.pending: deque[tuple[int, bytes]] = deque()
+        self.seen = 0  # records of the run read so far
+        self.begun = False
+        self.following = False
+
+    def __iter__(self) -> _AttachedOutput:
+        return self
+
+    def __next__(self) -> tuple[bytes | None, bytes | None]:
+        while not self.pending:
+            if not self.begun:
+                with self.engine.store.transaction():
+                    chunks, following = _attached(self.engine, self.container_id, self.from_seq)
+                self.pending.extend(chunks)
+                self.begun, self.following = True, following
+                continue
+            if not self.following:
+                raise StopIteration
+            with self.engine.store.transaction():
+                chunks, following = self._more()
+            self.pending.extend(chunks[self.seen :])
+            self.seen, self.following = len(chunks), following
+            if following and not self.pending:
+                time.sleep(0.05)
+        stream, data = self.pending.popleft()
+        return (data, None) if stream == 1 else (None, data)
+
+    def _more(self) -> tuple[list[tuple[int, bytes]], bool]:
+        """The run's output so far (all of it, from its first record), and whether it runs on."""
+        store = self.engine.containers_store
+        try:
+            c = store.resolve(self.container_id)
+        except NotFound:
+            return [], False  # an --rm container gone with its program
+        if c.run.get("live"):  # else it has ended, its output all in the log
+            store.import_live_output(c)
+        first_seq = int(c.run.get("first_log_seq", 0)) if self.from_seq is None else self.from_seq
+        output = store.output(c, self.engine.clock.now(), first_seq)
+        # Read before settling: an --rm container goes with its program's end.
+        running = store.settle(c, self.engine.clock.now()) and c.running
+        return [(stream, data) for stream, data, _ in output], running
 
 
-def _attached(engine: ContainerBackend, container_id: str) -> list[tuple[int, bytes]]:
-    """Everything an attached client sees: all output until the program ends (waiting for it in
-    virtual time) or, for a program that never ends, until now."""
+def _attached(
+    engine: ContainerBackend, container_id: str, from_seq: int | None
+) -> tuple[list[tuple[int, bytes]], bool]:
+    """What an attached client sees at once: all output until the program ends (waiting for it
+    in virtual time) or, for a program that never ends, until now; or, for a program that
+    really runs, nothing yet and the word that its output is to be followed."""
     store = engine.containers_store
     try:
         c = store.resolve(container_id)
     except NotFound:
-        return []  # already gone: an --rm container whose start failed
-    first_seq = int(c.run.get("first_log_seq", 0))
+        return [], False  # already gone: an --rm container whose start failed
+    if c.running and c.run.get("live"):
+        return [], True  # read as it comes (``_AttachedOutput._more``)
+    first_seq = int(c.run.get("first_log_seq", 0)) if from_seq is None else from_seq
     if c.running and not c.run.get("forever"):
         end = c.run["started"] + c.run["duration"]
         engine.clock.advance(end - engine.clock.now())
@@ -108,7 +165,7 @@ def _attached(engine: ContainerBackend, container_id: str) -> list[tuple[int, by
         store.settle(c, end)
     else:
         output = store.output(c, engine.clock.now(), first_seq)
-    return [(stream, data) for stream, data, _ in output]
+    return [(stream, data) for stream, data, _ in output], False
 
 
 def logs(

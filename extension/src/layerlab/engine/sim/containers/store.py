@@ -343,8 +343,10 @@ class ContainerStore:
         attached = c.run.pop("stdin", None)
         context.stdin = base64.b64decode(attached) if attached is not None else b""
         context.stdin_open = context.tty or (attached is None and bool(config.get("OpenStdin")))
-        if not client_attached:
-            # A real program runs on in the background, on a terminal of its own with -t.
+        if not client_attached or ports.wanted(c.doc):
+            # A real program runs on in the background, on a terminal of its own with -t. One
+            # that publishes ports does so even with a client attached (the client follows its
+            # output): its ports are served while it runs, not once it has ended.
             context.live_dir = str(self.live_dir(c))
         # The ports first, as the daemon's network does: a taken one stops the start here.
         publication = (

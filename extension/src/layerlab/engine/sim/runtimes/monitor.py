@@ -24,6 +24,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from layerlab.engine.sim.runtimes import confinement, streams
@@ -54,7 +55,7 @@ def run(directory: Path) -> int:
         stderr=fd2,
         pass_fds=(info_write, *job.get("pass_fds", ())),
         # The confined program's limits, without a wall clock: it runs until it is stopped.
-        preexec_fn=confinement.limit_resources(
+        preexec_fn=_program_setup(
             confinement.Limits(0.0, job["cpu_seconds"], job["memory_bytes"], LOG_LIMIT)
         ),
     )
@@ -103,6 +104,20 @@ def run(directory: Path) -> int:
     with contextlib.suppress(OSError):
         _write_atomically(directory / "exit.json", {"code": code, "t": time.time()})
     return 0
+
+
+def _program_setup(limits: confinement.Limits) -> Callable[[], None]:
+    """What runs between fork and exec of the program's sandbox: its limits, and the signals
+    this monitor ignores given back their default action. An ignored signal stays ignored
+    across exec, and a Python started with SIGINT ignored never turns it into
+    KeyboardInterrupt: ``docker kill -s INT`` (or a forwarded Ctrl-C) would do nothing."""
+    limit = confinement.limit_resources(limits)
+
+    def apply() -> None:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        limit()
+
+    return apply
 
 
 def _b64(data: bytes) -> str:
