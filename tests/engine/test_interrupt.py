@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import IO
 
 import pytest
+from tests.realengine import reachable_real_engine
 
 from layerlab.engine.sim.engine import SimEngine
 from layerlab.engine.sim.runtimes import confinement
@@ -156,3 +157,42 @@ def test_a_second_ctrl_c_leaves_the_program_running(home: Path) -> None:
     )
     assert _status(home, "stubborn").startswith("Up ")
     assert _docker(home, "rm", "-f", "stubborn").wait(timeout=60) == 0
+
+
+def test_ctrl_c_while_attached_goes_to_the_program(home: Path) -> None:
+    program = "import time\nprint('ready', flush=True)\ntime.sleep(60)\n"
+    started = _docker(home, "run", "-d", "--name", "bg", "python:3.12", "python", "-c", program)
+    assert started.wait(timeout=60) == 0
+    attached = _docker(home, "attach", "bg")
+    time.sleep(1.5)  # attached, and the program has set up its handler
+    attached.send_signal(signal.SIGINT)
+    out, err = attached.communicate(timeout=60)
+    assert (out, err.splitlines()[-1], attached.returncode) == ("", "KeyboardInterrupt", 130)
+    assert _status(home, "bg").startswith("Exited (130) ")
+
+
+def test_on_a_real_engine_ctrl_c_reaches_the_program_and_its_output_is_read_on(
+    tmp_path: Path,
+) -> None:
+    """The same client on a real engine: the signal goes to the container through the daemon,
+    and the output written after it still comes over the attach connection."""
+    reachable_real_engine()
+    env = {**os.environ, "LAYERLAB_HOME": str(tmp_path / "home"), "LAYERLAB_ENGINE": "real",
+           "LAYERLAB_FORKSERVER": "0"}  # fmt: skip
+    name = f"layerlab-interrupt-{os.getpid()}"
+    script = "trap 'echo caught; exit 3' INT; echo ready; while :; do sleep 0.1; done"
+    running = subprocess.Popen(
+        [sys.executable, "-m", "layerlab", "docker", "run", "--rm", "--name", name, "busybox",
+         "sh", "-c", script],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert running.stdout is not None
+        assert _line(running.stdout) == "ready\n"
+        running.send_signal(signal.SIGINT)
+        out, err = running.communicate(timeout=60)
+        assert (out, err, running.returncode) == ("caught\n", "", 3)
+    finally:
+        running.kill()
+        subprocess.run([sys.executable, "-m", "layerlab", "docker", "rm", "-f", name], env=env,
+                       capture_output=True, timeout=60)  # fmt: skip

@@ -152,6 +152,22 @@ def test_start_without_attaching_leaves_a_created_program_running(engine: SimEng
     assert status(engine, "quick").startswith("Exited (0) ")
 
 
+def test_attach_reads_on_from_now_to_the_programs_end(engine: SimEngine) -> None:
+    program = (
+        "import time\nprint('before', flush=True)\ntime.sleep(1.5)\n"
+        "print('after', flush=True)\nraise SystemExit(4)\n"
+    )
+    docker(engine, "run", "-d", "--name", "late", "python:3.12", "python", "-c", program)
+    for _ in range(100):  # until it has printed its first line
+        if docker(engine, "logs", "late")[0]:
+            break
+        time.sleep(0.05)
+    assert docker(engine, "attach", "late") == ("after\n", "", 4)
+    assert docker(engine, "attach", "late") == (
+        "", "You cannot attach to a stopped container, start it first\n", 1
+    )
+
+
 def test_rm_force_kill_and_reset_leave_nothing_running(engine: SimEngine) -> None:
     docker(engine, "run", "-d", "--name", "one", "python:3.12", "python", "-c", TICKER)
     docker(engine, "run", "-d", "--name", "two", "python:3.12", "python", "-c", TICKER)

@@ -147,8 +147,8 @@ def _pair(
 def _build_table() -> tuple[dict[str, Command], dict[str, Group]]:
     c = "containers:"
     i = "images:"
-    run, c_run = _pair("container", "run", MIN1, c + "cmd_run", _CREATE_FLAGS | {"detach"},
-                       interspersed=False)  # fmt: skip
+    run, c_run = _pair("container", "run", MIN1, c + "cmd_run",
+                       _CREATE_FLAGS | {"detach", "sig-proxy"}, interspersed=False)  # fmt: skip
     create, c_create = _pair("container", "create", MIN1, c + "cmd_create", _CREATE_FLAGS,
                              interspersed=False)  # fmt: skip
     start, c_start = _pair("container", "start", MIN1, c + "cmd_start", {"attach", "interactive"})
@@ -170,6 +170,8 @@ def _build_table() -> tuple[dict[str, Command], dict[str, Group]]:
     port, c_port = _pair("container", "port", ("range", 1, 2), "ports:cmd_port", set())
     cp, c_cp = _pair("container", "cp", EXACT2, "copy:cmd_cp", {"archive", "follow-link", "quiet"})
     wait, c_wait = _pair("container", "wait", MIN1, c + "cmd_wait", set())
+    attach, c_attach = _pair("container", "attach", EXACT1, c + "cmd_attach",
+                             {"no-stdin", "sig-proxy"})  # fmt: skip
     diff, c_diff = _pair("container", "diff", EXACT1, c + "cmd_diff", set())
     ps_flags = {"all", "filter", "format", "last", "latest", "no-trunc", "quiet", "size"}
     ps = _cmd("ps", NONE, c + "cmd_ps", ps_flags)
@@ -217,13 +219,14 @@ def _build_table() -> tuple[dict[str, Command], dict[str, Group]]:
     top = {
         cmd.path[0]: cmd
         for cmd in (run, create, start, stop, restart, kill, rm, logs, exec_, diff, commit,
-                    rename, port, wait, cp, ps, images, rmi, history, tag, save, load, build, pull,
-                    push, inspect, version, info, login, logout)
+                    rename, port, wait, attach, cp, ps, images, rmi, history, tag, save, load,
+                    build, pull, push, inspect, version, info, login, logout)
     }  # fmt: skip
     container_cmds = {
         cmd.path[1]: cmd
         for cmd in (c_run, c_create, c_start, c_stop, c_restart, c_kill, c_rm, c_logs, c_exec,
-                    c_diff, c_commit, c_rename, c_port, c_wait, c_cp, c_inspect, c_prune, c_ls)
+                    c_diff, c_commit, c_rename, c_port, c_wait, c_attach, c_cp, c_inspect,
+                    c_prune, c_ls)
     }  # fmt: skip
     container_cmds.update({"list": c_ls, "ps": c_ls, "remove": c_rm})
     image_cmds = {

@@ -103,7 +103,7 @@ def cmd_run(ctx: CommandContext, parsed: ParsedArgs) -> int:
 
 def _follow(
     ctx: CommandContext, container: str, chunks: Any, streams: set[str] | frozenset[str],
-    sig_proxy: bool,
+    sig_proxy: bool, started: bool = True,
 ) -> int:  # fmt: skip
     """The attached client: the container's output until it ends, then its exit code. As the
     docker CLI's signal proxy does, a Ctrl-C is handed to the container's main process, which
@@ -115,7 +115,7 @@ def _follow(
     while True:
         try:
             _pump(ctx, output, streams)
-            return _wait_attached(ctx, container)
+            return _wait_attached(ctx, container, started)
         except KeyboardInterrupt:
             name = _running_name(ctx, container)
             if name is None or not sig_proxy or interrupted:
@@ -139,11 +139,11 @@ def _running_name(ctx: CommandContext, container: str) -> str | None:
     return str(state["Name"]).lstrip("/") if state["State"]["Running"] else None
 
 
-def _wait_attached(ctx: CommandContext, container: str) -> int:
+def _wait_attached(ctx: CommandContext, container: str, started: bool = True) -> int:
     """The exit code of the container the client is attached to. For a simulated program that
     never ends, the real client would wait forever: LayerLab stops waiting, and an --rm
-    container is stopped and removed, as the daemon removes it once it stops, so that nothing
-    is left running that the learner cannot see coming back."""
+    container this command ``started`` is stopped and removed, as the daemon removes it once it
+    stops, so that nothing is left running that the learner cannot see coming back."""
     try:
         return int(ctx.engine.wait(container).get("StatusCode", 0))
     except NeverEnds as exc:
@@ -153,6 +153,10 @@ def _wait_attached(ctx: CommandContext, container: str) -> int:
             "endless loop), so waiting for it would never end.",
             name=name,
         )
+        if not started:  # `docker attach`: it runs on, as it did before
+            raise CliError(
+                why + " " + tr("It keeps running: stop it with 'docker stop {name}'.", name=name)
+            ) from None
         if ctx.engine.inspect_container(container)["HostConfig"].get("AutoRemove"):
             ctx.engine.kill(container)
             raise CliError(
@@ -219,6 +223,32 @@ def cmd_start(ctx: CommandContext, parsed: ParsedArgs) -> int:
     if failed:
         raise CliError("Error: failed to start containers: " + ", ".join(failed))
     return 0
+
+
+def cmd_attach(ctx: CommandContext, parsed: ParsedArgs) -> int:
+    """``docker attach``: the running container's output from now on, until its program ends;
+    the exit code is the container's. As the CLI does, its state is asked first."""
+    name = parsed.positionals[0]
+    inspected = ctx.engine.inspect_container(name)
+    state = inspected["State"]
+    if not state["Running"]:
+        raise CliError(ATTACH_REFUSALS["stopped"])
+    if state["Paused"]:
+        raise CliError(ATTACH_REFUSALS["paused"])
+    if state["Restarting"]:
+        raise CliError(ATTACH_REFUSALS["restarting"])
+    tty = bool(inspected["Config"].get("Tty"))
+    chunks = ctx.engine.attach(name, logs=False)
+    # The CLI proxies signals only without a terminal (with one, Ctrl-C is a key it sends).
+    proxy = parsed.get("sig-proxy") is not False and not tty
+    return _follow(ctx, name, chunks, STD_STREAMS, proxy, started=False)
+
+
+ATTACH_REFUSALS = {  # the CLI's own words (CLI 28.2.2 and 26.1 alike)
+    "stopped": "You cannot attach to a stopped container, start it first",
+    "paused": "You cannot attach to a paused container, unpause it first",
+    "restarting": "You cannot attach to a restarting container, wait until it is running",
+}
 
 
 def _timeout(parsed: ParsedArgs) -> int | None:

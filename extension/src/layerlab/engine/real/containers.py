@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import queue
 import socket
 import struct
 import threading
@@ -130,10 +131,11 @@ class ContainerEndpoints:
         self._call(self.api.kill, container, signal=signal)
 
     def wait(self, container: str) -> Json:
-        pending = self._waiters.pop(container, None)
+        pending = self._waiters.get(container)
         if pending is not None:
             thread, result = pending
-            thread.join()
+            thread.join()  # a Ctrl-C here leaves the wait posted, for the client to ask again
+            del self._waiters[container]
             if "error" in result:
                 raise result["error"]
             return dict(result["value"])
@@ -236,7 +238,7 @@ class ContainerEndpoints:
             demux=True,
         )  # fmt: skip
         self._post_wait(container)
-        return self._stream(chunks)  # type: ignore[arg-type]
+        return _Resumable(self._stream(chunks))  # type: ignore[arg-type]
 
     def _attach_with_input(
         self, container: str, logs: bool, data: bytes
@@ -248,7 +250,7 @@ class ContainerEndpoints:
         sock = self._call(self.api.attach_socket, container, params=params)
         chunks = self._converse(sock, data, tty)
         self._post_wait(container)  # before the output is read, as for an attach without input
-        return chunks
+        return _Resumable(chunks)
 
     def _converse(
         self, sock: Any, data: bytes, tty: bool
@@ -335,3 +337,40 @@ class ContainerEndpoints:
 
     def exec_inspect(self, exec_id: str) -> Json:
         return self._call(self.api.exec_inspect, exec_id)
+
+
+class _Resumable:
+    """An attached container's output, read from the daemon's connection by a thread of its own,
+    so that a Ctrl-C while the client waits for it (which the client forwards to the program)
+    does not break the connection off: the client goes on reading where it was."""
+
+    _END = object()
+
+    def __init__(self, chunks: Iterator[tuple[bytes | None, bytes | None]]) -> None:
+        self._chunks = chunks
+        self._queue: queue.Queue[Any] = queue.Queue()
+        self._reader: threading.Thread | None = None
+
+    def __iter__(self) -> _Resumable:
+        return self
+
+    def __next__(self) -> tuple[bytes | None, bytes | None]:
+        if self._reader is None:  # started by the first read, after the container's start
+            self._reader = threading.Thread(target=self._read, name="attach", daemon=True)
+            self._reader.start()
+        item = self._queue.get()
+        if item is self._END:
+            self._queue.put(item)  # every later read ends too
+            raise StopIteration
+        if isinstance(item, BaseException):
+            self._queue.put(self._END)
+            raise item
+        return item  # type: ignore[no-any-return]
+
+    def _read(self) -> None:
+        try:
+            for chunk in self._chunks:
+                self._queue.put(chunk)
+        except Exception as exc:
+            self._queue.put(exc)
+        self._queue.put(self._END)

@@ -10,6 +10,7 @@ import base64
 import time
 from collections import deque
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from layerlab.engine.errors import Conflict, NotFound
@@ -81,14 +82,24 @@ def attach(engine: ContainerBackend, container: str, stdin: bytes | None) -> Chu
     with engine.store.transaction():
         engine.settle()
         c = store.resolve(container)
-        # A program that really runs: only what it writes from now on, as Docker attaches.
-        from_seq = store.next_log_seq(c) if c.running and c.run.get("live") else None
+        # A running container: only what it writes from now on, as Docker attaches (a program
+        # that really runs, from the next record of its log; a simulated one, whose whole
+        # output is written ahead in virtual time, from this moment on).
+        since = Since(store.next_log_seq(c), engine.clock.now()) if c.running else None
         if not c.running:
             store.attached_clients.add(c.id)
         if stdin is not None and c.doc["Config"].get("OpenStdin") and not c.running:
             c.run["stdin"] = base64.b64encode(stdin).decode("ascii")  # the next start reads it
             store.save(c)
-    return _AttachedOutput(engine, c.id, from_seq)
+    return _AttachedOutput(engine, c.id, since)
+
+
+@dataclass(frozen=True)
+class Since:
+    """Where a client that attaches to a running container begins to read its log."""
+
+    seq: int  # the first record, for a program that really runs
+    moment: float  # the first instant after which output counts, for a simulated one
 
 
 class _AttachedOutput:
@@ -97,10 +108,10 @@ class _AttachedOutput:
     a generator so that a KeyboardInterrupt raised while it waits (a Ctrl-C, which the client
     forwards to the program) leaves it able to go on where it was."""
 
-    def __init__(self, engine: ContainerBackend, container_id: str, from_seq: int | None):
+    def __init__(self, engine: ContainerBackend, container_id: str, since: Since | None):
         self.engine = engine
         self.container_id = container_id
-        self.from_seq = from_seq
+        self.since = since
         self.pending: deque[tuple[int, bytes]] = deque()
         self.seen = 0  # records of the run read so far
         self.begun = False
@@ -113,7 +124,7 @@ class _AttachedOutput:
         while not self.pending:
             if not self.begun:
                 with self.engine.store.transaction():
-                    chunks, following = _attached(self.engine, self.container_id, self.from_seq)
+                    chunks, following = _attached(self.engine, self.container_id, self.since)
                 self.pending.extend(chunks)
                 self.begun, self.following = True, following
                 continue
@@ -137,15 +148,19 @@ class _AttachedOutput:
             return [], False  # an --rm container gone with its program
         if c.run.get("live"):  # else it has ended, its output all in the log
             store.import_live_output(c)
-        first_seq = int(c.run.get("first_log_seq", 0)) if self.from_seq is None else self.from_seq
-        output = store.output(c, self.engine.clock.now(), first_seq)
+        output = store.output(c, self.engine.clock.now(), _first_seq(c, self.since))
         # Read before settling: an --rm container goes with its program's end.
         running = store.settle(c, self.engine.clock.now()) and c.running
         return [(stream, data) for stream, data, _ in output], running
 
 
+def _first_seq(c: Container, since: Since | None) -> int:
+    """The first record an attached client reads: its run's first, or where it attached."""
+    return int(c.run.get("first_log_seq", 0)) if since is None else since.seq
+
+
 def _attached(
-    engine: ContainerBackend, container_id: str, from_seq: int | None
+    engine: ContainerBackend, container_id: str, since: Since | None
 ) -> tuple[list[tuple[int, bytes]], bool]:
     """What an attached client sees at once: all output until the program ends (waiting for it
     in virtual time) or, for a program that never ends, until now; or, for a program that
@@ -157,7 +172,7 @@ def _attached(
         return [], False  # already gone: an --rm container whose start failed
     if c.running and c.run.get("live"):
         return [], True  # read as it comes (``_AttachedOutput._more``)
-    first_seq = int(c.run.get("first_log_seq", 0)) if from_seq is None else from_seq
+    first_seq = int(c.run.get("first_log_seq", 0))
     if c.running and not c.run.get("forever"):
         end = c.run["started"] + c.run["duration"]
         engine.clock.advance(end - engine.clock.now())
@@ -165,7 +180,8 @@ def _attached(
         store.settle(c, end)
     else:
         output = store.output(c, engine.clock.now(), first_seq)
-    return [(stream, data) for stream, data, _ in output], False
+    after = float("-inf") if since is None else since.moment
+    return [(stream, data) for stream, data, at in output if at > after], False
 
 
 def logs(
