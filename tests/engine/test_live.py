@@ -164,7 +164,9 @@ def test_attach_reads_on_from_now_to_the_programs_end(engine: SimEngine) -> None
         time.sleep(0.05)
     assert docker(engine, "attach", "late") == ("after\n", "", 4)
     assert docker(engine, "attach", "late") == (
-        "", "You cannot attach to a stopped container, start it first\n", 1
+        "",
+        "You cannot attach to a stopped container, start it first\n",
+        1,
     )
 
 
