@@ -277,6 +277,13 @@ def test_the_simulator_pushes_to_it_and_pulls_from_it(engine: SimEngine, registr
     assert docker(engine, "images", "--format", "{{.ID}} {{.Size}}", name)[0] == before
 
 
+def test_sigint_ends_the_registry_as_go_ends_it(engine: SimEngine, registry: str) -> None:
+    """Go's runtime ends a program on SIGINT too (a Ctrl-C that `docker run` forwards), and
+    as PID 1 with exit code 2."""
+    assert docker(engine, "kill", "-s", "INT", "registry")[2] == 0
+    assert docker(engine, "wait", "registry")[0] == "2\n"
+
+
 def test_a_stopped_registry_answers_nothing(engine: SimEngine, registry: str) -> None:
     port = registry.split(":")[1]
     name = f"localhost:{port}/team/box:1.0"

@@ -457,9 +457,12 @@ def main(argv: list[str]) -> int:
     except OSError as error:
         print(f"configuration error: {error}", file=sys.stderr)
         return 1
-    # Go's runtime ends a program on SIGTERM, and as PID 1 (where the signal itself is ignored)
-    # with exit code 2: `docker stop` leaves the registry "Exited (2)".
-    signal.signal(signal.SIGTERM, lambda *_: os._exit(2))
+    # Go's runtime ends a program on SIGHUP, SIGINT or SIGTERM (the registry asks for none of
+    # them; Debian's docker-registry 2.8 dies of each), and as PID 1 (where the signal itself
+    # is ignored) with exit code 2: `docker stop`, `kill -s INT` or a Ctrl-C that `docker run`
+    # forwards leave the registry "Exited (2)".
+    for signo in (signal.SIGHUP, signal.SIGINT, signal.SIGTERM):
+        signal.signal(signo, lambda *_: os._exit(2))
     Handler.storage = Storage(root)
     server = _Server(("::", port), Handler)
     _log("info", f"listening on [::]:{port}", str(uuid.uuid4()))
