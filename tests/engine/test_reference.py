@@ -8,6 +8,7 @@ from layerlab.engine.errors import InvalidArgument
 from layerlab.engine.reference import (
     InvalidReference,
     Reference,
+    ipv6_hosts,
     is_full_image_id,
     parse,
     parse_any,
@@ -217,3 +218,14 @@ def test_is_full_image_id():
     assert not is_full_image_id(HEX64[:12])
     assert not is_full_image_id("F" * 64)
     assert not is_full_image_id("busybox")
+
+
+def test_engine_20_10_reads_no_ipv6_registry_host() -> None:
+    """The CLI's library reads `[::1]:5000/app`; Engine 20.10's daemon vendors one that does not
+    (measured: every such name is "invalid reference format" there)."""
+    assert parse_normalized("[::1]:5000/app:1").domain == "[::1]:5000"
+    with ipv6_hosts(False):
+        with pytest.raises(InvalidReference, match=r"^invalid reference format$"):
+            parse_normalized("[::1]:5000/app:1")
+        assert parse_normalized("127.0.0.1:5000/app:1").domain == "127.0.0.1:5000"
+    assert parse_normalized("[::1]:5000/app").path == "app"

@@ -380,14 +380,12 @@ def test_a_published_registry_answers_on_every_loopback_address(
     assert tags == {"name": "team/box", "tags": ["1"]}
 
 
-def test_at_ipv6_loopback_the_daemon_would_speak_https(
-    engine: SimEngine, registry: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_at_ipv6_loopback_the_daemon_would_speak_https(engine: SimEngine, registry: str) -> None:
     """The daemon's default insecure registries are 127.0.0.0/8 only: at [::1] it speaks
     HTTPS. Where nothing listens that is its refusal; where a registry does, LayerLab says it
     does not speak HTTPS to it rather than pretend (Engine 26.1: the 20.10 daemon refuses the
     name itself)."""
-    monkeypatch.setenv("LAYERLAB_PROFILE", "26.1")
+    engine = SimEngine(home=engine.home, profile="26.1")  # the same daemon's state, as 26.1
     nothing = free_port()
     name = f"[::1]:{nothing}/team/box:1"
     assert docker(engine, "tag", "busybox", name)[2] == 0

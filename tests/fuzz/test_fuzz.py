@@ -157,7 +157,18 @@ class DockerMachine(RuleBasedStateMachine):
     def shell(self, script: str, flags: list[str]) -> None:
         self.docker(["run", *flags, "busybox", "sh", "-c", script], stdin=b"typed\n")
 
-    @rule(word=odd_text, command=st.sampled_from(["wait", "logout", "rmi", "logs", "tag"]))
+    @rule(
+        name=st.sampled_from(["c1", "c2", "web"]),
+        how=st.sampled_from([["attach"], ["start", "-a"], ["attach", "--sig-proxy=false"]]),
+    )
+    def attach(self, name: str, how: list[str]) -> None:
+        """A client that waits on one of the named containers, whatever state it is in."""
+        self.docker([*how, name])
+
+    @rule(
+        word=odd_text,
+        command=st.sampled_from(["wait", "logout", "rmi", "logs", "tag", "attach"]),
+    )
     def odd_argument(self, word: str, command: str) -> None:
         self.docker([command, word])
 

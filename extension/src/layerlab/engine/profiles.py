@@ -29,11 +29,14 @@ class Daemon:
     version: str
     api_version: str
     min_api_version: str
+    # Whether its reference library reads a registry host in brackets (`[::1]:5000/app`):
+    # Engine 20.10's answers "invalid reference format" to every such name.
+    ipv6_registry_hosts: bool
 
 
 DAEMONS = {
-    "20.10": Daemon("20.10.24+dfsg1", "1.41", "1.12"),
-    "26.1": Daemon("26.1.5+dfsg1", "1.45", "1.24"),
+    "20.10": Daemon("20.10.24+dfsg1", "1.41", "1.12", ipv6_registry_hosts=False),
+    "26.1": Daemon("26.1.5+dfsg1", "1.45", "1.24", ipv6_registry_hosts=True),
 }
 
 

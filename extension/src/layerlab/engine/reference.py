@@ -15,6 +15,9 @@ references client-side before the daemon sees them) and opencontainers/go-digest
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 
 from layerlab.engine.errors import InvalidArgument
@@ -31,23 +34,44 @@ _SEPARATOR = r"(?:[._]|__|[-]+)"
 _PATH_COMPONENT = _ALNUM + r"(?:" + _SEPARATOR + _ALNUM + r")*"
 _REMOTE_NAME = _PATH_COMPONENT + r"(?:/" + _PATH_COMPONENT + r")*"
 _DOMAIN_COMPONENT = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
+_DOMAIN_NAME = _DOMAIN_COMPONENT + r"(?:\." + _DOMAIN_COMPONENT + r")*"
 _IPV6 = r"\[(?:[a-fA-F0-9:]+)\]"
-_HOST = r"(?:" + _DOMAIN_COMPONENT + r"(?:\." + _DOMAIN_COMPONENT + r")*|" + _IPV6 + r")"
-_DOMAIN_AND_PORT = _HOST + r"(?::[0-9]+)?"
 _TAG = r"[\w][\w.-]{0,127}"
 _DIGEST = r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*[:][0-9A-Fa-f]{32,}"
-_NAME = r"(?:" + _DOMAIN_AND_PORT + r"/)?" + _REMOTE_NAME
 
-# re.ASCII: Go's \w is [0-9A-Za-z_], never Unicode letters.
-_REFERENCE_RE = re.compile(
-    r"(" + _NAME + r")(?::(" + _TAG + r"))?(?:@(" + _DIGEST + r"))?", re.ASCII
-)
-_ANCHORED_NAME_RE = re.compile(r"(?:(" + _DOMAIN_AND_PORT + r")/)?(" + _REMOTE_NAME + r")")
+
+def _grammar(host: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """The whole-reference and name patterns for a registry host pattern."""
+    domain_and_port = host + r"(?::[0-9]+)?"
+    name = r"(?:" + domain_and_port + r"/)?" + _REMOTE_NAME
+    # re.ASCII: Go's \w is [0-9A-Za-z_], never Unicode letters.
+    reference = re.compile(
+        r"(" + name + r")(?::(" + _TAG + r"))?(?:@(" + _DIGEST + r"))?", re.ASCII
+    )
+    return reference, re.compile(r"(?:(" + domain_and_port + r")/)?(" + _REMOTE_NAME + r")")
+
+
+_REFERENCE_RE, _ANCHORED_NAME_RE = _grammar(r"(?:" + _DOMAIN_NAME + r"|" + _IPV6 + r")")
+# The grammar Engine 20.10's daemon vendors (docker/distribution before IPv6 hosts): a name
+# such as `[::1]:5000/app` is no reference there.
+_NO_IPV6_REFERENCE_RE, _NO_IPV6_NAME_RE = _grammar(r"(?:" + _DOMAIN_NAME + r")")
 _TAG_RE = re.compile(_TAG, re.ASCII)
 _IDENTIFIER_RE = re.compile(r"[a-f0-9]{64}")
 # go-digest: the algorithms the CLI binary links in, and the shape of any digest string.
 _DIGEST_SIZES = {"sha256": 64, "sha384": 96, "sha512": 128}
 _GO_DIGEST_RE = re.compile(r"[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+")
+_IPV6_HOSTS: ContextVar[bool] = ContextVar("reference_ipv6_hosts", default=True)
+
+
+@contextmanager
+def ipv6_hosts(allowed: bool) -> Iterator[None]:
+    """Parse as a reference library that does (or does not) know IPv6 hosts, within."""
+    token = _IPV6_HOSTS.set(allowed)
+    try:
+        yield
+    finally:
+        _IPV6_HOSTS.reset(token)
+
 
 ERR_INVALID_FORMAT = "invalid reference format"
 ERR_NAME_EMPTY = "repository name must have at least one component"
@@ -152,14 +176,19 @@ def parse(s: str) -> Reference:
     """Docker's plain ``Parse``: no normalisation, so ``domain`` may be empty."""
     if s == "":
         raise InvalidReference(ERR_NAME_EMPTY)
-    match = _REFERENCE_RE.fullmatch(s)
+    reference_re, name_re = (
+        (_REFERENCE_RE, _ANCHORED_NAME_RE)
+        if _IPV6_HOSTS.get()
+        else (_NO_IPV6_REFERENCE_RE, _NO_IPV6_NAME_RE)
+    )
+    match = reference_re.fullmatch(s)
     if match is None:
         lower = s.lower()
-        if lower != s and _REFERENCE_RE.fullmatch(lower) is not None:
+        if lower != s and reference_re.fullmatch(lower) is not None:
             raise InvalidReference(ERR_NAME_UPPERCASE)
         raise InvalidReference(ERR_INVALID_FORMAT)
     name, tag, digest = match.groups()
-    name_match = _ANCHORED_NAME_RE.fullmatch(name)
+    name_match = name_re.fullmatch(name)
     domain, path = (name_match.group(1) or "", name_match.group(2)) if name_match else ("", name)
     if len(path) > PATH_MAX_LENGTH:
         raise InvalidReference(ERR_NAME_TOO_LONG)

@@ -18,6 +18,7 @@ from layerlab.cli.commands.base import CommandContext, StreamError, display_stre
 from layerlab.cli.context import build_context_tar, is_archive, resolve_context, stdin_context
 from layerlab.cli.errors import CliError
 from layerlab.cli.flags import ParsedArgs
+from layerlab.engine.errors import EngineError
 from layerlab.engine.reference import ERR_NAME_UPPERCASE, InvalidReference, parse_normalized
 
 
@@ -152,17 +153,22 @@ def cmd_build(ctx: CommandContext, parsed: ParsedArgs) -> int:
     if uses_buildkit(ctx.engine):
         return _buildkit(ctx, parsed, tags, archive, dockerfile, shared_key, uploaded)
     quiet = parsed.flag("quiet")
-    if not quiet:
-        size = render.human_size(len(archive), 4)
-        ctx.stdout.write(f"Sending build context to Docker daemon  {size}\r\r\n")
-    # In quiet mode the CLI buffers the daemon's output and shows it only when the build fails.
+    sent = f"Sending build context to Docker daemon  {render.human_size(len(archive), 4)}\r\r\n"
+    # In quiet mode the CLI buffers the upload's progress and the daemon's output, and shows
+    # them (on stderr) only when the build fails.
     target = ctx
     buffer = io.StringIO()
     if quiet:
         target = CommandContext(ctx.engine, buffer, ctx.stderr, ctx.cwd, ctx.input, ctx.command)
-    messages = ctx.engine.build(
-        archive, **_options(parsed, tags, dockerfile), rm=bool(parsed.get("rm", True))
-    )
+    target.stdout.write(sent)
+    try:
+        messages = ctx.engine.build(
+            archive, **_options(parsed, tags, dockerfile), rm=bool(parsed.get("rm", True))
+        )
+    except EngineError:
+        if quiet:
+            ctx.stderr.write(buffer.getvalue())
+        raise
     global last_build
     last_build = BuildRecord(
         ctx.engine.name, tags, dockerfile, parsed.flag("no-cache"), archive, ctx.engine.now()
@@ -176,7 +182,7 @@ def cmd_build(ctx: CommandContext, parsed: ParsedArgs) -> int:
         raise CliError(exc.text, exc.code or 1) from None
     if quiet:
         image_id = next((a["ID"] for a in aux if isinstance(a, dict) and "ID" in a), None)
-        ctx.out(image_id or buffer.getvalue().strip())
+        ctx.out(image_id or buffer.getvalue().removeprefix(sent).strip())
     return 0
 
 

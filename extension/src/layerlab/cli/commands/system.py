@@ -58,7 +58,10 @@ def _inspect_each(
         except NotFound as exc:
             errors.append(f"Error: No such object: {name}" if mixed else daemon_error(exc))
         except EngineError as exc:
-            errors.append(daemon_error(exc))
+            # The CLI's inspect goes on to the next kind of object past a name the daemon
+            # cannot read as an image reference (its isErrSkippable), as past one not found.
+            skippable = mixed and "invalid reference format" in exc.message
+            errors.append(f"Error: No such object: {name}" if skippable else daemon_error(exc))
     return items, errors
 
 

@@ -7,6 +7,7 @@ has been stored.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
 import time
@@ -16,7 +17,8 @@ from typing import Any, TypeVar
 
 from layerlab.engine.errors import Conflict, InvalidArgument, NotFound
 from layerlab.engine.home import default_home
-from layerlab.engine.profiles import choose_profile
+from layerlab.engine.profiles import choose_profile, daemon
+from layerlab.engine.reference import ipv6_hosts
 from layerlab.engine.sim.containers import execs, listing, output
 from layerlab.engine.sim.containers import files as container_files
 from layerlab.engine.sim.containers import service as container_ops
@@ -48,8 +50,7 @@ def state_path(home: Path, state: str) -> Path:
 def transactional(method: F) -> F:
     @functools.wraps(method)
     def wrapper(self: SimEngine, *args: Any, **kwargs: Any) -> Any:
-        with self.store.transaction():
-            self.settle()
+        with self.daemon_call():
             return method(self, *args, **kwargs)
 
     return wrapper  # type: ignore[return-value]
@@ -61,8 +62,7 @@ def streamed(method: F) -> F:
 
     @functools.wraps(method)
     def wrapper(self: SimEngine, *args: Any, **kwargs: Any) -> Iterator[Json]:
-        with self.store.transaction():
-            self.settle()
+        with self.daemon_call():
             messages = list(method(self, *args, **kwargs))
         return iter(messages)
 
@@ -100,6 +100,14 @@ class SimEngine:
         for c in self.containers_store.all():
             if c.running:
                 self.containers_store.settle(c, now)
+
+    @contextlib.contextmanager
+    def daemon_call(self) -> Iterator[None]:
+        """One call of the daemon: a transaction, the state brought up to now, and image names
+        read with the reference library of the profile's daemon."""
+        with self.store.transaction(), ipv6_hosts(daemon(self.profile).ipv6_registry_hosts):
+            self.settle()
+            yield
 
     def all_containers(self) -> list[Container]:
         return self.containers_store.all()

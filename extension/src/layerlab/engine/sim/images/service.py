@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from layerlab.engine.errors import Conflict, InvalidArgument, NotFound
 from layerlab.engine.filters import bool_value, check_keys, labels_match, until_cutoff, values
 from layerlab.engine.profiles import api_at_least
-from layerlab.engine.reference import InvalidReference, Reference, parse_normalized
+from layerlab.engine.reference import Reference, ipv6_hosts, parse_normalized
 from layerlab.engine.sim.images.config import config_doc, rfc3339
 from layerlab.engine.sim.images.layer_use import graph_driver, release_layers
 from layerlab.engine.sim.images.store import Image
@@ -24,9 +24,16 @@ if TYPE_CHECKING:
 Json = dict[str, Any]
 
 
+def stored(ref: str) -> Reference:
+    """A reference the store holds, read whatever the profile's grammar: it was valid when it
+    was stored (a home is shared by the profiles, and Engine 26.1 reads more names than 20.10)."""
+    with ipv6_hosts(True):
+        return parse_normalized(ref)
+
+
 @functools.lru_cache(maxsize=4096)  # every listing names the same references again
 def familiar(ref: str) -> str:
-    return parse_normalized(ref).familiar()
+    return stored(ref).familiar()
 
 
 def list_images(
@@ -107,7 +114,7 @@ def _ref_matches(ref: str, pattern: str) -> bool:
     """The daemon's `reference` filter: a glob on the familiar name, with or without the tag."""
     import fnmatch
 
-    parsed = parse_normalized(ref)
+    parsed = stored(ref)
     name = parsed.familiar_name
     full = parsed.familiar()
     if fnmatch.fnmatchcase(full, pattern):
@@ -128,6 +135,10 @@ def inspect_image(engine: ImageBackend, name: str) -> Json:
         if api_at_least(engine.profile, "1.45"):
             raise
         raise NotFound(f"no such image: {name}: {err.message}") from None
+    except InvalidArgument as err:  # a name Engine 20.10 cannot read, in the same words
+        if api_at_least(engine.profile, "1.45"):
+            raise
+        raise InvalidArgument(f"no such image: {name}: {err.message}") from None
     config = image.config
     size = images.size(image)
     found = {
@@ -222,13 +233,9 @@ def history(engine: ImageBackend, name: str) -> list[Json]:
 
 def tag(engine: ImageBackend, image_name: str, repository: str, tag: str | None) -> bool:
     image = engine.image_store.resolve(image_name)
-    target = f"{repository}:{tag}" if tag else repository
-    try:
-        ref = parse_normalized(target)
-    except InvalidReference as err:
-        raise InvalidArgument(
-            f'Error parsing reference: "{target}" is not a valid repository/tag: {err}'
-        ) from None
+    # A name the daemon cannot read is its library's error as it is (InvalidReference): the
+    # CLI has checked the name already, so only Engine 20.10's older grammar gets here.
+    ref = parse_normalized(f"{repository}:{tag}" if tag else repository)
     if ref.digest:
         raise InvalidArgument("refusing to create a tag with a digest reference")
     engine.image_store.set_ref(ref.with_default_tag(), image.id, rfc3339(engine.clock.now()))
@@ -286,9 +293,7 @@ def remove_image(engine: ImageBackend, name: str, force: bool, noprune: bool) ->
 
 def _refs(engine: ImageBackend, image_id: str) -> list[Reference]:
     return [
-        parse_normalized(r)
-        for kind in ("tag", "digest")
-        for r in engine.image_store.refs(image_id, kind)
+        stored(r) for kind in ("tag", "digest") for r in engine.image_store.refs(image_id, kind)
     ]
 
 
