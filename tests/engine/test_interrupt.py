@@ -96,6 +96,28 @@ def test_a_main_process_without_a_handler_ignores_ctrl_c(home: Path) -> None:
     assert _status(home, "ignores").startswith("Exited (0) ")
 
 
+def test_a_second_ctrl_c_stops_a_foreground_program_and_says_so(home: Path) -> None:
+    """Without -p the program runs inside the command: a second Ctrl-C stops it (where the
+    docker CLI would leave it running), and the container records that end, not `Created`."""
+    program = (
+        "import signal, time\n"
+        "signal.signal(signal.SIGINT, lambda *_: print('not yet', flush=True))\n"
+        "open('/tmp/was-here', 'w').write('x')\n"
+        "while True: time.sleep(0.1)  # interrupt-me-3"
+    )
+    running = _docker(home, "run", "--name", "fg", "python:3.12", "python", "-c", program)
+    _wait_for_process("interrupt-me-3")
+    running.send_signal(signal.SIGINT)
+    time.sleep(0.5)
+    running.send_signal(signal.SIGINT)
+    out, err, code = *running.communicate(timeout=60), running.returncode
+    assert (out, code) == ("not yet\n", 137)
+    assert err.startswith("LayerLab: python went on after Ctrl-C, and a second Ctrl-C stopped it")
+    assert _status(home, "fg").startswith("Exited (137) ")
+    diff = _docker(home, "diff", "fg").communicate(timeout=60)[0]
+    assert "A /tmp/was-here" in diff.splitlines()  # what it wrote is kept
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

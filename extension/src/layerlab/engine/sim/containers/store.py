@@ -343,6 +343,7 @@ class ContainerStore:
         attached = c.run.pop("stdin", None)
         context.stdin = base64.b64decode(attached) if attached is not None else b""
         context.stdin_open = context.tty or (attached is None and bool(config.get("OpenStdin")))
+        context.attached_client = client_attached
         if not client_attached or ports.wanted(c.doc):
             # A real program runs on in the background, on a terminal of its own with -t. One
             # that publishes ports does so even with a client attached (the client follows its

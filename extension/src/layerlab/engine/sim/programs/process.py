@@ -58,6 +58,9 @@ class ProcessContext:
     programs: Mapping[str, Program] = field(default_factory=dict)
     # A detached container's main program: a real one keeps running there (``RunsLive``).
     live_dir: str = ""
+    # A client waits for the container's main program (`run` without -d, `start -a`): a Ctrl-C
+    # there is forwarded to a real one as SIGINT, as the docker CLI forwards it.
+    attached_client: bool = False
     # An exec into a container whose real program runs: a real exec'd one joins it there.
     join_dir: str = ""
     # Its files as that program's root holds them, kept up to date in place (``runtimes.live``).
@@ -199,6 +202,7 @@ def run_process(argv: list[str], ctx: ProcessContext) -> ProgramResult:
         tty=ctx.terminal,
         programs=ctx.programs,
         live_dir=ctx.live_dir,
+        attached_client=ctx.attached_client,
         join_dir=ctx.join_dir,
         join_synced=ctx.join_synced,
         base=ctx.base,

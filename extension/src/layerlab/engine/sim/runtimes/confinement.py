@@ -151,6 +151,8 @@ class Job:
     user_options: list[str] = field(default_factory=list)
     dev_files: dict[str, bytes] = field(default_factory=dict)
     report_signal: bool = False  # a shell waits for it: say which signal killed it, if one did
+    # The main program of a container a client waits for: a Ctrl-C goes to it as SIGINT.
+    forward_interrupt: bool = False
     network_of: int = 0  # join the network namespace of this host PID (docker exec), as root
     # Which of stdin, stdout and stderr are the container's terminal (run -t): they get one
     # pseudo-terminal, as runc gives them, and everything written there is one stream.
@@ -162,7 +164,9 @@ class Job:
 @dataclass(frozen=True)
 class Outcome:
     exit_code: int  # as Docker reports it: 128 + N for a program killed by signal N
-    limit: str | None = None  # the limit that stopped it ("time", "cpu", "output"), if any
+    # What stopped it, if anything did: a limit ("time", "cpu", "output"), or a second Ctrl-C
+    # of the client that waited for it ("interrupt").
+    limit: str | None = None
     signal: int = 0  # the signal that killed it, where the job asked (``Job.report_signal``)
 
 
@@ -387,7 +391,7 @@ def run(
             os.close(fd)
     try:
         limit = streams.pump(
-            process, master, stdin, keep_stdin_open, on_output, limits, forward_interrupt=job.pid1
+            process, master, stdin, keep_stdin_open, on_output, limits, job.forward_interrupt
         )
     except BaseException:
         streams.kill(process)

@@ -58,6 +58,13 @@ def _limit_text(name: str, limit: str, limits: confinement.Limits, code: int) ->
             "simulator, and was stopped (exit code {code}).",
             seconds=limits.cpu_seconds, name=name, code=code,
         )  # fmt: skip
+    elif limit == "interrupt":
+        text = tr(
+            "LayerLab: {name} went on after Ctrl-C, and a second Ctrl-C stopped it (exit code "
+            "{code}): the simulator runs a program in the foreground inside the command that "
+            "waits for it. Start a program that should outlive it with -d.",
+            name=name, code=code,
+        )  # fmt: skip
     else:
         text = tr(
             "LayerLab: {name} wrote more than {size} MiB of output, a limit of the simulator, "
@@ -161,6 +168,7 @@ def run_program(name: str, executable: str, argv: list[str], io: Io, files: Runt
             modes_show_rights=access is not None,
             # A shell (or exec) waits for it: it is told which signal ended the program.
             report_signal=io.pid != 1 and files.runs_launcher,
+            forward_interrupt=io.sys.attached_client and io.pid == 1,
             network_of=(live.program_pid(Path(io.sys.join_dir)) or 0) if joined else 0,
             terminal=_terminal_fds(io),
         )

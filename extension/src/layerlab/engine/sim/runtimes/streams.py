@@ -72,9 +72,11 @@ def pump(
     the program ends or a limit stops it. Input for a terminal is left out: nothing types
     there (the CLI refuses -i with -t where its own input is no terminal).
 
-    A first Ctrl-C (KeyboardInterrupt) is handed to the program as SIGINT when it is the
-    container's main process (``forward_interrupt``), as the docker CLI forwards it, and the
-    program decides how it ends; a second one gives up on it (the caller kills it)."""
+    A first Ctrl-C (KeyboardInterrupt) is handed to the program as SIGINT when it is the main
+    process of a container a client waits for (``forward_interrupt``), as the docker CLI
+    forwards it, and the program decides how it ends; a second one stops it ("interrupt"),
+    where the docker CLI would leave it running: the simulator runs it inside the command.
+    Elsewhere a Ctrl-C ends the run at once (the caller kills the program)."""
     deadline = time.monotonic() + limits.wall_seconds
     selector = selectors.DefaultSelector()
     streams = {terminal: 1} if terminal >= 0 else {}
@@ -106,8 +108,11 @@ def pump(
             try:
                 ready = selector.select(min(remaining, 1.0))
             except KeyboardInterrupt:
-                if interrupted or not forward_interrupt:
+                if not forward_interrupt:
                     raise
+                if interrupted:
+                    kill(process)
+                    return "interrupt"
                 interrupted = True
                 interrupt(process)
                 continue

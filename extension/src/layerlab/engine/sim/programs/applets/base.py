@@ -116,6 +116,8 @@ class System:
     programs: Mapping[str, Program] = field(default_factory=dict)
     # Where a detached container's main program, if real, records its life (``RunsLive``).
     live_dir: str = ""
+    # A client waits for the container's main program (see ``process.ProcessContext``).
+    attached_client: bool = False
     # The records of the container's really running program, for a real exec'd one to join.
     join_dir: str = ""
     # The container's files as that program's root holds them: a real exec'd one first writes
