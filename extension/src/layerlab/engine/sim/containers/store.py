@@ -96,8 +96,8 @@ class ContainerStore:
         self.store = engine.store
         # Containers a client of this engine has attached to before starting them (``run``
         # without -d, ``start -a``): their next start runs a real program to its end here, for
-        # the client to read. Any other start leaves it running in the background, as the
-        # daemon does whatever the container's config says about attaching.
+        # the client to read (unless it publishes ports: see ``start``). Any other start leaves
+        # it running in the background, whatever the container's config says about attaching.
         self.attached_clients: set[str] = set()
 
     def all(self) -> list[Container]:

@@ -164,7 +164,8 @@ def pump(
 
 def interrupt(process: subprocess.Popen[bytes]) -> None:
     """SIGINT to the sandbox's main program: the child of bubblewrap (``process``), PID 1 of its
-    namespace, which ignores it unless it has a handler, as any PID 1 does."""
+    namespace, which ignores it unless it has a handler, as any PID 1 does. (A kernel without
+    /proc's children lists names none: then only the second Ctrl-C acts, and stops it.)"""
     try:
         with open(f"/proc/{process.pid}/task/{process.pid}/children") as listed:
             children = [int(pid) for pid in listed.read().split()]
