@@ -132,15 +132,17 @@ class _AttachedOutput:
                 raise StopIteration
             with self.engine.store.transaction():
                 chunks, following = self._more()
-            self.pending.extend(chunks[self.seen :])
-            self.seen, self.following = len(chunks), following
+            self.pending.extend(chunks)
+            self.seen += len(chunks)
+            self.following = following
             if following and not self.pending:
                 time.sleep(0.05)
         stream, data = self.pending.popleft()
         return (data, None) if stream == 1 else (None, data)
 
     def _more(self) -> tuple[list[tuple[int, bytes]], bool]:
-        """The run's output so far (all of it, from its first record), and whether it runs on."""
+        """The run's output written since the last read, and whether the program runs on. (A
+        run's records have consecutive numbers, so those read are skipped, not read again.)"""
         store = self.engine.containers_store
         try:
             c = store.resolve(self.container_id)
@@ -148,7 +150,7 @@ class _AttachedOutput:
             return [], False  # an --rm container gone with its program
         if c.run.get("live"):  # else it has ended, its output all in the log
             store.import_live_output(c)
-        output = store.output(c, self.engine.clock.now(), _first_seq(c, self.since))
+        output = store.output(c, self.engine.clock.now(), _first_seq(c, self.since) + self.seen)
         # Read before settling: an --rm container goes with its program's end.
         running = store.settle(c, self.engine.clock.now()) and c.running
         return [(stream, data) for stream, data, _ in output], running
